@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { Failure } from '../result.js';
+import type { SeriesName } from '../metrics/families.js';
+
+/** One per-check metric sample derived from a run's observations (no prom-client here). */
+export interface Sample {
+  name: SeriesName;
+  labels?: Record<string, string>;
+  value: number;
+}
+
+/** One blackbox_exporter-style sample for /probe?format=prometheus (probe_* names). */
+export interface ProbeSample {
+  name: string;
+  help: string;
+  labels?: Record<string, string>;
+  value: number;
+}
+
+/** Shared, daemon-wide services a check may need, created by the caller and passed in. */
+export interface Services {
+  /** The release under verification (--release TAG); rollout checks expect this image tag. */
+  release: string | undefined;
+}
+
+/** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */
+export interface RunContext {
+  signal: AbortSignal;
+  log: Logger;
+  /** Records a step of the run for /probe?debug=true; cheap when debug is off. */
+  trace(step: string, data?: Record<string, unknown>): void;
+  services: Services;
+}
+
+export interface Outcome<O> {
+  observations: O;
+  /** Absent when the check passed. */
+  failure?: Failure;
+}
+
+/**
+ * How a check type runs. One module per type under src/checks/, exporting `schema` (a strict
+ * zod object with baseFields and a literal `type`) and `check` (this interface); listed once in
+ * registry.ts.
+ */
+export interface CheckType<S extends { type: string; name: string }, O extends object> {
+  run(spec: S, ctx: RunContext): Promise<Outcome<O>>;
+  /** Type-specific metric samples (core metrics are the runner's); observations may be absent after a thrown error or timeout. */
+  samples?(spec: S, observations: O | undefined): Sample[];
+  /** blackbox_exporter-named samples beyond probe_success and probe_duration_seconds. */
+  probeSamples?(spec: S, observations: O | undefined): ProbeSample[];
+  /** The target a caller of /probe may override within the check's allowTargets. */
+  target?: { get(spec: S): string; set(spec: S, target: string): S };
+}

@@ -1,0 +1,58 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+import { duration } from './duration.js';
+
+/** Label names a check's static labels may not take: the daemon sets these itself. */
+export const RESERVED_LABELS = ['check', 'type', 'location', 'result', 'reason', 'resolver', 'answer', 'via', 'phase', 'verdict', 'state', 'le', 'job', 'instance'];
+
+export const checkName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must match [a-z0-9][a-z0-9-]* (lower case, digits, dashes)')
+  .max(63, 'must be at most 63 characters');
+
+export const cronSchedule = z
+  .string()
+  .meta({ description: 'cron expression, node-cron syntax (optional seconds field first)' })
+  .refine((expr) => cron.validate(expr), { error: 'invalid cron expression' });
+
+export const labels = z
+  .record(
+    z
+      .string()
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
+      .refine((key) => !key.startsWith('__'), 'label names starting with __ are reserved')
+      .refine((key) => !RESERVED_LABELS.includes(key), { error: `reserved label name (reserved: ${RESERVED_LABELS.join(', ')})` }),
+    z.string(),
+  )
+  .meta({ description: 'static labels exported on every series of the check' });
+
+/** Fields every check type has; each type extends this with its own strict fields. */
+export const baseFields = {
+  name: checkName,
+  description: z.string().optional(),
+  interval: duration.optional().meta({ description: 'run every interval (default 60s); exclusive with schedule' }),
+  schedule: cronSchedule.optional(),
+  timeout: duration.default(10_000).meta({ description: 'hard timeout of one run (default 10s)' }),
+  labels: labels.default({}),
+  allowTargets: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'glob patterns (*) a /probe caller may use to override the target; none by default' }),
+};
+
+/**
+ * The `defaults:` block of a check file: each key applies to the checks of that file whose type
+ * has that key (kubeconfig and context reach only the Kubernetes checks). Values are validated
+ * as part of each check, so a bad default is reported once per check it reaches.
+ */
+export const defaultsSchema = z.strictObject({
+  interval: z.string().optional(),
+  schedule: z.string().optional(),
+  timeout: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  kubeconfig: z.string().optional().meta({ description: 'kubeconfig file for the Kubernetes checks of this file' }),
+  context: z.string().optional().meta({ description: 'kubeconfig context for the Kubernetes checks of this file' }),
+});
+export type Defaults = z.infer<typeof defaultsSchema>;
+
+export const DEFAULT_INTERVAL_MS = 60_000;

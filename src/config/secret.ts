@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { inspect } from 'node:util';
+import { z } from 'zod';
+
+export const REDACTED = '[secret]';
+
+type SecretRef = { env: string } | { file: string };
+
+/**
+ * A value that must never be shown. It prints as [secret] in every form (string, JSON,
+ * util.inspect, template literal); only reveal() gives the value, read when a check runs so a
+ * rotated file or variable is picked up without a reload.
+ */
+export class Secret {
+  readonly #ref: SecretRef;
+  readonly #seen = new Set<string>();
+
+  constructor(ref: SecretRef) {
+    this.#ref = ref;
+  }
+
+  /** Where the value comes from, safe to show: "env HUB_TOKEN" or "file /run/x". */
+  get source(): string {
+    return 'env' in this.#ref ? `env ${this.#ref.env}` : `file ${this.#ref.file}`;
+  }
+
+  async reveal(): Promise<string> {
+    let value: string;
+    if ('env' in this.#ref) {
+      const found = process.env[this.#ref.env];
+      if (found === undefined) throw new SecretUnavailableError(`secret from ${this.source} is not set`);
+      value = found;
+    } else {
+      try {
+        value = (await readFile(this.#ref.file, 'utf8')).replace(/\r?\n$/, '');
+      } catch (err) {
+        const code = err instanceof Error && 'code' in err ? String(err.code) : 'unknown error';
+        throw new SecretUnavailableError(`secret from ${this.source} cannot be read (${code})`);
+      }
+    }
+    if (value !== '') this.#seen.add(value);
+    return value;
+  }
+
+  /** Every value this secret has revealed, so outputs can be scrubbed of them. */
+  revealedValues(): Iterable<string> {
+    return this.#seen;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+}
+
+/** Thrown when a secret reference cannot be resolved; the runner reports it as reason config. */
+export class SecretUnavailableError extends Error {
+  readonly code = 'DRIFTWATCH_SECRET_UNAVAILABLE';
+  override name = 'SecretUnavailableError';
+}
+
+export const secretRef = z
+  .union([
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+    z.strictObject({ file: z.string().min(1) }),
+  ])
+  .meta({ description: 'a secret reference: { env: NAME } or { file: /path }; never written inline' })
+  .transform((ref) => new Secret(ref));
+
+/** A string that may be given inline or, when sensitive, as a secret reference. */
+export const stringOrSecret = z.union([z.string(), secretRef]);
+
+export async function resolveValue(value: string | Secret): Promise<string> {
+  return typeof value === 'string' ? value : value.reveal();
+}
+
+/** Collects the Secret instances anywhere inside a parsed check spec. */
+export function secretsIn(value: unknown, found: Secret[] = []): Secret[] {
+  if (value instanceof Secret) found.push(value);
+  else if (Array.isArray(value)) for (const item of value) secretsIn(item, found);
+  else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) secretsIn(item, found);
+  return found;
+}
+
+/** Replaces every revealed secret value inside strings of a JSON-like value with [secret]. */
+export function scrub<T>(value: T, secrets: readonly Secret[]): T {
+  const values = secrets.flatMap((s) => [...s.revealedValues()]).filter((v) => v.length > 0);
+  if (values.length === 0) return value;
+  return scrubWith(value, values) as T;
+}
+
+function scrubWith(value: unknown, values: readonly string[]): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    for (const secret of values) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((item) => scrubWith(item, values));
+  if (value !== null && typeof value === 'object' && !(value instanceof Secret)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubWith(v, values)]));
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import type { ProbeSample, Sample, Services } from './checks/check-type.js';
+import type { BoundCheck } from './checks/registry.js';
+import { classifyError } from './classify.js';
+import { formatDuration } from './config/duration.js';
+import { scrub, secretsIn } from './config/secret.js';
+import type { Failure, Result, Step } from './result.js';
+
+export interface RunOptions {
+  log: Logger;
+  services: Services;
+  /** Aborts the run from outside (shutdown); the run's own timeout is added here. */
+  signal?: AbortSignal;
+  /** Keep the step-by-step record (/probe?debug=true). */
+  debug?: boolean;
+}
+
+/** A finished run: the public result plus what the metrics need. */
+export interface Run {
+  result: Result;
+  samples: Sample[];
+  probeSamples: () => ProbeSample[];
+}
+
+class RunTimeout extends Error {
+  override name = 'RunTimeout';
+}
+
+/**
+ * Runs one check once under a hard timeout. Never throws: every failure, including a check
+ * that ignores its AbortSignal, becomes a result with a reason. Secret values a check revealed
+ * are scrubbed from the result before anyone sees it.
+ */
+export async function runCheck(check: BoundCheck, options: RunOptions): Promise<Run> {
+  const { spec } = check;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const steps: Step[] | undefined = options.debug ? [] : undefined;
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new RunTimeout(`timeout after ${formatDuration(spec.timeout)}`));
+  }, spec.timeout);
+  const onOuterAbort = () => {
+    controller.abort(new RunTimeout('cancelled: daemon shutting down'));
+  };
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+  const log = options.log;
+
+  let failure: Failure | undefined;
+  let observations: object | undefined;
+  let samples: Sample[];
+  let probeSamples: () => ProbeSample[] = () => [];
+  try {
+    const ran = await raceAbort(
+      check.run({
+        signal: controller.signal,
+        log,
+        services: options.services,
+        trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
+      }),
+      controller.signal,
+    );
+    observations = ran.outcome.observations;
+    failure = ran.outcome.failure;
+    samples = ran.samples;
+    probeSamples = ran.probeSamples;
+  } catch (err) {
+    const reason: unknown = controller.signal.reason;
+    failure = controller.signal.aborted && reason instanceof RunTimeout ? { reason: 'timeout', message: reason.message } : classifyError(err);
+    samples = check.emptySamples();
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+
+  const durationMs = round(performance.now() - t0);
+  const raw: Result = {
+    name: spec.name,
+    type: spec.type,
+    ok: failure === undefined,
+    ...(failure && { reason: failure.reason }),
+    message: failure?.message ?? 'ok',
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    observations: toRecord(observations),
+    ...(steps && { steps }),
+  };
+  const result = scrub(raw, secretsIn(spec));
+  if (result.ok) log.debug({ durationMs }, 'check passed');
+  else log.info({ reason: result.reason, error: result.message, durationMs }, 'check failed');
+  return { result, samples, probeSamples };
+}
+
+/** Resolves or rejects with the promise, or rejects as soon as the signal aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
+
+function toRecord(value: object | undefined): Record<string, unknown> {
+  return value ? (JSON.parse(JSON.stringify(value)) as Record<string, unknown>) : {};
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
