@@ -39,7 +39,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
-  return `${typeof value} ${String(value as string | number | boolean | bigint | symbol)}`;
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Walks a zod schema along a data path, to name the keys or values a place accepts. */

@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { parseCheckFile, type LoadedCheck } from '../../src/config/load.js';
+import { ConfigError, type Problem } from '../../src/config/problem.js';
+import { runCheck, type Run } from '../../src/runner.js';
+import { REDACT_PATHS } from '../../src/log.js';
+import { createServices } from '../../src/services.js';
+
+/** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */
+export function parseChecks(yaml: string, file = 'test.yaml'): LoadedCheck[] {
+  const problems: Problem[] = [];
+  const checks = parseCheckFile(file, yaml, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return checks;
+}
+
+/** A logger writing JSON lines into memory, redacting like the daemon's, for canary tests. */
+export function memoryLogger(): { log: Logger; lines: () => string } {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const log = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[secret]' } }, sink);
+  return { log, lines: () => chunks.join('') };
+}
+
+/** Runs the first (or the named) check of the YAML once, as the daemon would. */
+export async function runYaml(yaml: string, options: { name?: string; debug?: boolean; release?: string; log?: Logger } = {}): Promise<Run> {
+  const checks = parseChecks(yaml);
+  const check = options.name ? checks.find((c) => c.spec.name === options.name) : checks[0];
+  if (!check) throw new Error(`no check ${options.name ?? ''} in YAML`);
+  return runCheck(check.bound, {
+    log: options.log ?? memoryLogger().log,
+    services: createServices({ release: options.release }),
+    debug: options.debug ?? true,
+  });
+}
