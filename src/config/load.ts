@@ -4,15 +4,21 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { z } from 'zod';
 import { bind, checkSchema, CHECK_TYPES, type BoundCheck, type CheckSpec } from '../checks/registry.js';
 import { defaultsSchema } from './base.js';
-import { acceptedKeys, ConfigError, describeValue, formatPath, schemaAt, type Problem } from './problem.js';
+import { formatDuration } from './duration.js';
+import { acceptedKeys, ConfigError, describeValue, formatPath, formatProblem, schemaAt, type Problem } from './problem.js';
 
 /** A validated check, where it came from, and its type's functions. */
 export interface LoadedCheck {
   spec: CheckSpec;
   file: string;
+  /** Where the check starts, and its index in the file's checks list. */
   line: number;
+  index: number;
   bound: BoundCheck;
 }
+
+/** A check as parsed from one file, with where its name stands (for duplicate-name errors). */
+type ParsedCheck = LoadedCheck & { namePosition: { line: number; col: number } };
 
 const fileSchema = z.strictObject({
   defaults: z.unknown().optional(),
@@ -47,7 +53,8 @@ export async function loadChecks(paths: readonly string[]): Promise<LoadedCheck[
     for (const loaded of parseCheckFile(shown, text, problems)) {
       const first = seen.get(loaded.spec.name);
       if (first !== undefined) {
-        problems.push({ file: shown, line: loaded.line, col: 5, path: `checks(${loaded.spec.name}).name`, message: `duplicate check name "${loaded.spec.name}" (first defined at ${first})` });
+        const { line, col } = loaded.namePosition;
+        problems.push({ file: shown, line, col, path: `checks[${loaded.index}].name`, message: `duplicate check name "${loaded.spec.name}" (first defined at ${first})` });
         continue;
       }
       seen.set(loaded.spec.name, `${shown}:${loaded.line}`);
@@ -60,13 +67,13 @@ export async function loadChecks(paths: readonly string[]): Promise<LoadedCheck[
 }
 
 /** Parses one file's text; problems are appended, valid checks returned. */
-export function parseCheckFile(file: string, text: string, problems: Problem[]): LoadedCheck[] {
+export function parseCheckFile(file: string, text: string, problems: Problem[]): ParsedCheck[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const err of doc.errors) {
       const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-      problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${err.message.split('\n')[0] ?? err.code}` });
+      problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${(err.message.split('\n')[0] ?? err.code).replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     return [];
   }
@@ -74,31 +81,45 @@ export function parseCheckFile(file: string, text: string, problems: Problem[]):
   const data: unknown = doc.toJS();
   const top = fileSchema.safeParse(data ?? {});
   if (!top.success) {
-    problems.push(...toProblems(file, top.error.issues, fileSchema, data, [], where));
+    problems.push(...toProblems(file, top.error.issues, fileSchema, data, (p) => [...p], where));
     return [];
   }
   const defaults = defaultsSchema.safeParse(top.data.defaults ?? {});
   if (!defaults.success) {
-    problems.push(...toProblems(file, defaults.error.issues, defaultsSchema, top.data.defaults, ['defaults'], where));
+    problems.push(...toProblems(file, defaults.error.issues, defaultsSchema, top.data.defaults, (p) => ['defaults', ...p], where));
     return [];
   }
-  const loaded: LoadedCheck[] = [];
+  const loaded: ParsedCheck[] = [];
+  const found: Problem[] = [];
   top.data.checks.forEach((item, index) => {
     const merged = applyDefaults(item, defaults.data);
     const result = checkSchema.safeParse(merged);
     const prefix = ['checks', index];
+    // A bad value that came from the defaults block is reported there, once per check it reaches.
+    const own = item !== null && typeof item === 'object' ? Object.keys(item) : [];
+    const placeOf = (path: readonly PropertyKey[]): PropertyKey[] => {
+      const key = path[0];
+      return typeof key === 'string' && !own.includes(key) && key in defaults.data ? ['defaults', ...path] : [...prefix, ...path];
+    };
     if (!result.success) {
-      problems.push(...toProblems(file, result.error.issues, checkSchema, merged, prefix, where));
+      found.push(...toProblems(file, result.error.issues, checkSchema, merged, placeOf, where));
       return;
     }
     const timing = checkTiming(result.data);
     if (timing) {
-      const pos = where([...prefix, timing.key]);
-      problems.push({ file, ...pos, path: formatPath([...prefix, timing.key]), message: timing.message });
+      const place = placeOf([timing.key]);
+      found.push({ file, ...where(place), path: formatPath(place), message: timing.message });
       return;
     }
-    loaded.push({ spec: result.data, file, line: where(prefix).line, bound: bind(result.data) });
+    loaded.push({ spec: result.data, file, line: where(prefix).line, index, bound: bind(result.data), namePosition: where([...prefix, 'name']) });
   });
+  // A bad default reaches every check of the file: say it once.
+  const seen = new Set<string>();
+  for (const problem of found) {
+    const key = formatProblem(problem);
+    if (!seen.has(key)) problems.push(problem);
+    seen.add(key);
+  }
   return loaded;
 }
 
@@ -127,17 +148,24 @@ function checkTiming(spec: CheckSpec): { key: string; message: string } | undefi
     return { key: 'schedule', message: 'give either interval or schedule, not both' };
   }
   if (spec.interval !== undefined && spec.timeout > spec.interval) {
-    return { key: 'timeout', message: `timeout ${spec.timeout}ms exceeds interval ${spec.interval}ms (runs would overlap and be skipped)` };
+    return { key: 'timeout', message: `timeout ${formatDuration(spec.timeout)} exceeds interval ${formatDuration(spec.interval)} (runs would overlap and be skipped)` };
   }
   return undefined;
 }
 
 type Locate = (path: readonly PropertyKey[], atKey?: boolean) => { line: number; col: number };
 
-function toProblems(file: string, issues: readonly z.core.$ZodIssue[], schema: z.core.$ZodType, data: unknown, prefix: PropertyKey[], where: Locate): Problem[] {
+function toProblems(
+  file: string,
+  issues: readonly z.core.$ZodIssue[],
+  schema: z.core.$ZodType,
+  data: unknown,
+  placeOf: (path: readonly PropertyKey[]) => PropertyKey[],
+  where: Locate,
+): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
-    const path = [...prefix, ...issue.path];
+    const path = placeOf(issue.path);
     if (issue.code === 'unrecognized_keys') {
       const accepted = acceptedKeys(schemaAt(schema, issue.path, data));
       for (const key of issue.keys) {
@@ -147,7 +175,7 @@ function toProblems(file: string, issues: readonly z.core.$ZodIssue[], schema: z
       continue;
     }
     const received = valueAt(data, issue.path);
-    problems.push({ file, ...where(path, received === undefined), path: formatPath(path), message: describeIssue(issue, received) });
+    problems.push({ file, ...where(path, received === undefined || issue.code === 'invalid_key'), path: formatPath(path), message: describeIssue(issue, received) });
   }
   return problems;
 }
@@ -165,6 +193,10 @@ function describeIssue(issue: z.core.$ZodIssue, received: unknown): string {
       return received === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${describeValue(received)}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(received)}`;
+    case 'invalid_key':
+      return `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
+    case 'custom':
+      return issue.message;
     default:
       return received === undefined ? issue.message : `${issue.message} (got ${describeValue(received)})`;
   }

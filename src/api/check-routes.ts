@@ -1,0 +1,27 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
+import type { Daemon } from '../daemon.js';
+import { specView, summarizeCheck } from './check-view.js';
+
+const nameParams = z.object({ name: z.string() });
+
+/** GET /api/v1/checks, GET /api/v1/checks/:name, POST /api/v1/checks/:name/run. */
+export function registerCheckRoutes(app: FastifyInstance, daemon: Daemon, auth: preHandlerAsyncHookHandler): void {
+  app.get('/api/v1/checks', async () => ({
+    checks: daemon.state.all().map((entry) => summarizeCheck(entry, daemon.scheduler)),
+    reload: daemon.lastReload,
+  }));
+
+  app.get('/api/v1/checks/:name', async (request, reply) => {
+    const { name } = nameParams.parse(request.params);
+    const entry = daemon.state.get(name);
+    if (!entry) return reply.code(404).send({ error: 'not found', code: 'DRIFTWATCH_CHECK_NOT_FOUND', message: `no check named "${name}"` });
+    return { ...summarizeCheck(entry, daemon.scheduler), spec: specView(entry), recent: entry.recent };
+  });
+
+  app.post('/api/v1/checks/:name/run', { preHandler: auth }, async (request) => {
+    const { name } = nameParams.parse(request.params);
+    const run = await daemon.runNow(name);
+    return run.result;
+  });
+}

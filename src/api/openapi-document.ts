@@ -1,0 +1,76 @@
+import { REASONS } from '../result.js';
+
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const error = { description: 'error', ...json(ref('Error')) };
+const secured = [{ bearer: [] }];
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+
+/** This API's own OpenAPI 3.1 document (GET /api/v1/openapi.json). */
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'driftwatch', version, description: 'Synthetic monitoring for deployment verification.' },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'required on /probe and POST routes when a token is configured' } },
+      schemas: {
+        Error: { type: 'object', required: ['code', 'message'], properties: { error: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } },
+        Result: {
+          type: 'object',
+          required: ['name', 'type', 'ok', 'message', 'startedAt', 'durationMs', 'observations'],
+          properties: {
+            name: { type: 'string' },
+            type: { type: 'string' },
+            ok: { type: 'boolean' },
+            reason: { type: 'string', enum: [...REASONS], description: 'absent when ok' },
+            message: { type: 'string', description: 'expected vs actual, e.g. "status 404, expected 401"' },
+            startedAt: { type: 'string', format: 'date-time' },
+            durationMs: { type: 'number' },
+            observations: { type: 'object', additionalProperties: true, description: 'per type; an ingress result has observations.verdict' },
+            steps: { type: 'array', items: { type: 'object' }, description: 'only with debug=true' },
+          },
+        },
+        CheckSummary: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            type: { type: 'string' },
+            labels: { type: 'object', additionalProperties: { type: 'string' } },
+            source: { type: 'string' },
+            every: { type: 'string' },
+            timeout: { type: 'string' },
+            nextRunAt: { type: 'string', format: 'date-time' },
+            status: { type: 'string', enum: ['ok', 'failing', 'pending'] },
+            since: { type: 'string', format: 'date-time' },
+            last: ref('Result'),
+          },
+        },
+        Reload: { type: 'object', properties: { ok: { type: 'boolean' }, checks: { type: 'integer' }, problems: { type: 'array', items: { type: 'string' } }, at: { type: 'string' } } },
+      },
+    },
+    paths: {
+      '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'metrics', content: { 'text/plain': {} } } } } },
+      '/probe': {
+        get: {
+          summary: 'Run a named check now',
+          security: secured,
+          parameters: [
+            { name: 'check', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'prometheus'], default: 'json' } },
+            { name: 'debug', in: 'query', schema: { type: 'boolean' } },
+            { name: 'target', in: 'query', schema: { type: 'string' }, description: "only within the check's allowTargets" },
+          ],
+          responses: { 200: { description: 'the run (a failed check is still 200)', ...json(ref('Result')) }, 400: error, 401: error, 403: error, 404: error, 429: error },
+        },
+      },
+      '/api/v1/checks': { get: { summary: 'Every check with its last result', responses: { 200: { description: 'checks', ...json({ type: 'object', properties: { checks: { type: 'array', items: ref('CheckSummary') }, reload: ref('Reload') } }) } } } },
+      '/api/v1/checks/{name}': { get: { summary: 'One check, its spec and recent results', parameters: [nameParam], responses: { 200: { description: 'check', ...json(ref('CheckSummary')) }, 404: error } } },
+      '/api/v1/checks/{name}/run': { post: { summary: 'Run a check now', security: secured, parameters: [nameParam], responses: { 200: { description: 'the run', ...json(ref('Result')) }, 401: error, 404: error, 429: error } } },
+      '/-/reload': { post: { summary: 'Reload check files (also SIGHUP)', security: secured, responses: { 200: { description: 'reloaded', ...json(ref('Reload')) }, 401: error, 422: { description: 'invalid files: old checks keep running', ...json(ref('Reload')) } } } },
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
+      '/readyz': { get: { summary: 'Readiness: checks loaded and scheduler running', responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } } },
+      '/api/v1/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/': { get: { summary: 'Status page (HTML, works without JavaScript)', responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } },
+    },
+  };
+}

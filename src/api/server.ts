@@ -1,0 +1,58 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { BusyError } from '../concurrency-limit.js';
+import type { Daemon } from '../daemon.js';
+import { CheckNotFoundError, TargetNotAllowedError } from '../daemon-errors.js';
+import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
+import { requireToken } from './auth.js';
+import { registerCheckRoutes } from './check-routes.js';
+import { openApiDocument } from './openapi-document.js';
+import { registerProbeRoute } from './probe-route.js';
+
+export interface ApiOptions {
+  daemon: Daemon;
+  log: Logger;
+  /** When set, /probe and the POST routes require `Authorization: Bearer TOKEN`. */
+  token?: string | undefined;
+  version: string;
+}
+
+/** Builds the HTTP API (DESIGN section 4) without listening, so tests can inject(). */
+export function buildApi(options: ApiOptions): FastifyInstance {
+  const { daemon } = options;
+  // pino's Logger is a FastifyBaseLogger; the cast only keeps fastify's generics at their defaults.
+  const apiLog: FastifyBaseLogger = options.log.child({ component: 'api' });
+  const app = Fastify({ loggerInstance: apiLog, disableRequestLogging: true, return503OnClosing: true });
+  const auth = requireToken(options.token);
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const status = statusFor(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : 'DRIFTWATCH_ERROR';
+    const message = err instanceof Error ? err.message : 'internal error';
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : 'request failed', code, message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = daemon.isReady();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: daemon.state.all().length });
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(await daemon.renderMetrics()));
+  app.post('/-/reload', { preHandler: auth }, async (_request, reply) => {
+    const outcome = await daemon.reload();
+    return reply.code(outcome.ok ? 200 : 422).send(outcome);
+  });
+  app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
+  registerProbeRoute(app, daemon, auth);
+  registerCheckRoutes(app, daemon, auth);
+  return app;
+}
+
+function statusFor(err: unknown): number {
+  if (err instanceof CheckNotFoundError) return 404;
+  if (err instanceof TargetNotAllowedError) return 403;
+  if (err instanceof BusyError) return 429;
+  if (typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400) return err.statusCode;
+  return 500;
+}

@@ -1,0 +1,173 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createConcurrencyLimit } from './concurrency-limit.js';
+import { loadChecks, type LoadedCheck } from './config/load.js';
+import { ConfigError, formatProblem } from './config/problem.js';
+import { CheckNotFoundError } from './daemon-errors.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metrics.js';
+import { renderMetrics } from './metrics/exposition.js';
+import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
+import { runCheck, type Run } from './runner.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+import { createServices } from './services.js';
+import { selectShard } from './shard.js';
+import { createStateStore, type StateStore } from './state.js';
+import { retarget } from './target.js';
+
+export interface DaemonOptions {
+  checkPaths: readonly string[];
+  log: Logger;
+  release?: string | undefined;
+  location?: string | undefined;
+  shard?: { index: number; count: number } | undefined;
+  /** Scheduled runs at once. */
+  concurrency?: number;
+  /** On-demand runs (/probe, POST run) at once; as many again may wait. */
+  probeConcurrency?: number;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  checks: number;
+  problems: string[];
+  at: string;
+}
+
+export interface Daemon {
+  readonly state: StateStore;
+  readonly metrics: DaemonMetrics;
+  readonly series: SeriesStore;
+  readonly scheduler: Scheduler;
+  readonly lastReload: ReloadOutcome | undefined;
+  /** First load; throws ConfigError when the files are invalid (the daemon does not start). */
+  load(): Promise<number>;
+  /** Later loads (SIGHUP, POST /-/reload): an invalid file keeps the old checks running. */
+  reload(): Promise<ReloadOutcome>;
+  start(): void;
+  stop(graceMs: number): Promise<void>;
+  runNow(name: string, options?: { debug?: boolean; target?: string | undefined }): Promise<Run>;
+  renderMetrics(): Promise<string>;
+  isReady(): boolean;
+}
+
+/** Wires config, scheduler, runner, state and metrics; the API and CLI sit on top of this. */
+export function createDaemon(options: DaemonOptions): Daemon {
+  const { log } = options;
+  const services = createServices({ release: options.release });
+  const state = createStateStore();
+  const metrics = createDaemonMetrics(new Registry(), { location: options.location });
+  const series = createSeriesStore({ location: options.location });
+  const onDemand = createConcurrencyLimit(options.probeConcurrency ?? 8, options.probeConcurrency ?? 8);
+  const loggers = new Map<string, Logger>();
+  let lastReload: ReloadOutcome | undefined;
+  let loaded = false;
+  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, checks: 0, problems: [], at: '' });
+
+  const loggerFor = (check: LoadedCheck): Logger => {
+    let child = loggers.get(check.spec.name);
+    if (!child) {
+      child = log.child({ check: check.spec.name, type: check.spec.type });
+      loggers.set(check.spec.name, child);
+    }
+    return child;
+  };
+
+  const record = (check: LoadedCheck, run: Run): void => {
+    // The step-by-step record belongs to the caller who asked for it, not to the history.
+    const { steps: _steps, ...result } = run.result;
+    if (state.record(result)) {
+      loggerFor(check).info({ ok: run.result.ok, reason: run.result.reason, error: run.result.ok ? undefined : run.result.message }, 'check state changed');
+    }
+    series.record(check.spec, run);
+    metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
+  };
+
+  const scheduler = createScheduler({
+    concurrency: options.concurrency ?? 64,
+    log,
+    onLag: (seconds) => {
+      metrics.schedulerLag.observe(seconds);
+    },
+    onSkip: (check) => {
+      loggerFor(check).info('previous run still going: slot skipped');
+    },
+    execute: async (check, signal) => {
+      const run = await runCheck(check.bound, { log: loggerFor(check), services, signal });
+      if (state.get(check.spec.name)?.check === check) record(check, run);
+    },
+  });
+
+  const apply = (checks: LoadedCheck[]): void => {
+    const selected = options.shard ? selectShard(checks, options.shard) : checks;
+    const names = new Set(selected.map((c) => c.spec.name));
+    for (const entry of state.all()) {
+      if (!names.has(entry.check.spec.name)) {
+        series.remove(entry.check.spec.name);
+        loggers.delete(entry.check.spec.name);
+      }
+    }
+    for (const check of selected) series.declare(check.spec);
+    state.set(selected);
+    scheduler.update(selected);
+    metrics.checks.set(selected.length);
+  };
+
+  const doReload = async (): Promise<ReloadOutcome> => {
+    const at = new Date().toISOString();
+    try {
+      const checks = await loadChecks(options.checkPaths);
+      apply(checks);
+      metrics.configReloadSuccessful.set(1);
+      lastReload = { ok: true, checks: state.all().length, problems: [], at };
+      log.info({ checks: lastReload.checks }, 'checks reloaded');
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [err instanceof Error ? err.message : String(err)];
+      metrics.configReloadSuccessful.set(0);
+      lastReload = { ok: false, checks: state.all().length, problems, at };
+      log.error({ problems }, 'reload failed: invalid check files, keeping the previous checks');
+    }
+    return lastReload;
+  };
+
+  return {
+    state,
+    metrics,
+    series,
+    scheduler,
+    get lastReload() {
+      return lastReload;
+    },
+    async load() {
+      const checks = await loadChecks(options.checkPaths);
+      apply(checks);
+      metrics.configReloadSuccessful.set(1);
+      lastReload = { ok: true, checks: state.all().length, problems: [], at: new Date().toISOString() };
+      loaded = true;
+      return lastReload.checks;
+    },
+    reload() {
+      reloading = reloading.then(doReload, doReload);
+      return reloading;
+    },
+    start() {
+      scheduler.start();
+    },
+    async stop(graceMs) {
+      await scheduler.stop(graceMs);
+    },
+    async runNow(name, runOptions = {}) {
+      const entry = state.get(name);
+      if (!entry) throw new CheckNotFoundError(name);
+      const { check } = entry;
+      const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target);
+      return onDemand.run(async () => {
+        const run = await runCheck(bound, { log: loggerFor(check), services, debug: runOptions.debug ?? false });
+        // A retargeted run observed something else than the check: it does not touch its state.
+        if (bound === check.bound && state.get(name)?.check === check) record(check, run);
+        return run;
+      });
+    },
+    renderMetrics: () => renderMetrics(metrics, series),
+    isReady: () => loaded && scheduler.running,
+  };
+}
