@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BusyError } from '../concurrency-limit.js';
 import type { Daemon } from '../daemon.js';
@@ -22,7 +22,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   const { daemon } = options;
   // pino's Logger is a FastifyBaseLogger; the cast only keeps fastify's generics at their defaults.
   const apiLog: FastifyBaseLogger = options.log.child({ component: 'api' });
-  const app = Fastify({ loggerInstance: apiLog, disableRequestLogging: true, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: apiLog, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   const auth = requireToken(options.token);
 
   app.setErrorHandler(async (err, request, reply) => {
