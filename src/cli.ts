@@ -1,8 +1,6 @@
-import { run, RUN_HELP } from './commands/run.js';
-import { schema } from './commands/schema.js';
-import { serve, SERVE_HELP } from './commands/serve.js';
-import { validate, VALIDATE_HELP } from './commands/validate.js';
 import { packageVersion, UsageError } from './commands/options.js';
+
+// Commands load on demand: `validate` need not pay for fastify, `schema` not for pg.
 
 const HELP = `Usage: driftwatch <command> [options]
 
@@ -17,7 +15,6 @@ Commands:
 driftwatch <command> --help for its options. driftwatch --version prints the version.
 `;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, run: RUN_HELP, validate: VALIDATE_HELP };
 
 /** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -25,13 +22,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        return await serve(rest);
+        return await (await import('./commands/serve.js')).serve(rest);
       case 'run':
-        return await run(rest);
+        return await (await import('./commands/run.js')).run(rest);
       case 'validate':
-        return await validate(rest);
+        return await (await import('./commands/validate.js')).validate(rest);
       case 'schema':
-        return schema(rest);
+        return (await import('./commands/schema.js')).schema(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${packageVersion()}\n`);
@@ -48,11 +45,24 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
-      const help = command === undefined ? HELP : (HELPS[command] ?? HELP);
+      const help = await helpFor(command);
       process.stderr.write(`driftwatch ${command ?? ''}: ${err instanceof Error ? err.message : String(err)}\n\n${help}`);
       return 2;
     }
     throw err;
+  }
+}
+
+async function helpFor(command: string | undefined): Promise<string> {
+  switch (command) {
+    case 'serve':
+      return (await import('./commands/serve.js')).SERVE_HELP;
+    case 'run':
+      return (await import('./commands/run.js')).RUN_HELP;
+    case 'validate':
+      return (await import('./commands/validate.js')).VALIDATE_HELP;
+    default:
+      return HELP;
   }
 }
 
