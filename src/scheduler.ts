@@ -1,0 +1,230 @@
+import type { Logger } from 'pino';
+import type { LoadedCheck } from './config/load.js';
+import { DueHeap } from './scheduler/due-heap.js';
+import { createRunPool } from './scheduler/run-pool.js';
+import { createTiming, type Timing } from './scheduler/slot.js';
+
+export interface SchedulerOptions {
+  /** Runs a check once; should never reject (the runner turns failures into results). */
+  execute(check: LoadedCheck, signal: AbortSignal): Promise<void>;
+  /** Scheduled runs at once; runs past the cap wait in FIFO order. */
+  concurrency: number;
+  /** How late a run started against its slot, waiting for the cap included. */
+  onLag(seconds: number, check: LoadedCheck): void;
+  /** A slot came while the previous run of the check was still going (or waiting): skipped. */
+  onSkip?(check: LoadedCheck): void;
+  log: Logger;
+}
+
+export interface Scheduler {
+  /** Replaces the set of checks (reload); unchanged checks keep their slots and running state. */
+  update(checks: readonly LoadedCheck[]): void;
+  start(): void;
+  /** Stops scheduling now, lets runs finish for graceMs, aborts the rest; resolves when all settled. */
+  stop(graceMs: number): Promise<void>;
+  /** Started and not stopped (for /readyz). */
+  readonly running: boolean;
+  readonly inFlight: number;
+  nextRunAt(name: string): Date | undefined;
+}
+
+/** One scheduled check. */
+interface Entry {
+  check: LoadedCheck;
+  /** JSON of the spec: an equal key on reload keeps the entry's timing. */
+  key: string;
+  timing: Timing;
+  /** The next planned slot (epoch ms). */
+  slot: number | undefined;
+  /** Bumped whenever the entry is re-planned or removed, so older heap items are ignored. */
+  generation: number;
+  busy: 'idle' | 'queued' | 'running';
+  removed: boolean;
+}
+
+// setTimeout holds at most 2^31-1 ms (about 24 days); a cron slot further out is reached by re-arming.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Runs checks at their slots: intervals at stable per-name offsets, cron schedules, never two
+ * runs of one check at once, at most `concurrency` runs in total. Late slots are not replayed:
+ * after a stall a check runs once and moves on to its next future slot.
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { log } = options;
+  const pool = createRunPool(options.concurrency, log);
+  const entries = new Map<string, Entry>();
+  const heap = new DueHeap<{ entry: Entry; generation: number }>();
+  let phase: 'new' | 'started' | 'stopped' = 'new';
+  let timer: NodeJS.Timeout | undefined;
+  let armedFor = Infinity;
+  let stopping: Promise<void> | undefined;
+  // A function, not a comparison, so narrowing does not assume phase unchanged across callouts.
+  const started = (): boolean => phase === 'started';
+
+  /** Calls a caller's callback; a throwing callback must not break the scheduling loop. */
+  const report = (what: string, callback: () => void): void => {
+    try {
+      callback();
+    } catch (err) {
+      log.error({ err }, `scheduler ${what} callback threw`);
+    }
+  };
+
+  const plan = (entry: Entry, first = false): void => {
+    entry.generation++;
+    entry.slot = first ? entry.timing.first() : entry.timing.next();
+    if (entry.slot === undefined) {
+      log.warn({ check: entry.check.spec.name }, 'check has no future slot: not scheduled');
+      return;
+    }
+    heap.push(entry.slot, { entry, generation: entry.generation });
+  };
+
+  const arm = (): void => {
+    if (phase !== 'started') return;
+    const top = heap.peek();
+    if (top === undefined || (timer !== undefined && top.due >= armedFor)) return;
+    clearTimeout(timer);
+    armedFor = top.due;
+    timer = setTimeout(onTimer, Math.min(Math.max(0, top.due - Date.now()), MAX_TIMER_MS));
+  };
+
+  const onTimer = (): void => {
+    timer = undefined;
+    armedFor = Infinity;
+    const now = Date.now();
+    for (let top = heap.peek(); top !== undefined && top.due <= now && started(); top = heap.peek()) {
+      heap.pop();
+      const { entry, generation } = top.value;
+      if (entry.generation !== generation) continue;
+      fire(entry, top.due);
+      // fire() calls out to execute, which may have stopped the scheduler.
+      if (started()) plan(entry);
+    }
+    arm();
+  };
+
+  const fire = (entry: Entry, slot: number): void => {
+    const { check } = entry;
+    if (entry.busy !== 'idle') {
+      log.debug({ check: check.spec.name, slot: new Date(slot).toISOString(), busy: entry.busy }, 'slot skipped');
+      report('onSkip', () => options.onSkip?.(check));
+      return;
+    }
+    entry.busy = 'queued';
+    pool.submit({
+      name: check.spec.name,
+      run: (signal) => runEntry(entry, slot, signal),
+      drop: () => {
+        entry.busy = 'idle';
+      },
+    });
+  };
+
+  const runEntry = async (entry: Entry, slot: number, signal: AbortSignal): Promise<void> => {
+    // Removed while waiting for a place: the run is dropped with the check.
+    if (entry.removed) {
+      finish(entry);
+      return;
+    }
+    entry.busy = 'running';
+    // Read when the run starts, not when the slot came: a reload meanwhile wins.
+    const { check } = entry;
+    report('onLag', () => {
+      options.onLag(Math.max(0, Date.now() - slot) / 1000, check);
+    });
+    try {
+      await options.execute(check, signal);
+    } finally {
+      finish(entry);
+    }
+  };
+
+  const finish = (entry: Entry): void => {
+    entry.busy = 'idle';
+    // Removed while it ran: the entry was kept only to guard against an overlapping re-add.
+    const { name } = entry.check.spec;
+    if (entry.removed && entries.get(name) === entry) entries.delete(name);
+  };
+
+  const remove = (entry: Entry): void => {
+    entry.removed = true;
+    entry.generation++;
+    entry.slot = undefined;
+    entry.timing.dispose();
+    // A run in flight finishes; its entry stays until then so a re-added check cannot overlap it.
+    if (entry.busy !== 'running') entries.delete(entry.check.spec.name);
+  };
+
+  return {
+    update(checks) {
+      if (phase === 'stopped') {
+        log.debug('scheduler stopped: update ignored');
+        return;
+      }
+      const names = new Set(checks.map((check) => check.spec.name));
+      for (const entry of entries.values()) {
+        if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
+      }
+      for (const check of checks) {
+        const key = JSON.stringify(check.spec);
+        const entry = entries.get(check.spec.name);
+        if (entry === undefined) {
+          const created: Entry = { check, key, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
+          entries.set(check.spec.name, created);
+          plan(created, true);
+        } else if (entry.removed || entry.key !== key) {
+          entry.timing.dispose();
+          Object.assign(entry, { check, key, timing: createTiming(check.spec), removed: false });
+          plan(entry, true);
+        } else {
+          // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
+          entry.check = check;
+        }
+      }
+      arm();
+    },
+
+    start() {
+      if (phase === 'stopped') throw new Error('scheduler was stopped; create a new one');
+      if (phase === 'started') return;
+      phase = 'started';
+      // Slots planned by update() before start may have passed meanwhile: plan again from now.
+      heap.clear();
+      for (const entry of entries.values()) if (!entry.removed) plan(entry, true);
+      log.info({ checks: entries.size, concurrency: options.concurrency }, 'scheduler started');
+      arm();
+    },
+
+    stop(graceMs) {
+      if (stopping) return stopping;
+      phase = 'stopped';
+      clearTimeout(timer);
+      timer = undefined;
+      heap.clear();
+      for (const entry of entries.values()) {
+        entry.slot = undefined;
+        entry.timing.dispose();
+      }
+      log.info({ inFlight: pool.active, graceMs }, 'scheduler stopping');
+      stopping = pool.close(graceMs).then(() => {
+        log.info('scheduler stopped');
+      });
+      return stopping;
+    },
+
+    get running() {
+      return started();
+    },
+
+    get inFlight() {
+      return pool.active;
+    },
+
+    nextRunAt(name) {
+      const slot = entries.get(name)?.slot;
+      return slot === undefined ? undefined : new Date(slot);
+    },
+  };
+}

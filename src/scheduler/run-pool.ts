@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+
+/** One run waiting for, or holding, a place in the pool. */
+export interface Job {
+  /** For the log line when run rejects. */
+  name: string;
+  /** The run itself; the signal aborts it when the pool closes and the grace period is over. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Called instead of run when the pool closes before the job got a place. */
+  drop(): void;
+}
+
+export interface RunPool {
+  /** Starts the job now when a place is free, else queues it (first in, first out). */
+  submit(job: Job): void;
+  readonly active: number;
+  /** Drops waiting jobs, lets active ones finish for graceMs, aborts the rest; resolves when all settled. */
+  close(graceMs: number): Promise<void>;
+}
+
+interface Active {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The global concurrency cap of scheduled runs, and the only place that awaits them: every run
+ * is tracked until it settles, its rejection is logged (never lost), and close() can abort it.
+ */
+export function createRunPool(concurrency: number, log: Logger): RunPool {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`scheduler concurrency must be a positive integer, got ${concurrency}`);
+  }
+  const waiting: Job[] = [];
+  const active = new Set<Active>();
+  let closed = false;
+  let starting = false;
+
+  const start = (job: Job): void => {
+    const place: Active = { controller: new AbortController(), done: Promise.resolve() };
+    // Tracked before run is called: a run that throws synchronously is removed again in finally.
+    active.add(place);
+    place.done = settle(job, place);
+  };
+
+  const settle = async (job: Job, place: Active): Promise<void> => {
+    try {
+      await job.run(place.controller.signal);
+    } catch (err) {
+      log.error({ err, check: job.name }, 'scheduled run rejected (the runner should have turned this into a result)');
+    } finally {
+      active.delete(place);
+      startWaiting();
+    }
+  };
+
+  const startWaiting = (): void => {
+    // Not re-entered: runs failing synchronously would otherwise recurse once per waiting job.
+    if (starting) return;
+    starting = true;
+    try {
+      while (!closed && active.size < concurrency) {
+        const job = waiting.shift();
+        if (job === undefined) return;
+        start(job);
+      }
+    } finally {
+      starting = false;
+    }
+  };
+
+  return {
+    submit(job) {
+      if (closed) {
+        job.drop();
+      } else if (active.size < concurrency && waiting.length === 0) {
+        start(job);
+      } else {
+        waiting.push(job);
+      }
+    },
+
+    get active() {
+      return active.size;
+    },
+
+    async close(graceMs) {
+      closed = true;
+      for (const job of waiting.splice(0)) job.drop();
+      const all = Promise.all([...active].map((place) => place.done));
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => {
+        graceTimer = setTimeout(() => {
+          resolve('grace over');
+        }, Math.max(0, graceMs));
+      });
+      const first = await Promise.race([all, graceOver]);
+      clearTimeout(graceTimer);
+      if (first === 'grace over' && active.size > 0) {
+        log.warn({ aborted: active.size, graceMs }, 'grace period over: aborting running checks');
+        for (const place of active) place.controller.abort(new Error('scheduler stopped: grace period over'));
+        await all;
+      }
+    },
+  };
+}
