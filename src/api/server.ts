@@ -8,6 +8,7 @@ import { requireToken } from './auth.js';
 import { registerCheckRoutes } from './check-routes.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerProbeRoute } from './probe-route.js';
+import { registerStatusPage } from './status-page.js';
 
 export interface ApiOptions {
   daemon: Daemon;
@@ -46,6 +47,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
   registerCheckRoutes(app, daemon, auth);
+  registerStatusPage(app, daemon);
   return app;
 }
 

@@ -1,0 +1,62 @@
+import type { Result } from '../result.js';
+import type { CheckStatus, summarizeCheck } from './check-view.js';
+import { formatMs, html, type SafeHtml } from './html.js';
+
+// Pieces of markup the overview and the detail page share, so a check reads the same on both.
+
+export type CheckSummary = ReturnType<typeof summarizeCheck>;
+
+const STATUS_TEXT: Record<CheckStatus, { symbol: string; label: string }> = {
+  failing: { symbol: '✕', label: 'failing' },
+  ok: { symbol: '✓', label: 'ok' },
+  pending: { symbol: '○', label: 'pending' },
+};
+
+/** The state as colour and words: colour alone fails people who cannot tell red from green. */
+export function statusPill(status: CheckStatus): SafeHtml {
+  const { symbol, label } = STATUS_TEXT[status];
+  return html`<span class="pill ${status}"><span aria-hidden="true">${symbol} </span>${label}</span>`;
+}
+
+/** How one run ended, for tables of runs (a check is "failing"; a single run "failed"). */
+export function runPill(result: Result): SafeHtml {
+  return result.ok ? html`<span class="pill ok"><span aria-hidden="true">✓ </span>ok</span>` : html`<span class="pill failing"><span aria-hidden="true">✕ </span>failed</span>`;
+}
+
+/** An ingress check's verdict (dns-drift, stale-host...), when the result carries one. */
+export function verdictOf(result: Result | undefined): string | undefined {
+  const verdict = result?.observations.verdict;
+  return typeof verdict === 'string' ? verdict : undefined;
+}
+
+/** Reason and verdict tags ahead of the diagnosis sentence. */
+export function diagnosisTags(result: Result | undefined): SafeHtml {
+  if (!result) return html``;
+  const verdict = verdictOf(result);
+  return html`${result.reason !== undefined && html`<span class="tag bad" title="failure reason">${result.reason}</span> `}${verdict !== undefined && html`<span class="tag ${verdict === 'healthy' ? 'good' : 'bad'}" title="verdict">${verdict}</span> `}`;
+}
+
+/** A check's static labels as name=value chips. */
+export function labelChips(labels: Record<string, string>): SafeHtml {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return html``;
+  return html`<div class="labels">${entries.map(([key, value]) => html`<code>${key}=${value}</code>`)}</div>`;
+}
+
+/** One line about a result, for tooltips: when, how it ended, why. */
+export function describeResult(result: Result): string {
+  const outcome = result.ok ? 'ok' : `failed${result.reason === undefined ? '' : ` (${result.reason})`}: ${result.message}`;
+  return `${result.startedAt} · ${formatMs(result.durationMs)} · ${outcome}`;
+}
+
+/** Recent results as small bars, oldest left and newest right, each with its own tooltip. */
+export function resultStrip(recent: readonly Result[]): SafeHtml {
+  const failed = recent.filter((r) => !r.ok).length;
+  const caption =
+    recent.length === 0 ? 'no runs yet' : failed === 0 ? `last ${recent.length} ${recent.length === 1 ? 'run' : 'runs'} ok` : `${failed} of last ${recent.length} failed`;
+  const bars = [...recent].reverse().map((r) => html`<li class="${r.ok ? 'ok' : 'failed'}" title="${describeResult(r)}"></li>`);
+  return html`<ol class="strip" aria-label="recent runs, oldest first">${bars}</ol><div class="strip-caption muted">${caption}</div>`;
+}
+
+/** Failing first, then pending, then ok; by name within each. */
+export const STATUS_ORDER: Record<CheckStatus, number> = { failing: 0, pending: 1, ok: 2 };

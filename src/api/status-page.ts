@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Daemon, ReloadOutcome } from '../daemon.js';
+import type { CheckEntry } from '../state.js';
+import { checkPage, notFoundPage } from './check-page.js';
+import { diagnosisTags, labelChips, resultStrip, statusPill, STATUS_ORDER, type CheckSummary } from './check-fragments.js';
+import { summarizeCheck, type CheckStatus } from './check-view.js';
+import { formatMs, html, timeElement, type SafeHtml } from './html.js';
+import { sendPage, type PageParts } from './page-shell.js';
+
+interface Row {
+  view: CheckSummary;
+  entry: CheckEntry;
+}
+
+const nameParams = z.object({ name: z.string() });
+
+/** GET / (every check at a glance) and GET /checks/:name (one check in full); HTML, no JS needed. */
+export function registerStatusPage(app: FastifyInstance, daemon: Daemon): void {
+  app.get('/', async (_request, reply) => sendPage(reply, 200, overviewPage(daemon, Date.now())));
+  app.get('/checks/:name', async (request, reply) => {
+    const { name } = nameParams.parse(request.params);
+    const entry = daemon.state.get(name);
+    const now = Date.now();
+    if (!entry) return sendPage(reply, 404, notFoundPage(name, now));
+    return sendPage(reply, 200, checkPage(summarizeCheck(entry, daemon.scheduler), entry, now));
+  });
+}
+
+function overviewPage(daemon: Daemon, now: number): PageParts {
+  const rows: Row[] = daemon.state
+    .all()
+    .map((entry) => ({ entry, view: summarizeCheck(entry, daemon.scheduler) }))
+    .sort((a, b) => STATUS_ORDER[a.view.status] - STATUS_ORDER[b.view.status] || compareNames(a.view.name, b.view.name));
+  const counts: Record<CheckStatus, number> = { failing: 0, ok: 0, pending: 0 };
+  for (const row of rows) counts[row.view.status] += 1;
+  const tone: CheckStatus = counts.failing > 0 ? 'failing' : counts.ok > 0 ? 'ok' : 'pending';
+  const body = html`${summary(counts, rows.length, tone, daemon.lastReload, now)}${reloadBanner(daemon.lastReload, now)}${checksTable(rows, now)}`;
+  return { title: `${counts.failing} failing - driftwatch`, tone, body, now, autoRefresh: true, self: '/' };
+}
+
+function summary(counts: Record<CheckStatus, number>, total: number, tone: CheckStatus, reload: ReloadOutcome | undefined, now: number): SafeHtml {
+  const plural = (n: number) => (n === 1 ? 'check' : 'checks');
+  const headline =
+    total === 0
+      ? 'No checks loaded'
+      : counts.failing > 0
+        ? `${counts.failing} of ${total} ${plural(total)} failing`
+        : counts.pending === total
+          ? `${total} ${plural(total)} waiting for their first run`
+          : counts.pending > 0
+            ? `No failures: ${counts.ok} ok, ${counts.pending} waiting for a first run`
+            : `All ${total} ${plural(total)} pass`;
+  const loaded = reload?.ok === true ? html`<div class="muted small">${reload.checks} ${plural(reload.checks)} loaded from the check files ${timeElement(reload.at, now)}</div>` : html``;
+  return html`<section class="summary ${tone}" aria-label="summary">
+<div><h1>${headline}</h1>${loaded}</div>
+<ul class="counts">
+<li class="failing${counts.failing > 0 ? ' some' : ''}">${counts.failing} failing</li>
+<li class="ok${counts.ok > 0 ? ' some' : ''}">${counts.ok} ok</li>
+<li class="pending">${counts.pending} pending</li>
+</ul>
+</section>`;
+}
+
+/** A failed reload changes nothing that runs, which is exactly why it must be impossible to miss. */
+function reloadBanner(reload: ReloadOutcome | undefined, now: number): SafeHtml {
+  if (!reload || reload.ok) return html``;
+  return html`<section class="banner" role="alert">
+<strong>Reload failed ${timeElement(reload.at, now)}: the check files are invalid, so the previous ${reload.checks} checks keep running unchanged.</strong>
+Fix these problems and reload again (SIGHUP or POST /-/reload):
+<ul>${reload.problems.map((problem) => html`<li><code>${problem}</code></li>`)}</ul>
+</section>`;
+}
+
+function checksTable(rows: readonly Row[], now: number): SafeHtml {
+  if (rows.length === 0) return html`<p class="panel empty muted">No checks are loaded.</p>`;
+  return html`<table class="checks">
+<thead><tr><th scope="col">State</th><th scope="col">Check</th><th scope="col">Diagnosis</th><th scope="col">Last run</th><th scope="col">Recent runs</th><th scope="col">Links</th></tr></thead>
+<tbody>
+${rows.map((row) => checkRow(row, now))}
+</tbody>
+</table>`;
+}
+
+function checkRow({ view, entry }: Row, now: number): SafeHtml {
+  const { name, status, last } = view;
+  const path = encodeURIComponent(name);
+  return html`<tr class="row ${status}" id="check-${name}" data-check="${name}" data-status="${status}">
+<td class="c-state">${statusPill(status)}${since(view, now)}</td>
+<td class="c-check"><a class="name" href="/checks/${path}">${name}</a> <span class="tag">${view.type}</span>${labelChips(view.labels)}${view.description !== undefined && html`<div class="desc">${view.description}</div>`}</td>
+<td class="c-diag">${diagnosis(view, now)}</td>
+<td class="c-last">${last ? html`${timeElement(last.startedAt, now)}<div class="muted small">took ${formatMs(last.durationMs)}</div>` : html`<span class="muted">not yet</span>`}</td>
+<td class="c-recent">${resultStrip(entry.recent)}</td>
+<td class="c-links"><a href="/api/v1/checks/${path}">JSON</a><a href="/probe?check=${path}&amp;debug=true" title="Runs the check now and shows each step (needs the API token when one is configured)">Debug run</a></td>
+</tr>
+`;
+}
+
+function since(view: CheckSummary, now: number): SafeHtml {
+  if (view.status === 'pending' || view.since === undefined) return html``;
+  const runs = view.streak > 1 ? html`<div class="muted small">${view.streak} runs in a row</div>` : html``;
+  return html`<div class="muted small">since ${timeElement(view.since, now)}</div>${runs}`;
+}
+
+function diagnosis(view: CheckSummary, now: number): SafeHtml {
+  const { last } = view;
+  if (!last) {
+    const next = view.nextRunAt === undefined ? html`` : html`; next run ${timeElement(view.nextRunAt, now)}`;
+    return html`<span class="muted">Not run yet${next}</span>`;
+  }
+  return html`${diagnosisTags(last)}<span class="message${last.ok ? ' muted' : ''}">${last.message}</span>`;
+}
+
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
