@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Failure } from '../result.js';
 import type { SeriesName } from '../metrics/families.js';
+import type { KubeClients } from '../kube/clients.js';
 
 /** One per-check metric sample derived from a run's observations (no prom-client here). */
 export interface Sample {
@@ -21,6 +22,8 @@ export interface ProbeSample {
 export interface Services {
   /** The release under verification (--release TAG); rollout checks expect this image tag. */
   release: string | undefined;
+  /** Kubernetes API clients, one per kubeconfig/context (or the service account), loaded on first use. */
+  kube: KubeClients;
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */

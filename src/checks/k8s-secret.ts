@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { baseFields } from '../config/base.js';
+import { SECRETS } from '../kube/object-ref.js';
+import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
+import type { CheckType } from './check-type.js';
+
+const keyName = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key name: letters, digits, "-", "_" and "."');
+
+export const schema = z.strictObject({
+  ...baseFields,
+  ...kubeSourceFields,
+  type: z.literal('k8s-secret'),
+  namespace: namespaceName,
+  secret: objectName.meta({ description: 'name of the Secret; only its key names and metadata are read' }),
+  expect: z
+    .strictObject({
+      keys: z.array(keyName).default([]).meta({ description: 'key names the Secret must have' }),
+      allowExtraKeys: z.boolean().default(true).meta({ description: 'when false, keys not listed in keys fail the check' }),
+      type: z.string().min(1).optional().meta({ description: 'the Secret type, e.g. Opaque or kubernetes.io/tls' }),
+      labels: z.record(z.string(), z.string()).optional().meta({ description: 'labels the Secret must carry (others may be present)' }),
+    })
+    .prefault({}),
+});
+export type K8sSecretSpec = z.infer<typeof schema>;
+
+/**
+ * Only key names and metadata survive parsing: `data` becomes its key names and annotations
+ * their names (kubectl's last-applied-configuration annotation holds the whole Secret,
+ * values included). Nothing else of the response is kept.
+ */
+const secretSchema = z.object({
+  type: z.string().default('Opaque'),
+  immutable: z.boolean().optional(),
+  metadata: z.object({
+    labels: z.record(z.string(), z.string()).default({}),
+    annotations: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .transform((annotations) => Object.keys(annotations ?? {}).sort()),
+    creationTimestamp: z.string().optional(),
+    resourceVersion: z.string().optional(),
+  }),
+  data: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .transform((data) => Object.keys(data ?? {}).sort()),
+});
+
+export interface K8sSecretObservations {
+  namespace: string;
+  name: string;
+  type: string;
+  keys: string[];
+  missingKeys: string[];
+  /** Keys beyond expect.keys (when keys are listed); they fail only when allowExtraKeys is false. */
+  unexpectedKeys: string[];
+  labels: Record<string, string>;
+  annotationKeys: string[];
+  immutable: boolean;
+  createdAt: string | undefined;
+  resourceVersion: string | undefined;
+}
+
+/** The recovery drill's Secret check: key names, type and labels; values are never read past the parser. */
+export const check: CheckType<K8sSecretSpec, K8sSecretObservations> = {
+  async run(spec, ctx) {
+    const client = ctx.services.kube.client(spec);
+    const found = await client.get({ ...SECRETS, namespace: spec.namespace, name: spec.secret }, secretSchema, ctx);
+    const expected = new Set(spec.expect.keys);
+    const present = new Set(found.data);
+    const observations: K8sSecretObservations = {
+      namespace: spec.namespace,
+      name: spec.secret,
+      type: found.type,
+      keys: found.data,
+      missingKeys: spec.expect.keys.filter((key) => !present.has(key)),
+      unexpectedKeys: expected.size === 0 && spec.expect.allowExtraKeys ? [] : found.data.filter((key) => !expected.has(key)),
+      labels: found.metadata.labels,
+      annotationKeys: found.metadata.annotations,
+      immutable: found.immutable ?? false,
+      createdAt: found.metadata.creationTimestamp,
+      resourceVersion: found.metadata.resourceVersion,
+    };
+    ctx.trace('secret', { keys: observations.keys, type: observations.type });
+    const problems = judge(spec, observations);
+    if (problems.length === 0) return { observations };
+    return { observations, failure: { reason: 'assertion', message: `secret ${spec.secret}: ${problems.join('; ')}` } };
+  },
+};
+
+function judge(spec: K8sSecretSpec, o: K8sSecretObservations): string[] {
+  const problems: string[] = [];
+  const has = o.keys.length > 0 ? o.keys.join(', ') : 'no keys';
+  if (o.missingKeys.length > 0) problems.push(`missing keys ${o.missingKeys.join(', ')} (has ${has})`);
+  if (!spec.expect.allowExtraKeys && o.unexpectedKeys.length > 0) {
+    problems.push(`unexpected keys ${o.unexpectedKeys.join(', ')} (expected only ${spec.expect.keys.join(', ') || 'no keys'})`);
+  }
+  if (spec.expect.type !== undefined && o.type !== spec.expect.type) problems.push(`type ${o.type}, expected ${spec.expect.type}`);
+  for (const [label, value] of Object.entries(spec.expect.labels ?? {})) {
+    const actual = o.labels[label];
+    if (actual !== value) problems.push(actual === undefined ? `label ${label} missing, expected ${label}=${value}` : `label ${label}=${actual}, expected ${label}=${value}`);
+  }
+  return problems;
+}

@@ -1,0 +1,135 @@
+import type { RequestOptions } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Client } from 'undici';
+import type { z } from 'zod';
+import { errorCode } from '../classify.js';
+import { CheckFailure } from '../result.js';
+import { describeIssues, failureForStatus, parseStatus } from './api-error.js';
+import { apiPath, describeGet, type ObjectRef } from './object-ref.js';
+import { describeSource, type ResolvedSource } from './source.js';
+
+/** An API object larger than this is not something a check should read. */
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** A check's RunContext fits: the run's signal, and its debug trace. */
+export interface GetOptions {
+  signal: AbortSignal;
+  trace?(step: string, data?: Record<string, unknown>): void;
+}
+
+/** Reads API objects with the credentials of one kubeconfig context or the service account. */
+export interface KubeClient {
+  /** Where the credentials come from, safe to show. */
+  readonly source: string;
+  /**
+   * GETs one object and parses it with `schema`; non-2xx answers throw a CheckFailure (auth,
+   * assertion for 404, error). The raw body never leaves this function: only what the schema
+   * keeps is returned, which is how a Secret's values are dropped on arrival.
+   */
+  get<T>(ref: ObjectRef, schema: z.ZodType<T>, options: GetOptions): Promise<T>;
+}
+
+/**
+ * Credentials come from client-node's KubeConfig (kubeconfig files, exec plugins, in-cluster
+ * token refresh); the request itself goes through undici, because client-node 1.x's typed clients
+ * neither take an AbortSignal per call nor expose status codes and Status bodies plainly.
+ */
+export function createKubeClient(resolved: ResolvedSource): KubeClient {
+  const source = describeSource(resolved);
+  const config = loadKubeConfig(resolved, source);
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new CheckFailure('config', `${source}: no cluster for context "${config.getCurrentContext()}"`);
+  if (cluster.proxyUrl) throw new CheckFailure('config', `${source}: proxy-url is not supported; reach the API server directly`);
+  const server = new URL(cluster.server);
+  const basePath = server.pathname.replace(/\/$/, '');
+
+  return {
+    source,
+    async get(ref, schema, options) {
+      const { connect, headers } = await credentials(config, source);
+      const client = new Client(server.origin, { connect, maxResponseSize: MAX_RESPONSE_BYTES });
+      const path = apiPath(ref);
+      options.trace?.('kube request', { request: describeGet(ref), path, source });
+      try {
+        const response = await client.request({ method: 'GET', path: basePath + path, headers, signal: options.signal });
+        const body = await response.body.text();
+        options.trace?.('kube response', { status: response.statusCode });
+        if (response.statusCode < 200 || response.statusCode > 299) {
+          throw failureForStatus(response.statusCode, parseStatus(body), ref, source);
+        }
+        return parseObject(body, ref, schema);
+      } finally {
+        await client.destroy();
+      }
+    },
+  };
+}
+
+/**
+ * TLS material and headers for one request, from client-node: CA, client certificate and key,
+ * the Authorization header (re-reading a rotated service-account token, running exec plugins).
+ * The https.Agent it also builds is left unused.
+ */
+async function credentials(config: KubeConfig, source: string): Promise<{ connect: ConnectionOptions; headers: Record<string, string> }> {
+  const tls: RequestOptions = {};
+  try {
+    await config.applyToHTTPSOptions(tls);
+  } catch (err) {
+    throw new CheckFailure('config', `${source}: credentials cannot be read (${errorCode(err) ?? (err instanceof Error ? err.message : 'unknown error')})`);
+  }
+  const headers: Record<string, string> = { accept: 'application/json' };
+  for (const [key, value] of Object.entries(tls.headers ?? {})) {
+    if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  if (tls.auth) headers.authorization = `Basic ${Buffer.from(tls.auth).toString('base64')}`;
+  const connect: ConnectionOptions = { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername };
+  if (tls.rejectUnauthorized !== undefined) connect.rejectUnauthorized = tls.rejectUnauthorized;
+  return { connect, headers };
+}
+
+function parseObject<T>(body: string, ref: ObjectRef, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new CheckFailure('error', `${describeGet(ref)}: the API server answered something that is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new CheckFailure('error', `${describeGet(ref)}: unexpected object shape: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Reads kubeconfig files or the in-cluster layout; anything unusable is a config failure. */
+function loadKubeConfig(resolved: ResolvedSource, source: string): KubeConfig {
+  const config = new KubeConfig();
+  try {
+    if (resolved.mode === 'in-cluster') {
+      config.loadFromCluster(resolved.pathPrefix);
+      return config;
+    }
+    const [first, ...rest] = resolved.files;
+    if (first === undefined) throw new CheckFailure('config', 'no kubeconfig file');
+    config.loadFromFile(first);
+    // Later files add clusters, users and contexts but do not change the current context,
+    // as kubectl merges a KUBECONFIG list.
+    for (const file of rest) {
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      config.mergeConfig(more, true);
+    }
+  } catch (err) {
+    if (err instanceof CheckFailure) throw err;
+    const code = errorCode(err);
+    const why = code ?? (err instanceof Error ? err.message.split('\n')[0] : 'unreadable');
+    throw new CheckFailure('config', `${source} cannot be read (${why ?? 'unreadable'})`);
+  }
+  if (resolved.context !== undefined) {
+    if (!config.getContextObject(resolved.context)) {
+      const known = config.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new CheckFailure('config', `${source}: no context "${resolved.context}" (contexts: ${known})`);
+    }
+    config.setCurrentContext(resolved.context);
+  }
+  return config;
+}

@@ -1,0 +1,36 @@
+import { createKubeClient, type KubeClient } from './client.js';
+import { resolveSource, type KubeSource } from './source.js';
+
+/** Kube clients shared by every check of a daemon or CLI run, one per credential source. */
+export interface KubeClients {
+  /** The client for a check's kubeconfig/context (or the service account); throws CheckFailure('config') when unusable. */
+  client(source: KubeSource): KubeClient;
+}
+
+export interface KubeClientOptions {
+  /**
+   * Prefix of the service-account folder (/var/run/secrets/kubernetes.io/serviceaccount), as
+   * client-node's loadFromCluster takes it; tests point it at a temp folder.
+   */
+  inClusterPathPrefix?: string | undefined;
+}
+
+/**
+ * Loads a kubeconfig (or the in-cluster layout) the first time a source is used and keeps it, so
+ * a run does not re-parse files; a source that fails to load is retried on the next run. The
+ * environment is read on each lookup, so the cache key follows KUBECONFIG.
+ */
+export function createKubeClients(options: KubeClientOptions = {}): KubeClients {
+  const cache = new Map<string, KubeClient>();
+  return {
+    client(source) {
+      const resolved = resolveSource(source, process.env, options.inClusterPathPrefix);
+      const key = JSON.stringify(resolved);
+      const cached = cache.get(key);
+      if (cached) return cached;
+      const created = createKubeClient(resolved);
+      cache.set(key, created);
+      return created;
+    },
+  };
+}

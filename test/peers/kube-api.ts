@@ -1,0 +1,234 @@
+/**
+ * A stand-in Kubernetes API server, because no real one can run on these machines (no
+ * kube-apiserver, k3s, kind or Docker; see /work/shared/TESTING.md). It is not a Kubernetes: it
+ * serves GET of single namespaced objects at their real paths
+ *   /apis/apps/v1/namespaces/NS/{deployments,statefulsets,daemonsets}/NAME
+ *   /api/v1/namespaces/NS/{secrets,services}/NAME
+ *   /apis/postgresql.cnpg.io/v1/namespaces/NS/clusters/NAME
+ * over HTTPS on 127.0.0.1 with a CA minted per run, bearer-token authentication and per-token
+ * RBAC denials, and answers errors with meta/v1 Status objects worded as kube-apiserver words
+ * them (401 Unauthorized; 403 Forbidden "User ... cannot get resource ..."; 404 NotFound with
+ * details; 500 InternalError; "404 page not found" text for a path no API group serves). No
+ * list, watch, writes, admission or controllers: tests move objects along by mutating them
+ * (kube-objects.ts has the shapes and the controller-like moves). Reached through a real
+ * kubeconfig file or the in-cluster service-account layout that client-node reads.
+ */
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import { stringify } from 'yaml';
+import type { KubeObject } from './kube-objects.js';
+
+export const SERVICE_ACCOUNT = 'system:serviceaccount:driftwatch:driftwatch';
+
+/** Which resource types are served, by group/version (core is "v1"). */
+const SERVED: Record<string, Record<string, string>> = {
+  v1: { Secret: 'secrets', Service: 'services' },
+  'apps/v1': { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' },
+  'postgresql.cnpg.io/v1': { Cluster: 'clusters' },
+};
+
+export interface KubeApiOptions {
+  /** Serve postgresql.cnpg.io (the CloudNativePG CRD installed); default true. */
+  cnpg?: boolean;
+}
+
+export interface KubeApi {
+  url: string;
+  port: number;
+  caPem: string;
+  /** A token allowed to get everything. */
+  token: string;
+  /** Stores an object (by reference: mutate it to move its status along); returns it. */
+  put<T extends KubeObject>(object: T): T;
+  remove(object: KubeObject): void;
+  /** A further token; `deny` lists RBAC resources it may not get ("secrets", "deployments.apps"). */
+  addToken(token: string, options?: { user?: string; deny?: string[] }): void;
+  /** Hold every request open without answering until switched off (or closed). */
+  hang: boolean;
+  /** Answer every authenticated request with this status (500: InternalError). */
+  failWith: number | undefined;
+  /** Authenticated GETs served so far, by path. */
+  readonly requests: string[];
+  /** A kubeconfig file for the stand-in (certificate-authority-data, token user, context). */
+  writeKubeconfig(options?: KubeconfigOptions): Promise<string>;
+  /** The service-account layout under a temp prefix, for KubeConfig.loadFromCluster(prefix). */
+  writeInCluster(options?: { token?: string; namespace?: string }): Promise<{ pathPrefix: string; env: { KUBERNETES_SERVICE_HOST: string; KUBERNETES_SERVICE_PORT: string } }>;
+  close(): Promise<void>;
+}
+
+export interface KubeconfigOptions {
+  token?: string;
+  /** Name of the context (and current-context); default "stand-in". */
+  context?: string;
+  /** More contexts in the same file, each with its own user token. */
+  extraContexts?: { name: string; token: string }[];
+}
+
+interface Identity {
+  user: string;
+  deny: Set<string>;
+}
+
+export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeApi> {
+  const dir = await mkdtemp(join(tmpdir(), 'driftwatch-kube-'));
+  const tls = await mintTls();
+  const served: Record<string, Record<string, string>> = { ...SERVED };
+  if (options.cnpg === false) delete served['postgresql.cnpg.io/v1'];
+  const objects = new Map<string, KubeObject>();
+  const tokens = new Map<string, Identity>();
+  const held = new Set<ServerResponse>();
+  const requests: string[] = [];
+  const token = `sa-${randomWord()}`;
+  tokens.set(token, { user: SERVICE_ACCOUNT, deny: new Set() });
+
+  const switches: { hang: boolean; failWith: number | undefined } = { hang: false, failWith: undefined };
+  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    handle(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (switches.hang) {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    const { code, body } = answer(req);
+    if (typeof body === 'string') res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+    else res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  function answer(req: IncomingMessage): { code: number; body: string | object } {
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const identity = auth?.[1] ? tokens.get(auth[1]) : undefined;
+    if (!identity) return status(401, 'Unauthorized', 'Unauthorized');
+    if (switches.failWith !== undefined) {
+      return status(switches.failWith, 'InternalError', 'Internal error occurred: etcdserver: request timed out', { causes: [{ message: 'etcdserver: request timed out' }] });
+    }
+    if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    const path = new URL(req.url ?? '/', 'https://stand-in').pathname;
+    const match = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+    const groupVersion = match?.[1] ?? match?.[2];
+    const resource = match?.[4];
+    if (!match || !groupVersion || !resource || !Object.values(served[groupVersion] ?? {}).includes(resource)) {
+      return { code: 404, body: '404 page not found\n' };
+    }
+    const group = groupVersion.includes('/') ? (groupVersion.split('/')[0] ?? '') : '';
+    const namespace = decodeURIComponent(match[3] ?? '');
+    const name = decodeURIComponent(match[5] ?? '');
+    const rbac = group === '' ? resource : `${resource}.${group}`;
+    if (identity.deny.has(rbac)) {
+      const message = `${rbac} "${name}" is forbidden: User "${identity.user}" cannot get resource "${resource}" in API group "${group}" in the namespace "${namespace}"`;
+      return status(403, 'Forbidden', message, { name, group, kind: resource });
+    }
+    requests.push(path);
+    const found = objects.get(path);
+    if (!found) return status(404, 'NotFound', `${rbac} "${name}" not found`, { name, group, kind: resource });
+    return { code: 200, body: found };
+  }
+
+  function pathOf(object: KubeObject): string {
+    const resource = served[object.apiVersion]?.[object.kind] ?? SERVED[object.apiVersion]?.[object.kind];
+    if (!resource) throw new Error(`stand-in does not serve ${object.apiVersion} ${object.kind}`);
+    const root = object.apiVersion === 'v1' ? '/api/v1' : `/apis/${object.apiVersion}`;
+    return `${root}/namespaces/${object.metadata.namespace}/${resource}/${object.metadata.name}`;
+  }
+
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    caPem: tls.ca,
+    token,
+    get hang() {
+      return switches.hang;
+    },
+    set hang(on: boolean) {
+      switches.hang = on;
+    },
+    get failWith() {
+      return switches.failWith;
+    },
+    set failWith(code: number | undefined) {
+      switches.failWith = code;
+    },
+    requests,
+    put<T extends KubeObject>(object: T): T {
+      objects.set(pathOf(object), object);
+      return object;
+    },
+    remove(object: KubeObject) {
+      objects.delete(pathOf(object));
+    },
+    addToken(extra: string, opts: { user?: string; deny?: string[] } = {}) {
+      tokens.set(extra, { user: opts.user ?? SERVICE_ACCOUNT, deny: new Set(opts.deny ?? []) });
+    },
+    async writeKubeconfig(opts: KubeconfigOptions = {}) {
+      const main = { name: opts.context ?? 'stand-in', token: opts.token ?? token };
+      const all = [main, ...(opts.extraContexts ?? [])];
+      const config = {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'stand-in', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': Buffer.from(tls.ca).toString('base64') } }],
+        users: all.map((c) => ({ name: `${c.name}-user`, user: { token: c.token } })),
+        contexts: all.map((c) => ({ name: c.name, context: { cluster: 'stand-in', user: `${c.name}-user`, namespace: 'default' } })),
+        'current-context': main.name,
+        preferences: {},
+      };
+      const file = join(dir, `kubeconfig-${randomWord()}`);
+      await writeFile(file, stringify(config), { mode: 0o600 });
+      return file;
+    },
+    async writeInCluster(opts: { token?: string; namespace?: string } = {}) {
+      const pathPrefix = await mkdtemp(join(dir, 'pod-'));
+      const sa = join(pathPrefix, 'var/run/secrets/kubernetes.io/serviceaccount');
+      await mkdir(sa, { recursive: true });
+      await writeFile(join(sa, 'token'), opts.token ?? token);
+      await writeFile(join(sa, 'ca.crt'), tls.ca);
+      await writeFile(join(sa, 'namespace'), opts.namespace ?? 'driftwatch');
+      return { pathPrefix, env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(port) } };
+    },
+    async close() {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A meta/v1 Status error, as kube-apiserver answers it. */
+function status(code: number, reason: string, message: string, details?: Record<string, unknown>): { code: number; body: object } {
+  return { code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code } };
+}
+
+function randomWord(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+/** A CA and a 127.0.0.1 serving certificate it signed (EC keys: milliseconds). */
+async function mintTls(): Promise<{ ca: string; key: string; cert: string }> {
+  const notAfterDate = new Date(Date.now() + 86_400_000);
+  const ca = await generate([{ name: 'commonName', value: 'driftwatch stand-in kube CA' }], {
+    keyType: 'ec', algorithm: 'sha256', notAfterDate,
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
+  });
+  const leaf = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
+    keyType: 'ec', algorithm: 'sha256', notAfterDate, ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'kubernetes.default.svc' }] },
+    ],
+  });
+  return { ca: ca.cert, key: leaf.private, cert: leaf.cert };
+}
