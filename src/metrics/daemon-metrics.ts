@@ -1,0 +1,60 @@
+import { collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The few daemon-wide metrics (DESIGN section 3), in the prom-client registry the caller hands
+ * in. They carry no `check` label, so their count does not grow with the checks and prom-client's
+ * render cost stays small; the per-check series live in the series store.
+ */
+export interface DaemonMetrics {
+  registry: Registry;
+  /** driftwatch_config_last_reload_successful */
+  configReloadSuccessful: Gauge;
+  /** driftwatch_checks */
+  checks: Gauge;
+  /** driftwatch_scheduler_lag_seconds */
+  schedulerLag: Histogram;
+  /** driftwatch_check_run_duration_seconds{type}: one histogram per check type, never per check. */
+  observeRun(type: string, seconds: number): void;
+}
+
+/** A run starts late by milliseconds when all is well and by seconds when the concurrency cap bites. */
+const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Up to the longest sensible timeout: runs are cut off at theirs (10s by default). */
+const RUN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createDaemonMetrics(registry: Registry, options: { location?: string }): DaemonMetrics {
+  if (options.location !== undefined && options.location !== '') registry.setDefaultLabels({ location: options.location });
+  collectDefaultMetrics({ register: registry });
+  const configReloadSuccessful = new Gauge({
+    name: 'driftwatch_config_last_reload_successful',
+    help: 'Whether the last load or reload of the check files succeeded (1) or kept the old checks (0).',
+    registers: [registry],
+  });
+  const checks = new Gauge({
+    name: 'driftwatch_checks',
+    help: 'Checks loaded (on this shard).',
+    registers: [registry],
+  });
+  const schedulerLag = new Histogram({
+    name: 'driftwatch_scheduler_lag_seconds',
+    help: 'How late runs start against their scheduled slot.',
+    buckets: LAG_BUCKETS,
+    registers: [registry],
+  });
+  const runDuration = new Histogram({
+    name: 'driftwatch_check_run_duration_seconds',
+    help: 'Durations of all runs of a check type.',
+    labelNames: ['type'],
+    buckets: RUN_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    registry,
+    configReloadSuccessful,
+    checks,
+    schedulerLag,
+    observeRun(type, seconds) {
+      runDuration.observe({ type }, seconds);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type { Sample } from '../checks/check-type.js';
+import type { CheckSpec } from '../checks/registry.js';
+import type { Run } from '../runner.js';
+import { FAMILIES, type SeriesName } from './families.js';
+import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
+
+/**
+ * The per-check series, kept outside prom-client (DESIGN section 3): each check's lines are
+ * rendered once per run and cached per family, so a scrape only concatenates strings. Label
+ * names are per series, not per family, so checks with different static label keys coexist and
+ * a reload that adds a key needs nothing special.
+ */
+export interface SeriesStore {
+  /** After every run: sets success, duration, last-run timestamp, increments the counters, and REPLACES the check's type-specific samples with run.samples (so series that went away, e.g. an old DNS answer, disappear). */
+  record(spec: CheckSpec, run: Run): void;
+  /** On load/reload, before any run: make the check's counters exist at 0 (runs_total for both results) so rate() works from the first scrape. Idempotent; keeps existing counts. */
+  declare(spec: CheckSpec): void;
+  /** A check removed by a reload: all its series go. */
+  remove(name: string): void;
+  /** Text exposition format 0.0.4 of all per-check families, each family grouped under one # HELP and # TYPE. */
+  render(): string;
+}
+
+/** The families the store writes itself; a check type's samples may not use these names. */
+const CORE = new Set<SeriesName>([
+  'driftwatch_check_success',
+  'driftwatch_check_duration_seconds',
+  'driftwatch_check_last_run_timestamp_seconds',
+  'driftwatch_check_runs_total',
+  'driftwatch_check_failures_total',
+]);
+
+const NAMES = Object.keys(FAMILIES) as SeriesName[];
+const HEADERS = new Map(NAMES.map((name) => [name, formatHeader(name, FAMILIES[name].help, FAMILIES[name].kind)]));
+
+interface Entry {
+  spec: CheckSpec;
+  /** check, type, static labels and location, formatted once per spec. */
+  base: string;
+  baseNames: ReadonlySet<string>;
+  runs: { success: number; failure: number };
+  failures: Map<string, number>;
+  last: { success: number; duration: number; finished: number } | undefined;
+  samples: readonly Sample[];
+  /** Families this check currently has lines in, so a re-render can drop the ones it lost. */
+  families: SeriesName[];
+}
+
+export function createSeriesStore(options: { location?: string }): SeriesStore {
+  const location = options.location === '' ? undefined : options.location;
+  const entries = new Map<string, Entry>();
+  // Family -> check -> that check's lines. Created in FAMILIES order, which is the render order.
+  const lines = new Map<SeriesName, Map<string, string>>(NAMES.map((name) => [name, new Map()]));
+
+  function baseLabels(spec: CheckSpec): { base: string; baseNames: Set<string> } {
+    const labels: Record<string, string> = { check: spec.name, type: spec.type };
+    // Sorted so a reload that only reorders the YAML keeps the same series text.
+    for (const key of Object.keys(spec.labels).sort()) labels[key] = spec.labels[key] ?? '';
+    if (location !== undefined) labels.location = location;
+    return { base: formatLabelPairs(labels), baseNames: new Set(Object.keys(labels)) };
+  }
+
+  function ensure(spec: CheckSpec): Entry {
+    const entry = entries.get(spec.name);
+    if (entry === undefined) {
+      const created: Entry = { spec, ...baseLabels(spec), runs: { success: 0, failure: 0 }, failures: new Map(), last: undefined, samples: [], families: [] };
+      entries.set(spec.name, created);
+      return created;
+    }
+    if (entry.spec !== spec) Object.assign(entry, { spec }, baseLabels(spec));
+    return entry;
+  }
+
+  function renderEntry(entry: Entry): void {
+    const next = new Map<SeriesName, string[]>();
+    const add = (name: SeriesName, pairs: string, value: number) => {
+      const line = formatSample(name, pairs === '' ? entry.base : `${entry.base},${pairs}`, value);
+      const family = next.get(name);
+      if (family) family.push(line);
+      else next.set(name, [line]);
+    };
+    if (entry.last) {
+      add('driftwatch_check_success', '', entry.last.success);
+      add('driftwatch_check_duration_seconds', '', entry.last.duration);
+      add('driftwatch_check_last_run_timestamp_seconds', '', entry.last.finished);
+    }
+    add('driftwatch_check_runs_total', 'result="success"', entry.runs.success);
+    add('driftwatch_check_runs_total', 'result="failure"', entry.runs.failure);
+    for (const [reason, count] of entry.failures) add('driftwatch_check_failures_total', formatLabelPairs({ reason }), count);
+    for (const sample of entry.samples) {
+      // A duplicate family or label name would make Prometheus reject the whole scrape, for
+      // every check; the store's own series and labels win over a check type's mistake.
+      if (CORE.has(sample.name)) continue;
+      add(sample.name, sample.labels ? formatLabelPairs(withoutNames(sample.labels, entry.baseNames)) : '', sample.value);
+    }
+    for (const name of entry.families) if (!next.has(name)) lines.get(name)?.delete(entry.spec.name);
+    // join() yields a flat string; `+` would leave a tree of string pieces that every scrape
+    // would have to walk again when the response is written (measured: most of the render cost).
+    for (const [name, family] of next) lines.get(name)?.set(entry.spec.name, family.join(''));
+    entry.families = [...next.keys()];
+  }
+
+  return {
+    record(spec, run) {
+      const entry = ensure(spec);
+      const { result } = run;
+      if (result.ok) {
+        entry.runs.success += 1;
+      } else {
+        entry.runs.failure += 1;
+        const reason = result.reason ?? 'error';
+        entry.failures.set(reason, (entry.failures.get(reason) ?? 0) + 1);
+      }
+      const duration = result.durationMs / 1000;
+      entry.last = { success: result.ok ? 1 : 0, duration, finished: Date.parse(result.startedAt) / 1000 + duration };
+      entry.samples = run.samples;
+      renderEntry(entry);
+    },
+    declare(spec) {
+      renderEntry(ensure(spec));
+    },
+    remove(name) {
+      const entry = entries.get(name);
+      if (entry === undefined) return;
+      for (const family of entry.families) lines.get(family)?.delete(name);
+      entries.delete(name);
+    },
+    render() {
+      const parts: string[] = [];
+      for (const [name, byCheck] of lines) {
+        if (byCheck.size === 0) continue;
+        parts.push(HEADERS.get(name) ?? '');
+        for (const text of byCheck.values()) parts.push(text);
+      }
+      return parts.join('');
+    },
+  };
+}
+
+function withoutNames(labels: Readonly<Record<string, string>>, names: ReadonlySet<string>): Readonly<Record<string, string>> {
+  if (!Object.keys(labels).some((key) => names.has(key))) return labels;
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !names.has(key)));
+}
