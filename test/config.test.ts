@@ -50,6 +50,11 @@ const INVALID: [string, string, string[]][] = [
     ],
   ],
   [
+    'an inline secret is refused without being printed',
+    'checks:\n  - name: db\n    type: postgres\n    host: 127.0.0.1\n    database: app\n    user: app\n    password: hunter2-inline-canary\n',
+    ['t.yaml:7:15: checks[0].password: expected a secret reference: { env: NAME } or { file: /path } (secrets are never written inline)'],
+  ],
+  [
     'every problem at once',
     'checks:\n  - name: A\n    type: tcp\n    port: 0\n  - name: b\n    type: nope\n',
     [

@@ -187,7 +187,8 @@ function describeIssue(issue: z.core.$ZodIssue, received: unknown): string {
         const types = CHECK_TYPES.join(', ');
         return received === undefined ? `missing check type (accepted: ${types})` : `unknown check type ${describeValue(received)} (accepted: ${types})`;
       }
-      return `${issue.message} (got ${describeValue(received)})`;
+      // Never echo the value: a union is where secret references live, and an inline secret must not be printed.
+      return received === undefined ? `required (${issue.message})` : issue.message;
     }
     case 'invalid_type':
       return received === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${describeValue(received)}`;

@@ -67,10 +67,13 @@ export class SecretUnavailableError extends Error {
 }
 
 export const secretRef = z
-  .union([
-    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
-    z.strictObject({ file: z.string().min(1) }),
-  ])
+  .union(
+    [
+      z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+      z.strictObject({ file: z.string().min(1) }),
+    ],
+    { error: 'expected a secret reference: { env: NAME } or { file: /path } (secrets are never written inline)' },
+  )
   .meta({ description: 'a secret reference: { env: NAME } or { file: /path }; never written inline' })
   .transform((ref) => new Secret(ref));
 
