@@ -1,0 +1,207 @@
+import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { connect, isIPv6 } from 'node:net';
+import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPacket } from 'dns-packet';
+import { formatRecord, fqdn, type RecordType } from './dns-answer.js';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface WireQuery {
+  host: string;
+  port: number;
+  name: string;
+  record: RecordType;
+  transport: Transport;
+  /** Budget for the whole exchange, retries and TCP fallback included. */
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface WireRecord {
+  value: string;
+  ttl: number;
+}
+
+export interface WireResponse {
+  rcode: string;
+  /** Records of the queried type in the answer section, normalised (see formatRecord). */
+  records: WireRecord[];
+  answerRrs: number;
+  authorityRrs: number;
+  additionalRrs: number;
+  /** The transport that gave this response: tcp after a truncated UDP answer. */
+  transport: Transport;
+}
+
+/** An error with a Node-style code, so classify.ts maps it to a reason. */
+export class DnsError extends Error {
+  override name = 'DnsError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const UDP_TRIES = 2;
+// Big enough for most RRsets, small enough to avoid IP fragmentation (DNS flag day 2020).
+const EDNS_PAYLOAD = 1232;
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+
+/**
+ * Sends one query to a resolver and reads its answer: over UDP (resent once if silent, and
+ * repeated over TCP when the answer is truncated) or over TCP with the 2-byte length prefix.
+ * Throws DnsError with code ETIMEOUT when no answer comes within timeoutMs.
+ */
+export async function queryDns(query: WireQuery): Promise<WireResponse> {
+  let phase: Transport = query.transport;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    const tries = phase === 'udp' ? `udp, ${UDP_TRIES} tries` : query.transport === 'udp' ? 'tcp after a truncated udp answer' : 'tcp';
+    deadline.abort(new DnsError('ETIMEOUT', `no answer within ${Math.round(query.timeoutMs)}ms (${tries})`));
+  }, query.timeoutMs);
+  const signal = AbortSignal.any([query.signal, deadline.signal]);
+  try {
+    const id = randomInt(0, 65536);
+    const message = encode({
+      type: 'query',
+      id,
+      flags: RECURSION_DESIRED,
+      questions: [{ type: query.record, name: query.name, class: 'IN' }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+    });
+    const accept = (packet: DecodedPacket) => packet.type === 'response' && packet.id === id && sameQuestion(packet, query.name);
+    if (query.transport === 'udp') {
+      const udp = await exchangeUdp(query, message, id, accept, signal);
+      if (udp !== 'truncated') return summarise(udp, query.record, 'udp');
+      phase = 'tcp';
+    }
+    return summarise(await exchangeTcp(query, message, accept, signal), query.record, 'tcp');
+  } catch (err) {
+    // The deadline's reason is the readable timeout; the outer signal's reason belongs to the runner.
+    if (deadline.signal.aborted && !query.signal.aborted) throw deadline.signal.reason;
+    throw describeFailure(err, phase);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Socket errors say `recvmsg ECONNREFUSED`; say it the way dig does, keeping the code. */
+function describeFailure(err: unknown, transport: Transport): unknown {
+  if (err instanceof DnsError || !(err instanceof Error) || !('code' in err) || typeof err.code !== 'string') return err;
+  const what = err.code === 'ECONNREFUSED' ? 'connection refused' : err.message.replace(` ${err.code}`, '');
+  return new DnsError(err.code, `${what} over ${transport} (${err.code})`);
+}
+
+type Accept = (packet: DecodedPacket) => boolean;
+
+/** A truncated answer may end mid-record, so it is recognised from its header alone. */
+async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: AbortSignal): Promise<DecodedPacket | 'truncated'> {
+  const socket = createSocket(isIPv6(query.host) ? 'udp6' : 'udp4');
+  let resend: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await new Promise<DecodedPacket | 'truncated'>((resolve, reject) => {
+      onAbort = () => {
+        reject(abortReason(signal));
+      };
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      // A connected socket receives ICMP port-unreachable as ECONNREFUSED instead of silence.
+      socket.on('error', reject);
+      socket.on('message', (data) => {
+        if (data.length >= 12 && data.readUInt16BE(0) === id && (data.readUInt16BE(2) & TRUNCATED_RESPONSE) !== 0) {
+          resolve('truncated');
+          return;
+        }
+        const packet = decodeOrUndefined(data);
+        if (packet === undefined) reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
+        else if (accept(packet)) resolve(packet);
+      });
+      socket.connect(query.port, query.host, () => {
+        let sent = 0;
+        const send = () => {
+          sent++;
+          socket.send(message, (err) => {
+            if (err) reject(err);
+          });
+          if (sent < UDP_TRIES) resend = setTimeout(send, query.timeoutMs / (UDP_TRIES + 1));
+        };
+        send();
+      });
+    });
+  } finally {
+    clearTimeout(resend);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    socket.close();
+  }
+}
+
+async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: AbortSignal): Promise<DecodedPacket> {
+  const socket = connect({ host: query.host, port: query.port, signal });
+  try {
+    return await new Promise<DecodedPacket>((resolve, reject) => {
+      let received = Buffer.alloc(0);
+      socket.on('error', (err) => {
+        reject(signal.aborted ? abortReason(signal) : err);
+      });
+      socket.once('connect', () => {
+        const length = Buffer.alloc(2);
+        length.writeUInt16BE(message.length);
+        socket.write(Buffer.concat([length, message]));
+      });
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length < 2) return;
+        const size = received.readUInt16BE(0);
+        if (received.length < 2 + size) return;
+        const packet = decodeOrUndefined(received.subarray(2, 2 + size));
+        if (packet === undefined || !accept(packet)) reject(new DnsError('EBADRESP', `malformed or mismatched answer from ${query.host}:${query.port} over TCP`));
+        else resolve(packet);
+      });
+      socket.once('end', () => {
+        reject(new DnsError('ECONNRESET', `${query.host}:${query.port} closed the TCP connection without a full answer`));
+      });
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DnsError('ETIMEOUT', 'query aborted');
+}
+
+function decodeOrUndefined(data: Buffer): DecodedPacket | undefined {
+  try {
+    return decode(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameQuestion(packet: DecodedPacket, name: string): boolean {
+  const question = packet.questions?.[0];
+  return question !== undefined && fqdn(question.name) === fqdn(name);
+}
+
+function summarise(packet: DecodedPacket, record: RecordType, transport: Transport): WireResponse {
+  const answers = packet.answers ?? [];
+  const records: WireRecord[] = [];
+  for (const answer of answers) {
+    if (answer.type !== record) continue;
+    const value = formatRecord(answer);
+    if (value !== undefined) records.push({ value, ttl: 'ttl' in answer ? (answer.ttl ?? 0) : 0 });
+  }
+  return {
+    // dns-packet decodes the header rcode but its types omit it; the low 4 bits of flags hold it.
+    rcode: RCODES[(packet.flags ?? 0) & 0xf] ?? `RCODE_${(packet.flags ?? 0) & 0xf}`,
+    records,
+    answerRrs: answers.length,
+    authorityRrs: packet.authorities?.length ?? 0,
+    additionalRrs: packet.additionals?.length ?? 0,
+    transport,
+  };
+}
