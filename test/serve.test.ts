@@ -46,7 +46,7 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
   });
   afterAll(async () => {
     slow.closeAllConnections();
-    await new Promise<void>((resolve) => slow.close(() => resolve()));
+    await new Promise<void>((resolve) => slow.close(() => { resolve(); }));
     await peer.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,0 +1,259 @@
+import { isDeepStrictEqual } from 'node:util';
+import { z } from 'zod';
+import { classifyError } from '../classify.js';
+import { baseFields } from '../config/base.js';
+import { duration, formatDuration } from '../config/duration.js';
+import { resolveValue, secretRef } from '../config/secret.js';
+import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
+import type { Failure } from '../result.js';
+import type { CheckType, ProbeSample, Sample } from './check-type.js';
+
+/** A status code (401) or a class ("2xx"); shared with the ingress check. */
+export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
+export const statusList = z.union([statusPattern.transform((s) => [s]), z.array(statusPattern).min(1)]);
+export type StatusPattern = z.infer<typeof statusPattern>;
+
+/** A regular expression, checked when the file is loaded. */
+export const regex = z.string().superRefine((text, ctx) => {
+  try {
+    new RegExp(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : `invalid regular expression ${text}` });
+  }
+});
+
+const headerValue = z.union([z.string(), secretRef], { error: 'expected a string or a secret reference ({ env: NAME } or { file: /path })' });
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+/** Request header name -> value or secret reference; shared with the ingress and openapi checks. */
+export const requestHeaders = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue).default({});
+export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;
+const jsonPath = z.string().regex(JSON_PATH, 'expected a path like info.version or items[0].name');
+
+/** The response expectations; shared with the ingress check. */
+export const expectSchema = z.strictObject({
+  status: statusList.default(['2xx']).meta({ description: 'accepted status codes and classes (default [2xx])' }),
+  bodyContains: z.union([z.string().transform((s) => [s]), z.array(z.string())]).optional(),
+  bodyMatches: regex.optional().meta({ description: 'regular expression the body must match' }),
+  json: z.record(jsonPath, z.json()).optional().meta({ description: 'path (info.version, items[0].name) -> expected value' }),
+  headers: z.record(z.string().min(1), z.union([z.string(), z.strictObject({ matches: regex })])).optional(),
+  maxDuration: duration.optional().meta({ description: 'the whole exchange must take at most this long' }),
+  certMinDaysValid: z.number().min(0).optional().meta({ description: 'https: the certificate must stay valid this many more days' }),
+});
+
+export const schema = z
+  .strictObject({
+    ...baseFields,
+    type: z.literal('http'),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    method: httpMethod.default('GET'),
+    headers: requestHeaders,
+    body: z.string().optional(),
+    resolve: ipAddress.optional().meta({ description: "dial this IP; Host, SNI and certificate checks keep the URL's hostname" }),
+    ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
+    insecureSkipVerify: z.boolean().default(false),
+    followRedirects: z.boolean().default(false).meta({ description: 'follow up to 10 redirects' }),
+    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    expect: expectSchema.prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.expect.certMinDaysValid !== undefined && !spec.url.startsWith('https:')) {
+      ctx.addIssue({ code: 'custom', path: ['expect', 'certMinDaysValid'], message: 'needs an https:// url' });
+    }
+  });
+export type HttpSpec = z.infer<typeof schema>;
+
+export interface HttpObservations {
+  url: string;
+  method: string;
+  /** "dns" or the pinned IP: the `via` label. */
+  via: string;
+  address?: string;
+  status?: number;
+  finalUrl?: string;
+  redirects?: number;
+  phases?: Phases;
+  firstByteMs?: number;
+  totalMs?: number;
+  bodyBytes?: number;
+  contentLength?: number;
+  tls?: TlsInfo;
+}
+
+/** One request, then every expectation; the body and header values stay out of the observations. */
+export const check: CheckType<HttpSpec, HttpObservations> = {
+  async run(spec, ctx) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(spec.headers)) headers[name] = await resolveValue(value);
+    const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
+    ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
+    let response: HttpResponse;
+    try {
+      response = await httpRequest({
+        url: spec.url,
+        method: spec.method,
+        headers,
+        body: spec.body,
+        resolve: spec.resolve,
+        ca: spec.ca,
+        insecureSkipVerify: spec.insecureSkipVerify,
+        followRedirects: spec.followRedirects,
+        maxBodyBytes: spec.maxBodyBytes,
+        signal: ctx.signal,
+        trace: ctx.trace.bind(ctx),
+      });
+    } catch (err) {
+      if (!(err instanceof HttpRequestError)) throw err;
+      const { address, phases, tls, status } = err.partial;
+      const observations = { ...observed, address, status, phases, tls };
+      return { observations, failure: requestFailure(err) };
+    }
+    const length = Number(response.headers['content-length']);
+    const observations: HttpObservations = {
+      ...observed,
+      address: response.address,
+      status: response.status,
+      ...(response.url !== new URL(spec.url).href && { finalUrl: response.url }),
+      redirects: response.redirects,
+      phases: response.phases,
+      firstByteMs: response.firstByteMs,
+      totalMs: response.totalMs,
+      bodyBytes: response.bodyBytes,
+      contentLength: Number.isInteger(length) ? length : response.bodyBytes,
+      ...(response.tls && { tls: response.tls }),
+    };
+    const failure = checkStatus(spec.expect.status, response) ?? checkExpectations(spec.expect, response);
+    return failure ? { observations, failure } : { observations };
+  },
+  samples,
+  probeSamples,
+  target: {
+    get: (spec) => spec.url,
+    // A pinned IP belongs to the check's own host, not to a caller's.
+    set: (spec, target) => ({ ...spec, url: target, resolve: undefined }),
+  },
+};
+
+export function matchesStatus(patterns: readonly StatusPattern[], status: number): boolean {
+  return patterns.some((p) => (typeof p === 'number' ? p === status : p[0] === String(status)[0]));
+}
+
+/** An oversized body is an unmet expectation, not a transport failure. */
+export function requestFailure(err: HttpRequestError): Failure {
+  return err.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? { reason: 'assertion', message: err.message } : classifyError(err);
+}
+
+export function checkStatus(patterns: readonly StatusPattern[], response: HttpResponse): Failure | undefined {
+  if (matchesStatus(patterns, response.status)) return undefined;
+  const after = response.redirects > 0 ? ` after ${response.redirects} redirect${response.redirects > 1 ? 's' : ''}` : '';
+  return { reason: 'status', message: `status ${response.status}${after}, expected ${patterns.join(' or ')}` };
+}
+
+/** Every failed expectation, in one message, so one run says all that is wrong. */
+export function checkExpectations(expect: HttpSpec['expect'], response: HttpResponse): Failure | undefined {
+  const problems: string[] = [];
+  for (const text of expect.bodyContains ?? []) {
+    if (!response.body.includes(text)) problems.push(`body does not contain ${JSON.stringify(text)} (${response.bodyBytes} bytes)`);
+  }
+  if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(response.body)) {
+    problems.push(`body does not match /${expect.bodyMatches}/ (${response.bodyBytes} bytes)`);
+  }
+  if (expect.json) problems.push(...checkJson(expect.json, response));
+  for (const [name, wanted] of Object.entries(expect.headers ?? {})) {
+    const actual = response.headers[name.toLowerCase()];
+    const shown = typeof wanted === 'string' ? JSON.stringify(wanted) : `to match /${wanted.matches}/`;
+    if (actual === undefined) problems.push(`header ${name} is missing, expected ${shown}`);
+    else if (typeof wanted === 'string' ? actual !== wanted : !new RegExp(wanted.matches).test(actual)) {
+      problems.push(`header ${name} is ${JSON.stringify(actual)}, expected ${shown}`);
+    }
+  }
+  if (expect.maxDuration !== undefined && response.totalMs > expect.maxDuration) {
+    problems.push(`took ${Math.round(response.totalMs)}ms, expected at most ${formatDuration(expect.maxDuration)}`);
+  }
+  if (expect.certMinDaysValid !== undefined) {
+    const cert = response.tls?.certificate;
+    if (!cert) problems.push(`no certificate (final URL ${response.url}), expected one valid ${expect.certMinDaysValid} more days`);
+    else if (cert.daysLeft < expect.certMinDaysValid) {
+      problems.push(`certificate (${formatIssuer(cert)}) valid ${cert.daysLeft} more days (until ${cert.validTo}), expected at least ${expect.certMinDaysValid}`);
+    }
+  }
+  return problems.length > 0 ? { reason: 'assertion', message: problems.join('; ') } : undefined;
+}
+
+function checkJson(expected: Record<string, unknown>, response: HttpResponse): string[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(response.body);
+  } catch {
+    const type = response.headers['content-type'] ?? 'no content-type';
+    return [`body is not JSON (${type}), expected values at ${Object.keys(expected).join(', ')}`];
+  }
+  const problems: string[] = [];
+  for (const [path, wanted] of Object.entries(expected)) {
+    const found = readPath(document, path);
+    if (!found.present) problems.push(`json ${path} is missing, expected ${JSON.stringify(wanted)}`);
+    else if (!isDeepStrictEqual(found.value, wanted)) problems.push(`json ${path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(wanted)}`);
+  }
+  return problems;
+}
+
+/** Follows `info.version` / `items[0].name` through parsed JSON. */
+export function readPath(document: unknown, path: string): { present: boolean; value?: unknown } {
+  let current = document;
+  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (index !== undefined) {
+      if (!Array.isArray(current) || Number(index) >= current.length) return { present: false };
+      current = current[Number(index)] as unknown;
+    } else if (key !== undefined && current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, key)) {
+      current = (current as Record<string, unknown>)[key];
+    } else {
+      return { present: false };
+    }
+  }
+  return { present: true, value: current };
+}
+
+const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
+/** blackbox_exporter's names for the same phases. */
+const BLACKBOX_PHASE = { dns: 'resolve', connect: 'connect', tls: 'tls', processing: 'processing', transfer: 'transfer' } as const;
+
+function samples(spec: HttpSpec, observations: HttpObservations | undefined): Sample[] {
+  return [...httpSamples(spec.resolve ?? 'dns', observations), ...certExpirySamples(observations?.tls)];
+}
+
+/** Status and phase series of one exchange under its `via` label; shared with the ingress and openapi checks. */
+export function httpSamples(via: string, observed: { status?: number | undefined; phases?: Phases | undefined } | undefined): Sample[] {
+  const out: Sample[] = [{ name: 'driftwatch_http_status_code', labels: { via }, value: observed?.status ?? 0 }];
+  const phases = observed?.status === undefined ? undefined : observed.phases;
+  for (const phase of phases ? PHASES : []) {
+    out.push({ name: 'driftwatch_http_phase_duration_seconds', labels: { via, phase }, value: (phases?.[phase] ?? 0) / 1000 });
+  }
+  return out;
+}
+
+export function certExpirySamples(tls: TlsInfo | undefined): Sample[] {
+  const cert = tls?.certificate;
+  return cert ? [{ name: 'driftwatch_tls_cert_expiry_timestamp_seconds', value: Date.parse(cert.validTo) / 1000 }] : [];
+}
+
+function probeSamples(_spec: HttpSpec, observations: HttpObservations | undefined): ProbeSample[] {
+  const out: ProbeSample[] = [{ name: 'probe_http_status_code', help: 'Response HTTP status code', value: observations?.status ?? 0 }];
+  if (observations?.status === undefined) return out;
+  for (const phase of PHASES) {
+    const help = 'Duration of http request by phase, summed over all redirects';
+    out.push({ name: 'probe_http_duration_seconds', help, labels: { phase: BLACKBOX_PHASE[phase] }, value: (observations.phases?.[phase] ?? 0) / 1000 });
+  }
+  const tls = observations.tls;
+  out.push(
+    { name: 'probe_http_ssl', help: 'Indicates if SSL was used for the final redirect', value: tls ? 1 : 0 },
+    { name: 'probe_http_content_length', help: 'Length of http content response', value: observations.contentLength ?? -1 },
+    { name: 'probe_http_redirects', help: 'The number of redirects', value: observations.redirects ?? 0 },
+  );
+  if (tls?.certificate) {
+    out.push({ name: 'probe_ssl_earliest_cert_expiry', help: 'Returns last SSL chain expiry in unixtime', value: Date.parse(tls.certificate.chainValidTo) / 1000 });
+  }
+  if (tls) out.push({ name: 'probe_tls_version_info', help: 'Contains the TLS version used', labels: { version: blackboxTlsVersion(tls.version) }, value: 1 });
+  return out;
+}

@@ -1,0 +1,148 @@
+import { readFile } from 'node:fs/promises';
+import type { Certificate, DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
+import { CheckFailure } from '../result.js';
+
+/** A peer certificate as plain, JSON-safe data (Node's object is circular and holds buffers). */
+export interface CertificateInfo {
+  /** Subject common name. */
+  subject: string;
+  /** Subject alternative names, without their DNS: / IP Address: prefixes. */
+  sans: string[];
+  issuer: { commonName: string; organization: string };
+  validFrom: string;
+  validTo: string;
+  /** Days until validTo (negative once expired), to one decimal, rounded down. */
+  daysLeft: number;
+  fingerprint256: string;
+  /** The earliest notAfter of the chain the server sent (blackbox's probe_ssl_earliest_cert_expiry). */
+  chainValidTo: string;
+}
+
+/** What a TLS connection showed: protocol, verification and the leaf certificate. */
+export interface TlsInfo {
+  /** "TLSv1.3". */
+  version: string;
+  /** Chain and hostname verified against the trusted roots. */
+  verified: boolean;
+  /** The verification error's code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...). */
+  verifyError?: string;
+  certificate?: CertificateInfo;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Reads a connected TLS socket; call it at secureConnect, before any request is written. */
+export function describeTls(socket: TLSSocket): TlsInfo {
+  const certificate = describeCertificate(socket.getPeerCertificate(true));
+  return {
+    version: socket.getProtocol() ?? 'unknown',
+    verified: socket.authorized,
+    ...verifyErrorOf(socket),
+    ...(certificate && { certificate }),
+  };
+}
+
+/** Typed as Error, but Node stores the verification error's code (a string) there. */
+export function verifyErrorOf(socket: TLSSocket): { verifyError?: string } {
+  const raw: unknown = socket.authorizationError;
+  if (typeof raw === 'string') return { verifyError: raw };
+  if (raw instanceof Error) return { verifyError: 'code' in raw && typeof raw.code === 'string' ? raw.code : raw.message };
+  return {};
+}
+
+/** Describes a peer certificate; undefined when the peer sent none. */
+export function describeCertificate(cert: PeerCertificate | DetailedPeerCertificate, now = Date.now()): CertificateInfo | undefined {
+  if (!cert.valid_to) return undefined;
+  const validTo = new Date(cert.valid_to);
+  return {
+    subject: field(cert.subject, 'CN'),
+    sans: parseSans(cert.subjectaltname),
+    issuer: { commonName: field(cert.issuer, 'CN'), organization: field(cert.issuer, 'O') },
+    validFrom: new Date(cert.valid_from).toISOString(),
+    validTo: validTo.toISOString(),
+    daysLeft: Math.floor(((validTo.getTime() - now) / DAY_MS) * 10) / 10,
+    fingerprint256: cert.fingerprint256,
+    chainValidTo: new Date(earliestExpiry(cert)).toISOString(),
+  };
+}
+
+/** The issuer as one line, for messages and substring expectations. */
+export function formatIssuer(info: CertificateInfo): string {
+  const { commonName, organization } = info.issuer;
+  return [organization && `O=${organization}`, commonName && `CN=${commonName}`].filter(Boolean).join(', ');
+}
+
+function field(name: Certificate | undefined, key: 'CN' | 'O'): string {
+  const value = name?.[key];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+function parseSans(text: string | undefined): string[] {
+  if (!text) return [];
+  return text.split(', ').map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
+}
+
+/** Walks issuerCertificate links (circular at a self-signed root) for the earliest notAfter. */
+function earliestExpiry(cert: PeerCertificate | DetailedPeerCertificate): number {
+  let earliest = Date.parse(cert.valid_to);
+  const seen = new Set<string>([cert.fingerprint256]);
+  // Absent without getPeerCertificate(true); typed as always present.
+  let next: DetailedPeerCertificate | undefined = 'issuerCertificate' in cert ? cert.issuerCertificate : undefined;
+  while (next?.valid_to && !seen.has(next.fingerprint256)) {
+    seen.add(next.fingerprint256);
+    earliest = Math.min(earliest, Date.parse(next.valid_to));
+    const parent: DetailedPeerCertificate | undefined = next.issuerCertificate;
+    next = parent;
+  }
+  return earliest;
+}
+
+/** Says in words why verification failed, naming the certificate's own facts. */
+export function describeVerifyError(code: string, cert: CertificateInfo | undefined, hostname: string): string {
+  const issuer = cert ? ` "${formatIssuer(cert)}"` : '';
+  switch (code) {
+    case 'CERT_HAS_EXPIRED':
+      return `certificate expired at ${cert?.validTo ?? 'an unknown date'}`;
+    case 'CERT_NOT_YET_VALID':
+      return `certificate not valid before ${cert?.validFrom ?? 'an unknown date'}`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'HOSTNAME_MISMATCH':
+      return `certificate names [${cert?.sans.join(', ') ?? ''}] do not cover ${hostname}`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return `self-signed certificate${issuer} is not trusted`;
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+      return `certificate issuer${issuer} is not trusted`;
+    default:
+      return `certificate verification failed`;
+  }
+}
+
+/** An unverified TLS peer, failed the way Node fails it, with the code classify.ts maps to tls. */
+export class CertificateError extends Error {
+  override name = 'CertificateError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads the PEM file a check trusts (once per run, so a rotated CA is picked up); unreadable is a config problem. */
+export async function readCaFile(path: string, signal: AbortSignal): Promise<string> {
+  try {
+    return await readFile(path, { encoding: 'utf8', signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const code = err instanceof Error && 'code' in err ? String(err.code) : 'unknown error';
+    throw new CheckFailure('config', `ca file ${path} cannot be read (${code})`);
+  }
+}
+
+/** "TLSv1.3" -> "TLS 1.3", as blackbox_exporter labels it. */
+export function blackboxTlsVersion(version: string): string {
+  return version.replace(/^TLSv/, 'TLS ');
+}
