@@ -48,6 +48,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   const log = options.log;
 
   let failure: Failure | undefined;
+  let passedMessage: string | undefined;
   let observations: object | undefined;
   let samples: Sample[];
   let probeSamples: () => ProbeSample[] = () => [];
@@ -63,6 +64,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     );
     observations = ran.outcome.observations;
     failure = ran.outcome.failure;
+    passedMessage = ran.outcome.message;
     samples = ran.samples;
     probeSamples = ran.probeSamples;
   } catch (err) {
@@ -80,7 +82,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     type: spec.type,
     ok: failure === undefined,
     ...(failure && { reason: failure.reason }),
-    message: failure?.message ?? 'ok',
+    message: failure?.message ?? passedMessage ?? 'ok',
     startedAt: startedAt.toISOString(),
     durationMs,
     observations: toRecord(observations),

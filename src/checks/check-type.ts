@@ -39,6 +39,8 @@ export interface Outcome<O> {
   observations: O;
   /** Absent when the check passed. */
   failure?: Failure;
+  /** What a passed run says instead of "ok" (the ingress check's healthy diagnosis). */
+  message?: string;
 }
 
 /**

@@ -1,12 +1,21 @@
 import { z } from 'zod';
 import type { CheckType, Outcome, ProbeSample, RunContext, Sample } from './check-type.js';
 import * as tcp from './tcp.js';
+import * as http from './http.js';
+import * as tls from './tls.js';
+import * as dns from './dns.js';
+import * as postgres from './postgres.js';
+import * as k8sRollout from './k8s-rollout.js';
+import * as cnpgCluster from './cnpg-cluster.js';
+import * as k8sSecret from './k8s-secret.js';
+import * as ingress from './ingress.js';
+import * as openapi from './openapi.js';
 
 /**
  * Every check type, in one place. Adding a type: its module, one entry in the union and one
  * case in bind().
  */
-export const checkSchema = z.discriminatedUnion('type', [tcp.schema]);
+export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema]);
 
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckTypeName = CheckSpec['type'];
@@ -25,8 +34,26 @@ export interface BoundCheck {
 
 export function bind(spec: CheckSpec): BoundCheck {
   switch (spec.type) {
+    case 'dns':
+      return bindType(dns.check, spec);
+    case 'k8s-rollout':
+      return bindType(k8sRollout.check, spec);
+    case 'cnpg-cluster':
+      return bindType(cnpgCluster.check, spec);
+    case 'k8s-secret':
+      return bindType(k8sSecret.check, spec);
+    case 'ingress':
+      return bindType(ingress.check, spec);
+    case 'openapi':
+      return bindType(openapi.check, spec);
     case 'tcp':
       return bindType(tcp.check, spec);
+    case 'http':
+      return bindType(http.check, spec);
+    case 'tls':
+      return bindType(tls.check, spec);
+    case 'postgres':
+      return bindType(postgres.check, spec);
   }
 }
 
