@@ -119,13 +119,24 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
         if (packet === undefined) reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
         else if (accept(packet)) resolve(packet);
       });
-      socket.connect(query.port, query.host, () => {
+      // dgram calls this back on failure too (ENETUNREACH, EADDRNOTAVAIL): the socket is then
+      // not connected, and send() without an address would throw out of the callback.
+      socket.connect(query.port, query.host, (err?: Error) => {
+        if (err) {
+          reject(err);
+          return;
+        }
         let sent = 0;
         const send = () => {
           sent++;
-          socket.send(message, (err) => {
-            if (err) reject(err);
-          });
+          try {
+            socket.send(message, (sendErr) => {
+              if (sendErr) reject(sendErr);
+            });
+          } catch (sendErr) {
+            reject(sendErr instanceof Error ? sendErr : new Error(String(sendErr)));
+            return;
+          }
           if (sent < UDP_TRIES) resend = setTimeout(send, query.timeoutMs / (UDP_TRIES + 1));
         };
         send();
