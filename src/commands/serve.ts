@@ -86,6 +86,11 @@ export async function serve(argv: string[]): Promise<number> {
     void daemon.reload();
   };
   process.on('SIGHUP', onHup);
+  // Runs never reject (the runner turns failures into results); if something else does, say so
+  // loudly and keep the other checks running rather than take the whole daemon down.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'unhandled rejection (a bug: please report it)');
+  });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => {
       resolve('SIGTERM');
