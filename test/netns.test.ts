@@ -25,7 +25,7 @@ describe('targets without a route (a network namespace with only loopback)', { t
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('fails each check with a reason instead of crashing (UDP and TCP DNS, HTTP, TCP, TLS, IPv6)', async () => {
+  it('fails each check with a reason instead of crashing (system and direct DNS over UDP, TCP and IPv6; HTTP, TCP, TLS, ingress, openapi)', async () => {
     const file = join(dir, 'checks.yaml');
     // 198.18.0.0/15 is the benchmarking range: unroutable here, and in this namespace there is no route at all.
     await writeFile(
@@ -39,6 +39,10 @@ checks:
   - { name: tcp-port, type: tcp, host: 198.18.0.1, port: 443 }
   - { name: tls-cert, type: tls, host: hub.example.com, resolve: 198.18.0.1 }
   - { name: ingress-gate, type: ingress, url: "https://hub.example.com/", ingress: [198.18.0.1], resolvers: ["198.18.0.3"] }
+  - { name: http-public, type: http, url: "https://hub.example.com/" }
+  - { name: openapi-public, type: openapi, url: "https://hub.example.com/openapi.json", expect: { paths: [/x] } }
+  - { name: dns-system, type: dns, query: hub.example.com, resolvers: [system], expect: { answers: [198.18.0.2] } }
+  - { name: ingress-system, type: ingress, url: "https://hub.example.com/", ingress: [198.18.0.1] }
 `,
     );
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'run', '--checks', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,6 +58,10 @@ checks:
       ['tcp-port', false],
       ['tls-cert', false],
       ['ingress-gate', false],
+      ['http-public', false],
+      ['openapi-public', false],
+      ['dns-system', false],
+      ['ingress-system', false],
     ]);
     for (const r of parsed.results) expect(['connect', 'timeout', 'dns'], `${r.name}: ${r.reason}`).toContain(r.reason);
   });

@@ -225,7 +225,9 @@ function connector(state: RunState): buildConnector.connector {
     let dnsDone = started;
     const lookup = (hostname: string, lookupOptions: LookupOptions, done: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
       const lookupStart = performance.now();
-      const answer = (err: Error | null, addresses: LookupAddress[]) => {
+      // On failure dns.lookup passes no addresses at all (its typings say otherwise).
+      const answer = (err: Error | null, found: LookupAddress[] | undefined) => {
+        const addresses = found ?? [];
         dnsDone = performance.now();
         connection.dns = dnsDone - lookupStart;
         connection.address = addresses[0]?.address;
