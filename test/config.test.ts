@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,16 @@ describe('loadChecks', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message).toMatch(/b\.yaml:6:11: checks\[1\]\.name: duplicate check name "a" \(first defined at .*a\.yaml:2\)/);
+  });
+
+  it('reads a mounted ConfigMap folder once (skips ..data and ..TIMESTAMP)', async () => {
+    const mount = join(dir, 'configmap');
+    await mkdir(join(mount, '..2026_11_27_10_00_00.123'), { recursive: true });
+    await writeFile(join(mount, '..2026_11_27_10_00_00.123', 'hub.yaml'), `checks:\n  - ${TCP}\n`);
+    await symlink('..2026_11_27_10_00_00.123', join(mount, '..data'));
+    await symlink(join('..data', 'hub.yaml'), join(mount, 'hub.yaml'));
+    const checks = await loadChecks([mount]);
+    expect(checks.map((c) => c.spec.name)).toEqual(['a']);
   });
 
   it('names a missing path', async () => {

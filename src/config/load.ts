@@ -1,5 +1,5 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { bind, checkSchema, CHECK_TYPES, type BoundCheck, type CheckSpec } from '../checks/registry.js';
@@ -33,7 +33,10 @@ export async function listCheckFiles(paths: readonly string[]): Promise<string[]
     if (!info) throw new ConfigError([{ file: path, line: 1, col: 1, path: '', message: 'no such file or folder' }]);
     if (info.isDirectory()) {
       const entries = await readdir(path, { recursive: true });
-      files.push(...entries.filter((e) => /\.ya?ml$/.test(e)).sort().map((e) => join(path, e)));
+      // Hidden entries are skipped: a mounted ConfigMap holds every file three times, as
+      // NAME -> ..data/NAME -> ..2026_11_27_.../NAME.
+      const visible = entries.filter((e) => /\.ya?ml$/.test(e) && !e.split(sep).some((part) => part.startsWith('.')));
+      files.push(...visible.sort().map((e) => join(path, e)));
     } else {
       files.push(path);
     }
