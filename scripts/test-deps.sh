@@ -3,7 +3,8 @@
 # promtool, Chromium, PostgreSQL 15, openssl. Needs root (or sudo). Starts nothing: every test
 # starts its own instance on a free loopback port.
 set -euo pipefail
-packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2)
+# golang-go + sprig + sigs.k8s.io/yaml: test/helm-render renders the Helm chart (no helm binary here).
+packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

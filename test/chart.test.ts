@@ -1,0 +1,296 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRenderer, CHART, type KubeObject, type Renderer } from './helm-render/render.js';
+import { hasPath, list, merge, record, schemaLeaves, secretRefs } from './helm-render/values-tree.js';
+import { runCli, type CliResult } from './support/cli.js';
+import { validateJsonSchema } from './support/json-schema-subset.js';
+import { deriveKubeReads, type KubeReads } from './support/kube-reads.js';
+
+/**
+ * charts/driftwatch, rendered by test/helm-render (Go's text/template + sprig with Helm's engine
+ * rules) because no helm binary exists here: values against values.schema.json, the values the
+ * templates read, RBAC derived from the checks, the workload, and the monitoring objects.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const EXAMPLE = join(CHART, 'examples/inter-hub-values.yaml');
+
+// What the inter-hub checks read: the rollout, the CNPG cluster, the runtime Secret. No more.
+const INTER_HUB_READS: KubeReads = {
+  'inter-hub': { 'apps/deployments': ['inter-hub'], '/secrets': ['inter-hub-env'] },
+  databases: { 'postgresql.cnpg.io/clusters': ['net-kingdom-pg'] },
+};
+
+const readYaml = async (path: string): Promise<unknown> => parse(await readFile(path, 'utf8'));
+
+describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
+  let renderer: Renderer;
+  let defaults: Record<string, unknown>;
+  let example: Record<string, unknown>;
+  let schema: unknown;
+  let runbook: string;
+  // The worked example as the README installs it: -f the example values, --set-file the runbook.
+  const interHub = (...values: object[]) => renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': runbook } }, ...values] });
+
+  beforeAll(async () => {
+    renderer = await buildRenderer();
+    runbook = await readFile(join(ROOT, 'checks/inter-hub.yaml'), 'utf8');
+    defaults = record(await readYaml(join(CHART, 'values.yaml')));
+    example = record(await readYaml(EXAMPLE));
+    schema = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8'));
+  }, 180_000);
+  afterAll(async () => {
+    await renderer.close();
+  });
+
+  it('ships an exact copy of grafana/prometheus/driftwatch-rules.yaml and the package version as appVersion', async () => {
+    const copy = await readFile(join(CHART, 'files/driftwatch-rules.yaml'), 'utf8');
+    expect(copy, 'cp grafana/prometheus/driftwatch-rules.yaml charts/driftwatch/files/').toBe(await readFile(join(ROOT, 'grafana/prometheus/driftwatch-rules.yaml'), 'utf8'));
+    const chart = record(await readYaml(join(CHART, 'Chart.yaml')));
+    const pkg = record(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')));
+    expect(chart.appVersion).toBe(pkg.version);
+  });
+
+  it('values.yaml and the inter-hub example validate against values.schema.json', () => {
+    expect(validateJsonSchema(schema, defaults)).toEqual([]);
+    // Helm validates the coalesced values: the chart's defaults with the user's file on top.
+    expect(validateJsonSchema(schema, merge(merge(defaults, example), { checks: { 'inter-hub': runbook } }))).toEqual([]);
+  });
+
+  it.each([
+    [{ replicas: 'two' }, 'replicas: expected integer, got string "two"'],
+    [{ replicas: 0 }, 'replicas: must be >= 1, got 0'],
+    [{ shards: 3 }, 'shards: unknown key'],
+    [{ logLevel: 'verbose' }, 'logLevel: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "verbose"'],
+    [{ grace: '10' }, 'grace: must match'],
+    [{ checks: { 'Inter_Hub.yaml': 'checks: []' } }, 'checks.Inter_Hub.yaml: unknown key'],
+    [{ extraArgs: ['concurrency=4'] }, 'extraArgs[0]: must match ^--'],
+    [{ serviceAccount: { automountToken: 'yes' } }, 'serviceAccount.automountToken: expected boolean or null'],
+    [{ podDisruptionBudget: { maxUnavailable: 'half' } }, 'podDisruptionBudget.maxUnavailable: must match ^[0-9]+%$'],
+    [{ image: { repository: '' } }, 'image.repository: must be at least 1 characters'],
+  ])('the schema rejects %j', (override, message) => {
+    const errors = validateJsonSchema(schema, merge(defaults, override));
+    expect(errors.join('\n')).toContain(message);
+  });
+
+  it('every .Values path a template reads exists in values.yaml', async () => {
+    const dir = join(CHART, 'templates');
+    const used = new Set<string>();
+    for (const file of await readdir(dir)) {
+      for (const match of (await readFile(join(dir, file), 'utf8')).matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) used.add(match[1]!.slice(1));
+    }
+    expect(used.size).toBeGreaterThan(30);
+    const missing = [...used].filter((path) => !hasPath(defaults, path.split('.')));
+    expect(missing).toEqual([]);
+  });
+
+  it('the chart README documents every value the schema defines, and the schema every value', async () => {
+    const readme = await readFile(join(CHART, 'README.md'), 'utf8');
+    const leaves = schemaLeaves(schema);
+    expect(leaves.filter((path) => !readme.includes(`\`${path}\``))).toEqual([]);
+    expect(leaves.filter((path) => !hasPath(defaults, path.split('.')))).toEqual([]);
+  });
+
+  it('RBAC for the shipped inter-hub checks: get on exactly the objects they read, by name, in their namespaces', async () => {
+    const out = await interHub();
+    expect(readsOf(out.find('Role'))).toEqual(INTER_HUB_READS);
+    expect(out.find('ClusterRole')).toEqual([]);
+    expect(out.find('ClusterRoleBinding')).toEqual([]);
+    expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(Object.keys(INTER_HUB_READS).sort());
+    for (const binding of out.find('RoleBinding')) {
+      expect(binding).toMatchObject({
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'driftwatch-driftwatch-checks' },
+        subjects: [{ kind: 'ServiceAccount', name: 'driftwatch', namespace: 'driftwatch' }],
+      });
+    }
+    expect(out.find('ServiceAccount')[0]).toMatchObject({ metadata: { name: 'driftwatch', namespace: 'driftwatch' } });
+    expect(podSpec(out)).toMatchObject({ serviceAccountName: 'driftwatch', automountServiceAccountToken: true });
+    // The independent TypeScript derivation agrees on the same checks.
+    expect(deriveKubeReads([runbook])).toEqual(INTER_HUB_READS);
+  });
+
+  it('the example gives the shipped checks every secret and CA file they reference', async () => {
+    const out = await interHub();
+    const [container] = list(podSpec(out).containers).map(record);
+    const envNames = list(container?.env).map((e) => record(e).name);
+    const mounts = list(container?.volumeMounts).map((m) => String(record(m).mountPath));
+    const { envs, files } = secretRefs(parse(runbook));
+    expect(envs.length + files.length).toBeGreaterThan(0);
+    expect(envs.filter((name) => !envNames.includes(name))).toEqual([]);
+    expect(files.filter((file) => !mounts.some((mount) => file.startsWith(`${mount}/`)))).toEqual([]);
+  });
+
+  it("users' own checks: kind aliases, ingressFrom Services, own kubeconfigs and repeated names", async () => {
+    const own = [
+      'checks:',
+      '  - { name: a, type: k8s-rollout, namespace: shop, resource: sts/db }',
+      '  - { name: b, type: k8s-rollout, namespace: shop, resource: daemonsets.apps/agent }',
+      '  - { name: c, type: k8s-rollout, namespace: shop, resource: deploy/web }',
+      '  - { name: d, type: k8s-secret, namespace: shop, secret: web-env }',
+      '  - { name: e, type: k8s-secret, namespace: shop, secret: db-env }',
+      '  - { name: f, type: ingress, url: "https://shop.example/", ingressFrom: { namespace: kube-system, service: traefik } }',
+      '  - { name: g, type: k8s-secret, namespace: other, secret: x, kubeconfig: /etc/kube/other.yaml }',
+      '  - { name: h, type: tcp, host: 127.0.0.1, port: 1 }',
+    ].join('\n');
+    const elsewhere = [
+      'defaults: { context: prod-admin }',
+      'checks:',
+      '  - { name: i, type: cnpg-cluster, namespace: databases, cluster: pg }',
+      // File defaults do not reach inside ingressFrom: this one uses the service account.
+      '  - { name: j, type: ingress, url: "https://a.example/", ingressFrom: { namespace: edge, service: lb } }',
+      '  - { name: k, type: ingress, url: "https://b.example/", ingressFrom: { namespace: edge, service: other, context: edge-admin } }',
+    ].join('\n');
+    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { shop: own, elsewhere } }] });
+    const expected: KubeReads = {
+      shop: { 'apps/statefulsets': ['db'], 'apps/daemonsets': ['agent'], 'apps/deployments': ['web'], '/secrets': ['db-env', 'web-env'] },
+      'kube-system': { '/services': ['traefik'] },
+      edge: { '/services': ['lb'] },
+    };
+    expect(readsOf(out.find('Role'))).toEqual(expected);
+    expect(deriveKubeReads([own, elsewhere])).toEqual(expected);
+    // They are real check files: driftwatch itself accepts them.
+    await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0, stdout: 'ok: 11 checks in 2 files\n' });
+  });
+
+  it('no Kubernetes checks: no Roles and no service account token in the pod', async () => {
+    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { up: 'checks:\n  - { name: up, type: tcp, host: 127.0.0.1, port: 1 }\n' } }] });
+    expect(out.find('Role')).toEqual([]);
+    expect(podSpec(out).automountServiceAccountToken).toBe(false);
+  });
+
+  it('the workload: a hardened pod with probes, the token as a file, each check file named, location and release as flags', async () => {
+    const out = await interHub({ release: '6455902', extraArgs: ['--concurrency=32'] });
+    expect(out.find('StatefulSet')).toEqual([]);
+    const [deployment] = out.find('Deployment', 'driftwatch');
+    expect(deployment).toMatchObject({ spec: { replicas: 2, strategy: { rollingUpdate: { maxUnavailable: 0 } } } });
+    const pod = podSpec(out);
+    const dockerUser = /^USER (\d+):(\d+)$/m.exec(await readFile(join(ROOT, 'Dockerfile'), 'utf8'));
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: Number(dockerUser?.[1]), runAsGroup: Number(dockerUser?.[2]), fsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+    const [container] = list(pod.containers).map(record);
+    expect(container?.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container).toMatchObject({
+      image: 'gitea.coulomb.social/coulomb/driftwatch:0.1.0',
+      ports: [{ name: 'http', containerPort: 9147 }],
+      livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+      readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
+    });
+    expect(container?.args).toEqual([
+      '--checks=/etc/driftwatch/checks/inter-hub.yaml',
+      '--listen=0.0.0.0:9147',
+      '--api-token-file=/var/run/driftwatch/api-token/token',
+      '--log-level=info',
+      '--grace=10s',
+      '--location=coulombcore',
+      '--release=6455902',
+      '--concurrency=32',
+    ]);
+    expect(container?.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'checks', mountPath: '/etc/driftwatch/checks', readOnly: true },
+      { name: 'api-token', mountPath: '/var/run/driftwatch/api-token', readOnly: true },
+    ]));
+    expect(pod.volumes).toEqual(expect.arrayContaining([
+      { name: 'checks', configMap: { name: 'driftwatch-checks', defaultMode: 0o444 } },
+      { name: 'api-token', secret: { secretName: 'driftwatch-api', items: [{ key: 'token', path: 'token' }], defaultMode: 0o440 } },
+    ]));
+    expect(configMapData(out)).toEqual({ 'inter-hub.yaml': runbook });
+    expect(out.find('Service')[0]).toMatchObject({ spec: { type: 'ClusterIP', ports: [{ name: 'http', port: 9147, targetPort: 'http' }] } });
+    expect(out.find('PodDisruptionBudget')[0]).toMatchObject({ spec: { maxUnavailable: 1 } });
+    expect(out.find('NetworkPolicy')[0]).toMatchObject({ spec: { policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 9147, protocol: 'TCP' }] }] } });
+  });
+
+  it('sharded: a StatefulSet of N pods, each taking its shard from its ordinal', async () => {
+    const out = await interHub({ replicas: 3, sharding: { enabled: true } });
+    expect(out.find('Deployment')).toEqual([]);
+    const [set] = out.find('StatefulSet', 'driftwatch');
+    expect(set).toMatchObject({ spec: { replicas: 3, serviceName: 'driftwatch', podManagementPolicy: 'Parallel' } });
+    const [container] = list(podSpec(out).containers).map(record);
+    expect(container?.args).toContain('--shard=ordinal/3');
+  });
+
+  it('a changed check file changes the checksum annotation (the pods roll); other values leave it alone', async () => {
+    const checksum = async (values: object[]) => {
+      const out = await interHub(...values);
+      return record(record(record(podTemplate(out).metadata).annotations))['checksum/checks'];
+    };
+    const base = await checksum([]);
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(await checksum([{ location: 'external', release: 'abc1234' }])).toBe(base);
+    const changed = `${runbook}  - { name: extra, type: tcp, host: 127.0.0.1, port: 1 }\n`;
+    expect(await checksum([{ checks: { 'inter-hub': changed } }])).not.toBe(base);
+  });
+
+  it('ServiceMonitor honors the checks\' own labels; PrometheusRule carries the rule groups of the Grafana rules file', async () => {
+    const out = await interHub();
+    const [monitor] = out.find('ServiceMonitor', 'driftwatch');
+    expect(monitor).toMatchObject({
+      metadata: { labels: { release: 'kube-prometheus-stack' } },
+      spec: { endpoints: [{ port: 'http', path: '/metrics', honorLabels: true }] },
+    });
+    const [rule] = out.find('PrometheusRule', 'driftwatch');
+    const original = record(await readYaml(join(ROOT, 'grafana/prometheus/driftwatch-rules.yaml')));
+    expect(record(rule?.spec).groups).toEqual(original.groups);
+    const disabled = await interHub({ serviceMonitor: { enabled: false }, prometheusRule: { enabled: false } });
+    expect([...disabled.find('ServiceMonitor'), ...disabled.find('PrometheusRule')]).toEqual([]);
+  });
+
+  it('refuses to render without an API token Secret, without checks, or with a malformed rollout resource', async () => {
+    await expect(renderer.render({ values: [{ checks: { x: 'checks: []\n' } }] })).rejects.toThrow(/apiToken\.existingSecret is required/);
+    await expect(renderer.render({ valuesFiles: [EXAMPLE] })).rejects.toThrow(/checks is empty/);
+    const bad = 'checks:\n  - { name: r, type: k8s-rollout, namespace: a, resource: pod/x }\n';
+    await expect(renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': bad } }] })).rejects.toThrow(/checks\.inter-hub: checks\[0\] \(r\): resource kind must be deployment, statefulset or daemonset, got "pod"/);
+  });
+
+  it('the rendered ConfigMap holds valid driftwatch check files (driftwatch validate)', async () => {
+    const result = await validateFiles(configMapData(await interHub()));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok: \d+ checks in 1 file\n$/);
+  });
+});
+
+/** `driftwatch validate` (the built CLI) on these check files, written to a temporary folder. */
+async function validateFiles(files: Record<string, unknown>): Promise<CliResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'driftwatch-chart-checks-'));
+  try {
+    for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), String(text));
+    return await runCli(['validate', '--checks', dir]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The rendered Roles as namespace -> "group/resource" -> names; every rule must be a plain get. */
+function readsOf(roles: KubeObject[]): KubeReads {
+  const reads: KubeReads = {};
+  for (const role of roles) {
+    const namespace = role.metadata.namespace ?? '';
+    for (const rule of list(role.rules).map(record)) {
+      expect(rule.verbs).toEqual(['get']);
+      const [group, ...moreGroups] = list(rule.apiGroups);
+      const [resource, ...moreResources] = list(rule.resources);
+      expect([...moreGroups, ...moreResources]).toEqual([]);
+      expect(list(rule.resourceNames).length).toBeGreaterThan(0);
+      (reads[namespace] ??= {})[`${String(group)}/${String(resource)}`] = list(rule.resourceNames).map(String);
+    }
+  }
+  return reads;
+}
+
+function podTemplate(out: { find(kind: string): KubeObject[] }): Record<string, unknown> {
+  const [workload, ...more] = [...out.find('Deployment'), ...out.find('StatefulSet')];
+  expect(more).toEqual([]);
+  return record(record(workload?.spec).template);
+}
+
+function podSpec(out: { find(kind: string): KubeObject[] }): Record<string, unknown> {
+  return record(podTemplate(out).spec);
+}
+
+function configMapData(out: { find(kind: string): KubeObject[] }): Record<string, unknown> {
+  const [configMap] = out.find('ConfigMap');
+  return record(configMap?.data);
+}

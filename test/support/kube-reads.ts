@@ -1,0 +1,50 @@
+import { parse } from 'yaml';
+
+/**
+ * The Kubernetes objects check files read through the pod's service account, derived in
+ * TypeScript independently of the chart's template (charts/driftwatch/templates/_kube-reads.tpl)
+ * so the chart test can compare the two on any check file, the real checks/inter-hub.yaml
+ * included. Same shape as the template's: namespace -> "group/resource" -> sorted names.
+ */
+export type KubeReads = Record<string, Record<string, string[]>>;
+
+const ROLLOUT_KINDS: Record<string, string> = {
+  deployment: 'deployments', deployments: 'deployments', deploy: 'deployments',
+  statefulset: 'statefulsets', statefulsets: 'statefulsets', sts: 'statefulsets',
+  daemonset: 'daemonsets', daemonsets: 'daemonsets', ds: 'daemonsets',
+};
+
+export function deriveKubeReads(checkFiles: readonly string[]): KubeReads {
+  const reads: KubeReads = {};
+  const add = (namespace: unknown, group: string, resource: string, name: unknown) => {
+    if (typeof namespace !== 'string' || typeof name !== 'string') throw new Error(`incomplete ${group}/${resource} reference`);
+    const byResource = (reads[namespace] ??= {});
+    const names = new Set(byResource[`${group}/${resource}`] ?? []).add(name);
+    byResource[`${group}/${resource}`] = [...names].sort();
+  };
+  for (const text of checkFiles) {
+    const doc = record(parse(text));
+    const defaults = record(doc.defaults);
+    const checks = Array.isArray(doc.checks) ? doc.checks.map(record) : [];
+    for (const check of checks) {
+      // Own credentials mean the service account is not used. The file's defaults reach the
+      // Kubernetes check types' own keys, never the inside of ingressFrom.
+      const ownSource = check.kubeconfig ?? check.context ?? defaults.kubeconfig ?? defaults.context;
+      if (!ownSource && check.type === 'k8s-rollout' && typeof check.resource === 'string') {
+        const match = /^([a-z]+)(?:\.apps)?\/(.+)$/.exec(check.resource);
+        const resource = ROLLOUT_KINDS[match?.[1] ?? ''];
+        if (!match || !resource) throw new Error(`bad rollout resource ${check.resource}`);
+        add(check.namespace, 'apps', resource, match[2]);
+      }
+      if (!ownSource && check.type === 'cnpg-cluster') add(check.namespace, 'postgresql.cnpg.io', 'clusters', check.cluster);
+      if (!ownSource && check.type === 'k8s-secret') add(check.namespace, '', 'secrets', check.secret);
+      const from = record(check.ingressFrom);
+      if (check.ingressFrom !== undefined && !(from.kubeconfig ?? from.context)) add(from.namespace, '', 'services', from.service);
+    }
+  }
+  return reads;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
