@@ -1,6 +1,5 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -8,6 +7,7 @@ import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startEndlessPeer, startHttpPeer, startHttpsPeer, startResettingPeer, startSilentPeer, type BrokenPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
+import { freePort } from './support/ports.js';
 
 const CANARY_ENV = 'DW_TEST_HTTP_CANARY';
 const envCanary = `canary-env-${randomBytes(8).toString('hex')}`;
@@ -348,16 +348,3 @@ describe('http check configuration', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address !== null && typeof address === 'object' ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}

@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from './support/cli.js';
 import { startTcpPeer } from './support/tcp-peer.js';
+import { freePort } from './support/ports.js';
 
 /**
  * The production build without Docker: the build stage's COPY and RUN steps of the Dockerfile
@@ -203,19 +203,6 @@ function uidOf(status: string): number {
   return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? '0');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<true> {
   const deadline = Date.now() + timeoutMs;

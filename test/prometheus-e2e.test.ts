@@ -9,7 +9,7 @@ import { buildApi } from '../src/api/server.js';
 import { createDaemon, type Daemon } from '../src/daemon.js';
 import { startKnot, type Knot } from './peers/knot.js';
 import { memoryLogger } from './support/checks.js';
-import { startTcpPeer } from './support/tcp-peer.js';
+import { freePort } from './support/ports.js';
 
 const RULES = fileURLToPath(new URL('../grafana/prometheus/driftwatch-rules.yaml', import.meta.url));
 
@@ -28,11 +28,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-async function freePort(): Promise<number> {
-  const peer = await startTcpPeer();
-  await peer.close();
-  return peer.closedPort;
-}
 
 // A real Prometheus (Debian package) scrapes a running daemon every second and evaluates the
 // shipped alert rules; a real Knot DNS server drifts under the daemon's dns check.

@@ -1,11 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startHttpsPeer, startSilentPeer, type BrokenPeer, type HttpsPeer } from './peers/https.js';
 import { parseChecks, runYaml } from './support/checks.js';
+import { freePort } from './support/ports.js';
 
 let certs: Certificates;
 let ingress: HttpsPeer;
@@ -168,16 +168,3 @@ describe('tls check configuration', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address !== null && typeof address === 'object' ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}

@@ -10,11 +10,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decode, encode } from 'dns-packet';
+import { freePort } from '../support/ports.js';
 
 const run = promisify(execFile);
 
@@ -195,35 +195,6 @@ async function soaRcode(port: number, zone: string): Promise<string | undefined>
   }
 }
 
-/** A port free for both TCP and UDP on 127.0.0.1 right now. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-    await new Promise((resolve) => server.close(resolve));
-    const udp = createSocket('udp4');
-    const free = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => {
-        resolve(false);
-      });
-      udp.bind(port, '127.0.0.1', () => {
-        resolve(true);
-      });
-    });
-    try {
-      udp.close();
-    } catch {
-      // a socket that failed to bind may already be closed
-    }
-    if (free) return port;
-  }
-}
 
 function fqdnOf(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
