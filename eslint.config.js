@@ -3,11 +3,12 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'charts/**', 'grafana/**'] },
+  // bin/driftwatch.js is a two-line shim onto dist/, which does not exist before a build.
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'charts/**', 'grafana/**', 'bin/**', 'test-artifacts/**', '.node24/**'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
