@@ -5,7 +5,7 @@ import { loadChecks, type LoadedCheck } from './config/load.js';
 import { ConfigError, formatProblem } from './config/problem.js';
 import { CheckNotFoundError } from './daemon-errors.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metrics.js';
-import { renderMetrics } from './metrics/exposition.js';
+import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
 import { runCheck, type Run } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
@@ -47,6 +47,8 @@ export interface Daemon {
   stop(graceMs: number): Promise<void>;
   runNow(name: string, options?: { debug?: boolean; target?: string | undefined }): Promise<Run>;
   renderMetrics(): Promise<string>;
+  /** renderMetrics() in pieces, yielding to the event loop between them (GET /metrics). */
+  streamMetrics(): AsyncIterable<string>;
   isReady(): boolean;
 }
 
@@ -168,6 +170,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       });
     },
     renderMetrics: () => renderMetrics(metrics, series),
+    streamMetrics: () => streamMetrics(metrics, series),
     isReady: () => loaded && scheduler.running,
   };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProbeSample, Sample } from '../src/checks/check-type.js';
 import type { CheckSpec } from '../src/checks/registry.js';
 import { createDaemonMetrics } from '../src/metrics/daemon-metrics.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from '../src/metrics/exposition.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, streamMetrics } from '../src/metrics/exposition.js';
 import { renderProbe } from '../src/metrics/probe-exposition.js';
 import { createSeriesStore } from '../src/metrics/series-store.js';
 import { escapeLabelValue, formatValue } from '../src/metrics/text-format.js';
@@ -202,6 +202,22 @@ describe('the /metrics exposition', () => {
     const text = await renderMetrics(daemon, store);
     await expectPromtoolAccepts(text);
     expect(text).not.toContain('location=');
+  });
+
+  it('streams the same text in pieces, each family header once', async () => {
+    const daemon = createDaemonMetrics(new Registry(), {});
+    const store = createSeriesStore({});
+    for (const s of V1.values()) store.declare(s);
+    store.record(spec('alpha'), run('alpha', { samples: EVERY_TYPE }));
+    store.record(spec('beta'), run('beta', { reason: 'timeout', samples: EVERY_TYPE }));
+    expect([...store.renderChunks(1)].join('')).toBe(store.render());
+    expect([...store.renderChunks(1)].length).toBeGreaterThan([...store.renderChunks()].length);
+    let streamed = '';
+    for await (const piece of streamMetrics(daemon, store)) streamed += piece;
+    // process_* and nodejs_* values move between two renders: compare the per-check part and the families.
+    const text = await renderMetrics(daemon, store);
+    expect(streamed.slice(streamed.indexOf('# HELP driftwatch_check_success'))).toBe(store.render());
+    expect(streamed.match(/^# TYPE \S+/gm)).toEqual(text.match(/^# TYPE \S+/gm));
   });
 });
 
