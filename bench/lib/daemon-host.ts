@@ -1,0 +1,207 @@
+/**
+ * The daemon as `driftwatch serve` composes it (src/commands/serve.ts: createLogger, createDaemon,
+ * load, buildApi, listen, start), plus a debug hook over IPC that reports what only the process
+ * itself can see: scheduler lag per run, event-loop delay, active handles, unhandled rejections.
+ * Compiled by build.ts and started by daemon-process.ts; never imported by the daemon itself.
+ *
+ * Args: --checks FILE --port PORT [--concurrency N] [--probe-concurrency N] [--log-level L]
+ */
+import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { buildApi } from '../../src/api/server.js';
+import { createDaemon } from '../../src/daemon.js';
+import { createLogger } from '../../src/log.js';
+import type { HostMessage, HostRequest, HostStats, RenderTiming } from './host-protocol.js';
+
+const { values } = parseArgs({
+  options: {
+    checks: { type: 'string' },
+    port: { type: 'string' },
+    concurrency: { type: 'string', default: '64' },
+    'probe-concurrency': { type: 'string', default: '8' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const send = (message: HostMessage): void => {
+  if (process.connected) process.send?.(message);
+};
+
+let unhandled = 0;
+process.on('unhandledRejection', (reason) => {
+  unhandled++;
+  const message = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+  process.stderr.write(`UNHANDLED REJECTION: ${message}\n`);
+  send({ type: 'unhandled', message });
+});
+
+const level = values['log-level'] as 'info';
+const log = createLogger(level);
+const daemon = createDaemon({
+  checkPaths: [values.checks ?? 'checks'],
+  log,
+  concurrency: Number(values.concurrency),
+  probeConcurrency: Number(values['probe-concurrency']),
+});
+
+// Instrumentation: wrap the two daemon metrics every run passes through. Bounded memory (HDR
+// histograms), so a soak does not mistake the instrumentation for a leak.
+const lag = createHistogram();
+let runsStarted = 0;
+const lagMetric = daemon.metrics.schedulerLag;
+const observeLag = lagMetric.observe.bind(lagMetric) as (seconds: number) => void;
+Object.assign(lagMetric, {
+  observe: (seconds: number) => {
+    runsStarted++;
+    lag.record(Math.max(1, Math.round(seconds * 1e6)));
+    observeLag(seconds);
+  },
+});
+let runsFinished: Record<string, number> = {};
+const durations = new Map<string, RecordableHistogram>();
+const metrics = daemon.metrics;
+const observeRun = metrics.observeRun.bind(metrics);
+metrics.observeRun = (type, seconds) => {
+  runsFinished[type] = (runsFinished[type] ?? 0) + 1;
+  let histogram = durations.get(type);
+  if (!histogram) durations.set(type, (histogram = createHistogram()));
+  histogram.record(Math.max(1, Math.round(seconds * 1e6)));
+  observeRun(type, seconds);
+};
+const concurrency = Number(values.concurrency);
+const inFlight = createHistogram();
+let atCap = 0;
+const inFlightSampler = setInterval(() => {
+  const active = daemon.scheduler.inFlight;
+  inFlight.record(active + 1);
+  if (active >= concurrency) atCap++;
+}, 10);
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+let gc = { count: 0, totalMs: 0, maxMs: 0, over50ms: 0, majorMaxMs: 0 };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    if (entry.duration > 50) gc.over50ms++;
+    const detail: unknown = 'detail' in entry ? entry.detail : undefined;
+    const kind = typeof detail === 'object' && detail !== null && 'kind' in detail ? detail.kind : undefined;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.majorMaxMs = Math.max(gc.majorMaxMs, entry.duration);
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+// A coarse block detector beside the histogram: a 20 ms tick that comes over 50 ms late is a
+// block; the process's CPU time over it tells the daemon's own work (busy) from waiting for a
+// core the machine's other processes hold (starved).
+let resetAt = performance.now();
+let blocks: { atSeconds: number; ms: number; cpuMs: number }[] = [];
+let lastTick = performance.now();
+let lastCpu = process.cpuUsage();
+const blockTicker = setInterval(() => {
+  const now = performance.now();
+  const cpu = process.cpuUsage();
+  const late = now - lastTick - 20;
+  if (late > 50 && blocks.length < 500) {
+    const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
+    blocks.push({ atSeconds: Math.round((lastTick - resetAt) / 100) / 10, ms: Math.round(late), cpuMs: Math.round(cpuMs) });
+  }
+  lastTick = now;
+  lastCpu = cpu;
+}, 20);
+
+const checks = await daemon.load();
+const api = buildApi({ daemon, log, version: 'bench' });
+await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });
+daemon.start();
+const address = api.server.address();
+send({ type: 'ready', port: typeof address === 'object' && address ? address.port : 0, checks });
+
+const stats = (): HostStats => {
+  const resources: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) resources[kind] = (resources[kind] ?? 0) + 1;
+  const memory = process.memoryUsage();
+  const ms = (ns: number) => ns / 1e6;
+  return {
+    uptimeSeconds: process.uptime(),
+    runsStarted,
+    runsFinished,
+    lag: { count: lag.count, p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+    eventLoopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) },
+    memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
+    resources,
+    inFlight: daemon.scheduler.inFlight,
+    inFlightP99: inFlight.count === 0 ? 0 : inFlight.percentile(99) - 1,
+    inFlightMax: inFlight.count === 0 ? 0 : inFlight.max - 1,
+    atCapShare: inFlight.count === 0 ? 0 : atCap / inFlight.count,
+    runDuration: Object.fromEntries([...durations].map(([type, h]) => [type, { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6 }])),
+    gc: { ...gc, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs), majorMaxMs: Math.round(gc.majorMaxMs) },
+    blocks,
+    unhandledRejections: unhandled,
+  };
+};
+
+const render = async (rounds: number): Promise<RenderTiming> => {
+  const ms: number[] = [];
+  const cpuMs: number[] = [];
+  let text = '';
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    const cpu = process.cpuUsage();
+    text = await daemon.renderMetrics();
+    Buffer.byteLength(text);
+    const spent = process.cpuUsage(cpu);
+    ms.push(performance.now() - t0);
+    cpuMs.push((spent.user + spent.system) / 1000);
+  }
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+  return { ms, cpuMs, bytes: Buffer.byteLength(text), lines };
+};
+
+process.on('message', (request: HostRequest) => {
+  void (async () => {
+    switch (request.op) {
+      case 'reset':
+        lag.reset();
+        loop.reset();
+        inFlight.reset();
+        atCap = 0;
+        gc = { count: 0, totalMs: 0, maxMs: 0, over50ms: 0, majorMaxMs: 0 };
+        blocks = [];
+        resetAt = performance.now();
+        for (const histogram of durations.values()) histogram.reset();
+        runsStarted = 0;
+        runsFinished = {};
+        send({ type: 'reply', id: request.id, data: null });
+        return;
+      case 'stats':
+        send({ type: 'reply', id: request.id, data: stats() });
+        return;
+      case 'gc':
+        (globalThis as { gc?: () => void }).gc?.();
+        send({ type: 'reply', id: request.id, data: stats() });
+        return;
+      case 'render':
+        send({ type: 'reply', id: request.id, data: await render(request.rounds) });
+        return;
+    }
+  })();
+});
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await daemon.stop(2000);
+  await api.close();
+  loop.disable();
+  clearInterval(inFlightSampler);
+  clearInterval(blockTicker);
+  gcObserver.disconnect();
+  log.flush();
+  if (process.connected) process.disconnect();
+};
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
+// The benchmark went away without stopping us: do not outlive it.
+process.once('disconnect', () => void shutdown());

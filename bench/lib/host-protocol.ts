@@ -1,0 +1,47 @@
+/** The IPC messages between a benchmark and daemon-host.ts (the instrumented daemon process). */
+
+/** gc needs the process started with --expose-gc; it then answers stats after a full collection. */
+export type HostCall = { op: 'reset' } | { op: 'stats' } | { op: 'gc' } | { op: 'render'; rounds: number };
+export type HostRequest = HostCall & { id: number };
+
+export interface HostStats {
+  uptimeSeconds: number;
+  /** Scheduled runs started since the last reset (each reports its lag once). */
+  runsStarted: number;
+  /** Runs (scheduled and on-demand) recorded since the last reset, by check type. */
+  runsFinished: Record<string, number>;
+  /** Scheduler lag since the last reset, seconds. */
+  lag: { count: number; p50: number; p99: number; max: number };
+  /** perf_hooks.monitorEventLoopDelay since the last reset, milliseconds. */
+  eventLoopDelay: { p50: number; p99: number; max: number; mean: number };
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  /** process.getActiveResourcesInfo(), counted by kind. */
+  resources: Record<string, number>;
+  inFlight: number;
+  /** Scheduled runs in flight, sampled every 10 ms since the last reset: at the cap, runs queue and start late. */
+  inFlightP99: number;
+  inFlightMax: number;
+  /** Share of the samples at the concurrency cap. */
+  atCapShare: number;
+  /** Run durations since the last reset, seconds, by check type. */
+  runDuration: Record<string, { p50: number; p99: number }>;
+  /** GC pauses since the last reset (PerformanceObserver 'gc'), milliseconds. */
+  gc: { count: number; totalMs: number; maxMs: number; over50ms: number; majorMaxMs: number };
+  /** Event-loop blocks over 50 ms since the last reset: when (s since reset), how long, and the process CPU time over it. */
+  blocks: { atSeconds: number; ms: number; cpuMs: number }[];
+  unhandledRejections: number;
+}
+
+export interface RenderTiming {
+  /** renderMetrics() plus Buffer.byteLength (which flattens the string as writing it would), per round. */
+  ms: number[];
+  /** Process CPU time of the same rounds (wall time also counts waiting for a busy CPU). */
+  cpuMs: number[];
+  bytes: number;
+  lines: number;
+}
+
+export type HostMessage =
+  | { type: 'ready'; port: number; checks: number }
+  | { type: 'reply'; id: number; data: HostStats | RenderTiming | null }
+  | { type: 'unhandled'; message: string };

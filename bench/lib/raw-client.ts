@@ -1,0 +1,81 @@
+/**
+ * The physical limit: the same requests a probe makes, issued by a minimal Node script with no
+ * framework, N callers at once for a bounded time and count. HTTP opens a fresh node:http
+ * connection per request (agent: false) and reads the body; DNS sends one dns-packet query per
+ * request on a fresh UDP socket. Prints one JSON line; compiled by build.ts, run by limit-scenario.ts.
+ *
+ * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N
+ */
+import { request } from 'node:http';
+import { parseArgs } from 'node:util';
+import { queryOnce } from './dns-ping.js';
+import { percentileSorted } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'http' },
+    target: { type: 'string', default: '' },
+    name: { type: 'string', default: 'bench.example' },
+    connections: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '10' },
+    max: { type: 'string', default: '1000000' },
+  },
+});
+
+const connections = Number(values.connections);
+const max = Number(values.max);
+const [dnsHost = '127.0.0.1', dnsPort = '53'] = values.target.split(':');
+
+function httpOnce(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(values.target, { agent: false, timeout: 5000 }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => {
+        resolve(res.statusCode === 200);
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => {
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+async function dnsOnce(): Promise<boolean> {
+  const answer = await queryOnce(dnsHost, Number(dnsPort), values.name, 'A', 5000);
+  return answer?.rcode === 'NOERROR' && answer.answers > 0;
+}
+
+const once = values.mode === 'dns' ? dnsOnce : httpOnce;
+const latencies: number[] = [];
+let ok = 0;
+let failed = 0;
+const cpu = process.cpuUsage();
+const t0 = performance.now();
+const deadline = t0 + Number(values.seconds) * 1000;
+const caller = async () => {
+  while (performance.now() < deadline && ok + failed < max) {
+    const started = performance.now();
+    if (await once()) ok++;
+    else failed++;
+    latencies.push(performance.now() - started);
+  }
+};
+await Promise.all(Array.from({ length: connections }, caller));
+const seconds = (performance.now() - t0) / 1000;
+const spent = process.cpuUsage(cpu);
+latencies.sort((a, b) => a - b);
+process.stdout.write(
+  `${JSON.stringify({
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    p50Ms: percentileSorted(latencies, 50),
+    p99Ms: percentileSorted(latencies, 99),
+    ok,
+    failed,
+    cpuSeconds: (spent.user + spent.system) / 1e6,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  })}\n`,
+);

@@ -1,0 +1,211 @@
+import { join } from 'node:path';
+import type { Build } from './build.js';
+import { calibrate } from './calibrate.js';
+import { sleep } from './child.js';
+import { scaleChecks, writeChecks } from './checks-file.js';
+import { startDaemonProcess } from './daemon-process.js';
+import type { Knot } from './knot.js';
+import type { Nginx } from './nginx.js';
+import { loadNow, MB, sampleProcess } from './proc.js';
+import { fixed, median, round } from './stats.js';
+import { markdownTable } from './table.js';
+
+export interface ScaleOptions {
+  dir: string;
+  build: Build;
+  nginx: Nginx;
+  knot: Knot;
+  counts: number[];
+  intervalSeconds: number;
+  /** After start: the early first runs (within 30 s) and JIT warm-up are not measured. */
+  warmupSeconds: number;
+  windowSeconds: number;
+  /** A Prometheus-like scrape of /metrics this often during the window (0: none). */
+  scrapeEverySeconds: number;
+  concurrency: number;
+  /** Extra node flags for the daemon process (say, a heap limit). */
+  nodeFlags: string[];
+  log: (line: string) => void;
+}
+
+export interface ScaleResult {
+  checks: number;
+  windowSeconds: number;
+  idealRunsPerSecond: number;
+  runsPerSecond: number;
+  /** achieved / ideal. */
+  runsShare: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  eventLoopP99Ms: number;
+  eventLoopMaxMs: number;
+  cpuSecondsPer1000Runs: number;
+  /** CPU of the daemon over the window, in cores (1 = one core busy). */
+  cpuCores: number;
+  rssMaxMb: number;
+  peakRssMb: number;
+  heapUsedMb: number;
+  renderMs: number;
+  renderMaxMs: number;
+  /** CPU time of one render: what an idle machine's wall time would be, roughly. */
+  renderCpuMs: number;
+  /** Heap after a full GC at the end (results history included). */
+  heapAfterGcMb: number;
+  /** calibrate(): how much slower than idle one core was, measured before the window. */
+  slowdown: number;
+  /** GET /metrics as a scraper sees it (request to last byte), median of the scrapes. */
+  scrapeMs: number;
+  metricsBytes: number;
+  metricsLines: number;
+  /** Scheduled runs in flight (cap: --concurrency), sampled every 10 ms. */
+  inFlightP99: number;
+  atCapShare: number;
+  runP50Ms: Record<string, number>;
+  runP99Ms: Record<string, number>;
+  gc: { count: number; totalMs: number; maxMs: number; over50ms: number; majorMaxMs: number };
+  /** Event-loop blocks over 50 ms: when (s into the window), how long, and the daemon's CPU time over it (busy) or not (starved by other processes). */
+  blocks: { atSeconds: number; ms: number; cpuMs: number }[];
+  /** The longest block in which the daemon itself was busy (CPU time >= half the block). */
+  longestBusyBlockMs: number;
+  /** When the scrapes started (s into the window). */
+  scrapesAt: number[];
+  unhandled: number;
+  loadStart: number;
+  loadEnd: number;
+}
+
+/**
+ * N scheduled checks (half HTTP against nginx, half DNS against Knot) in the instrumented daemon
+ * process: after the warm-up, a window of whole intervals, so every check is due exactly
+ * window/interval times and the achieved run count can be compared with the ideal one.
+ */
+export async function runScaleScenario(options: ScaleOptions): Promise<{ results: ScaleResult[]; table: string }> {
+  const results: ScaleResult[] = [];
+  for (const count of options.counts) results.push(await runOne(options, count));
+  return { results, table: scaleTable(results, options) };
+}
+
+async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult> {
+  const { log } = options;
+  const file = join(options.dir, `scale-${count}.yaml`);
+  await writeChecks(file, scaleChecks(count, options.nginx.url(), options.knot.address, `${options.intervalSeconds}s`));
+  // Before the daemon starts, so the calibration does not compete with its first runs.
+  const { slowdown } = await calibrate();
+  const daemon = await startDaemonProcess(options.build, {
+    checksFile: file,
+    dir: options.dir,
+    name: `driftwatch-scale-${count}`,
+    concurrency: options.concurrency,
+    nodeFlags: ['--expose-gc', ...options.nodeFlags],
+    startTimeoutMs: 120_000,
+  });
+  try {
+    log(`scale ${count}: loaded ${daemon.checks} checks; warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
+    await sleep(options.warmupSeconds * 1000);
+    const loadStart = loadNow();
+    await daemon.reset();
+    const cpuBefore = sampleProcess(daemon.child.pid).cpuSeconds;
+    const started = performance.now();
+    const end = started + options.windowSeconds * 1000;
+    let rssMax = 0;
+    const scrapes: number[] = [];
+    const scrapesAt: number[] = [];
+    let nextScrape = started + options.scrapeEverySeconds * 1000;
+    let nextReport = started + 30_000;
+    while (performance.now() < end) {
+      await sleep(Math.min(1000, Math.max(0, end - performance.now())));
+      rssMax = Math.max(rssMax, sampleProcess(daemon.child.pid).rssBytes);
+      if (options.scrapeEverySeconds > 0 && performance.now() >= nextScrape && performance.now() < end - 1000) {
+        nextScrape += options.scrapeEverySeconds * 1000;
+        scrapesAt.push(round((performance.now() - started) / 1000, 1));
+        scrapes.push((await scrape(daemon.url('/metrics'))).ms);
+      }
+      if (performance.now() >= nextReport) {
+        nextReport += 30_000;
+        const s = await daemon.stats();
+        const runs = Object.entries(s.runDuration).map(([type, d]) => `${type} p99 ${fixed(d.p99 * 1000, 0)} ms`).join(', ');
+        log(`scale ${count}: ${Math.round((performance.now() - started) / 1000)} s, ${s.runsStarted} runs, lag p99 ${fixed(s.lag.p99 * 1000, 1)} ms, in flight p99 ${s.inFlightP99} (at cap ${fixed(s.atCapShare * 100, 1)}%), ${runs}, loop p99 ${fixed(s.eventLoopDelay.p99, 0)} ms, rss ${fixed(s.memory.rss / MB, 0)} MB, load ${loadNow()}`);
+      }
+    }
+    const stats = await daemon.stats();
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = sampleProcess(daemon.child.pid).cpuSeconds - cpuBefore;
+    const loadEnd = loadNow();
+    const render = await daemon.render(7);
+    const final = await scrape(daemon.url('/metrics'));
+    const afterGc = await daemon.statsAfterGc();
+    const finished = Object.values(stats.runsFinished).reduce((a, b) => a + b, 0);
+    const ideal = count / options.intervalSeconds;
+    const result: ScaleResult = {
+      checks: count,
+      windowSeconds: round(seconds, 1),
+      idealRunsPerSecond: round(ideal, 2),
+      runsPerSecond: round(stats.runsStarted / seconds, 2),
+      runsShare: round(stats.runsStarted / (ideal * seconds), 4),
+      lagP50Ms: round(stats.lag.p50 * 1000, 2),
+      lagP99Ms: round(stats.lag.p99 * 1000, 2),
+      lagMaxMs: round(stats.lag.max * 1000, 1),
+      eventLoopP99Ms: round(stats.eventLoopDelay.p99, 1),
+      eventLoopMaxMs: round(stats.eventLoopDelay.max, 1),
+      cpuSecondsPer1000Runs: round((cpu / Math.max(1, finished)) * 1000, 3),
+      cpuCores: round(cpu / seconds, 3),
+      rssMaxMb: round(rssMax / MB, 1),
+      peakRssMb: round(sampleProcess(daemon.child.pid).peakRssBytes / MB, 1),
+      heapUsedMb: round(stats.memory.heapUsed / MB, 1),
+      renderMs: round(median(render.ms), 1),
+      renderMaxMs: round(Math.max(...render.ms), 1),
+      renderCpuMs: round(median(render.cpuMs), 1),
+      heapAfterGcMb: round(afterGc.memory.heapUsed / MB, 1),
+      slowdown,
+      scrapeMs: round(median([...scrapes, final.ms]), 1),
+      metricsBytes: render.bytes,
+      metricsLines: render.lines,
+      inFlightP99: stats.inFlightP99,
+      atCapShare: round(stats.atCapShare, 4),
+      runP50Ms: Object.fromEntries(Object.entries(stats.runDuration).map(([type, d]) => [type, round(d.p50 * 1000, 1)])),
+      runP99Ms: Object.fromEntries(Object.entries(stats.runDuration).map(([type, d]) => [type, round(d.p99 * 1000, 1)])),
+      gc: stats.gc,
+      blocks: stats.blocks,
+      longestBusyBlockMs: Math.max(0, ...stats.blocks.filter((b) => b.cpuMs >= b.ms / 2).map((b) => b.ms)),
+      scrapesAt,
+      unhandled: daemon.unhandled.length,
+      loadStart,
+      loadEnd,
+    };
+    log(`scale ${count}: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await daemon.stop();
+  }
+}
+
+async function scrape(url: string): Promise<{ ms: number; bytes: number }> {
+  const t0 = performance.now();
+  const response = await fetch(url);
+  const body = await response.arrayBuffer();
+  return { ms: performance.now() - t0, bytes: body.byteLength };
+}
+
+function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
+  const rows = results.map((r) => [
+    String(r.checks),
+    `${fixed(r.runsPerSecond, 2)} / ${fixed(r.idealRunsPerSecond, 2)}`,
+    `${fixed(r.runsShare * 100, 2)}%`,
+    fixed(r.lagP50Ms, 1),
+    fixed(r.lagP99Ms, 1),
+    fixed(r.eventLoopP99Ms, 1),
+    fixed(r.cpuSecondsPer1000Runs, 3),
+    fixed(r.cpuCores * 100, 1),
+    `${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
+    fixed(r.heapAfterGcMb, 0),
+    `${fixed(r.renderMs, 0)} (${fixed(r.renderCpuMs, 0)})`,
+    fixed(r.scrapeMs, 0),
+    fixed(r.metricsBytes / MB, 2),
+    `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
+    `${fixed(r.slowdown, 1)}x`,
+  ]);
+  const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
+  const title = `Scheduled checks: ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
+  return `${title}\n\n${markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'CPU s/1k runs', 'CPU %', 'RSS MB (max/peak)', 'heap after GC MB', 'render ms (CPU)', 'scrape ms', 'MB', 'load', 'slowdown'], rows)}`;
+}

@@ -1,0 +1,55 @@
+import { httpCheck, dnsCheck, type CheckLine } from './checks-file.js';
+import { BENCH_ZONE } from './knot.js';
+import type { SoakTargets } from './soak-targets.js';
+
+/** How the soak's checks behave, as shares of the total. */
+export const SOAK_MIX = [
+  { kind: 'healthy-http', share: 0.25 },
+  { kind: 'healthy-dns', share: 0.25 },
+  { kind: 'failing-http', share: 0.1 },
+  { kind: 'failing-dns', share: 0.1 },
+  { kind: 'hanging-http', share: 0.05 },
+  { kind: 'hanging-dns', share: 0.05 },
+  { kind: 'flapping-http', share: 0.1 },
+  { kind: 'flapping-dns', share: 0.1 },
+] as const;
+
+export function soakChecks(count: number, nginxUrl: string, knotAddress: string, targets: SoakTargets, interval: string, timeout: string): CheckLine[] {
+  const checks: CheckLine[] = [];
+  const common = { interval, timeout };
+  let index = 0;
+  for (const { kind, share } of SOAK_MIX) {
+    const n = Math.round(count * share);
+    for (let i = 0; i < n; i++, index++) {
+      const name = `soak-${kind}-${String(i).padStart(4, '0')}`;
+      const query = `${name}.${BENCH_ZONE}`;
+      switch (kind) {
+        case 'healthy-http':
+          checks.push(httpCheck(name, nginxUrl, common));
+          break;
+        case 'healthy-dns':
+          checks.push(dnsCheck(name, knotAddress, query, common));
+          break;
+        case 'failing-http':
+          checks.push(httpCheck(name, targets.closedHttp, common));
+          break;
+        case 'failing-dns':
+          checks.push(dnsCheck(name, targets.closedDns, query, common));
+          break;
+        case 'hanging-http':
+          checks.push(httpCheck(name, targets.hangingHttp, common));
+          break;
+        case 'hanging-dns':
+          checks.push(dnsCheck(name, targets.hangingDns, query, common));
+          break;
+        case 'flapping-http':
+          checks.push(httpCheck(name, targets.flappingHttp, common));
+          break;
+        case 'flapping-dns':
+          checks.push(dnsCheck(name, targets.flappingDns, query, common));
+          break;
+      }
+    }
+  }
+  return checks;
+}
