@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
-import { Agent, request, type buildConnector } from 'undici';
+import { Client, request, type buildConnector } from 'undici';
 import { errorCode } from '../classify.js';
 import { CertificateError, describeTls, describeVerifyError, readCaFile, type TlsInfo } from './certificate.js';
 
@@ -95,7 +95,7 @@ interface RunState {
   sockets: Set<Socket>;
   /** Sockets not yet handed to undici: destroying them must fail the connect callback, or undici waits for it forever. */
   connecting: Set<Socket>;
-  /** By origin ("https://host:port"), as undici keeps one pool per origin. */
+  /** By origin ("https://host:port"): one Client, so one connection, per origin. */
   connections: Map<string, Connection>;
   /** The latest connection, set up or failed. */
   last: Connection | undefined;
@@ -103,7 +103,7 @@ interface RunState {
 
 /**
  * One HTTP exchange on a fresh connection, timed by phase, as the http, ingress and openapi
- * checks need it: undici's request() on a per-run Agent (not fetch: 4x the CPU) with our own
+ * checks need it: undici's request() on per-run Clients (not fetch: 4x the CPU) with our own
  * connector, so DNS, TCP and TLS are timed apart and the certificate is seen even when it fails
  * verification. Any status is a response; failures throw HttpRequestError carrying the original
  * code (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED, UND_ERR_RES_EXCEEDED_MAX_SIZE...), except an
@@ -114,8 +114,19 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   const phases: Phases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
   const ca = options.ca === undefined ? undefined : await readCaFile(options.ca, options.signal);
   const state: RunState = { options, ca, sockets: new Set(), connecting: new Set(), connections: new Map(), last: undefined };
-  // The runner's AbortSignal owns every timeout; undici's own would race it with other codes.
-  const agent = new Agent({ connect: connector(state), headersTimeout: 0, bodyTimeout: 0 });
+  // One Client per origin (a redirect may change it) rather than an Agent: the Agent's pool per
+  // origin, its copy of the options and its destroy errors cost ~35% of the request's CPU
+  // (bench/README.md). The runner's AbortSignal owns every timeout; undici's own would race it.
+  const connect = connector(state);
+  const clients = new Map<string, Client>();
+  const clientFor = (url: URL): Client => {
+    let client = clients.get(url.origin);
+    if (client === undefined) {
+      client = new Client(url.origin, { connect, headersTimeout: 0, bodyTimeout: 0 });
+      clients.set(url.origin, client);
+    }
+    return client;
+  };
   // undici only applies an abort once a request has a connection; a connect that hangs must be cut here.
   const onAbort = () => {
     for (const socket of state.connecting) socket.destroy(options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted'));
@@ -128,7 +139,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
     let body = options.body;
     let headers = { ...options.headers };
     for (let redirects = 0; ; redirects++) {
-      const hop = await exchange(agent, url, method, headers, body, state, phases, (s) => (status = s));
+      const hop = await exchange(clientFor(url), url, method, headers, body, state, phases, (s) => (status = s));
       const location = hop.headers.location;
       if (!options.followRedirects || !REDIRECTS.has(hop.status) || location === undefined || redirects >= MAX_REDIRECTS) {
         return { ...hop, url: url.href, redirects, phases: floorAll(phases), totalMs: Math.ceil((performance.now() - t0) * 1000) / 1000 };
@@ -148,7 +159,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   } finally {
     options.signal.removeEventListener('abort', onAbort);
     for (const socket of state.sockets) socket.destroy(state.connecting.has(socket) ? new Error('request ended while connecting') : undefined);
-    await agent.destroy();
+    await Promise.all([...clients.values()].map((client) => client.destroy()));
   }
 }
 
@@ -162,10 +173,10 @@ function parseUrl(text: string): URL {
 
 type Hop = Omit<HttpResponse, 'url' | 'redirects' | 'phases' | 'totalMs'>;
 
-async function exchange(agent: Agent, url: URL, method: string, headers: Record<string, string>, body: string | undefined, state: RunState, phases: Phases, onStatus: (status: number) => void): Promise<Hop> {
+async function exchange(client: Client, url: URL, method: string, headers: Record<string, string>, body: string | undefined, state: RunState, phases: Phases, onStatus: (status: number) => void): Promise<Hop> {
   const { signal, trace } = state.options;
   const hopStart = performance.now();
-  const res = await request(url, { dispatcher: agent, method, headers, body, signal });
+  const res = await request(url, { dispatcher: client, method, headers, body, signal });
   const firstByte = performance.now();
   onStatus(res.statusCode);
   const connection = state.connections.get(url.origin);
