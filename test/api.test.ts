@@ -137,6 +137,18 @@ checks:
     expect((await app.inject('/api/v1/checks/nope')).statusCode).toBe(404);
   });
 
+  it('keeps the latest result in full and the last 20 runs in brief', async () => {
+    for (let i = 0; i < 22; i++) await app.inject({ method: 'POST', url: '/api/v1/checks/db-port/run', headers: auth });
+    type Brief = Record<string, unknown> & { message: string; startedAt: string };
+    const one = (await app.inject('/api/v1/checks/db-port')).json<{ last: { observations: Record<string, unknown>; startedAt: string; message: string }; recent: Brief[] }>();
+    expect(one.recent).toHaveLength(20);
+    expect(Object.keys(one.last.observations)).not.toHaveLength(0);
+    expect(one.recent[0]).toEqual({ ok: true, message: one.last.message, startedAt: one.last.startedAt, durationMs: expect.any(Number) });
+    for (const brief of one.recent) expect(Object.keys(brief).sort()).toEqual(['durationMs', 'message', 'ok', 'startedAt']);
+    const times = one.recent.map((r) => r.startedAt);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
   it('exports the runs as metrics', async () => {
     const text = (await app.inject('/metrics')).body;
     expect(text).toMatch(/^driftwatch_check_success\{check="db-port",type="tcp",service="hub"\} 1$/m);

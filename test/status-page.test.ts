@@ -254,7 +254,7 @@ ${secret?.yaml ?? ''}`;
     const results = page.locator('table.results tbody tr');
     expect(await results.count()).toBe(daemon.state.get(name)?.recent.length);
     expect(await results.first().innerText()).toContain('ECONNREFUSED');
-    expect(JSON.parse(await page.locator('pre.observations').innerText())).toEqual(daemon.state.get(name)?.recent[0]?.observations);
+    expect(JSON.parse(await page.locator('pre.observations').innerText())).toEqual(daemon.state.get(name)?.last?.observations);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-detail.png'), fullPage: true });
 
     await page.goto(`${base}/checks/html-label`);

@@ -1,4 +1,5 @@
 import type { Result } from '../result.js';
+import type { RunSummary } from '../state.js';
 import type { CheckStatus, summarizeCheck } from './check-view.js';
 import { formatMs, html, type SafeHtml } from './html.js';
 
@@ -19,18 +20,18 @@ export function statusPill(status: CheckStatus): SafeHtml {
 }
 
 /** How one run ended, for tables of runs (a check is "failing"; a single run "failed"). */
-export function runPill(result: Result): SafeHtml {
+export function runPill(result: RunSummary): SafeHtml {
   return result.ok ? html`<span class="pill ok"><span aria-hidden="true">✓ </span>ok</span>` : html`<span class="pill failing"><span aria-hidden="true">✕ </span>failed</span>`;
 }
 
 /** An ingress check's verdict (dns-drift, stale-host...), when the result carries one. */
-export function verdictOf(result: Result | undefined): string | undefined {
-  const verdict = result?.observations.verdict;
+export function verdictOf(result: Result | RunSummary | undefined): string | undefined {
+  const verdict = result === undefined ? undefined : 'observations' in result ? result.observations.verdict : result.verdict;
   return typeof verdict === 'string' ? verdict : undefined;
 }
 
 /** Reason and verdict tags ahead of the diagnosis sentence. */
-export function diagnosisTags(result: Result | undefined): SafeHtml {
+export function diagnosisTags(result: Result | RunSummary | undefined): SafeHtml {
   if (!result) return html``;
   const verdict = verdictOf(result);
   return html`${result.reason !== undefined && html`<span class="tag bad" title="failure reason">${result.reason}</span> `}${verdict !== undefined && html`<span class="tag ${verdict === 'healthy' ? 'good' : 'bad'}" title="verdict">${verdict}</span> `}`;
@@ -44,13 +45,13 @@ export function labelChips(labels: Record<string, string>): SafeHtml {
 }
 
 /** One line about a result, for tooltips: when, how it ended, why. */
-export function describeResult(result: Result): string {
+export function describeResult(result: RunSummary): string {
   const outcome = result.ok ? 'ok' : `failed${result.reason === undefined ? '' : ` (${result.reason})`}: ${result.message}`;
   return `${result.startedAt} · ${formatMs(result.durationMs)} · ${outcome}`;
 }
 
 /** Recent results as small bars, oldest left and newest right, each with its own tooltip. */
-export function resultStrip(recent: readonly Result[]): SafeHtml {
+export function resultStrip(recent: readonly RunSummary[]): SafeHtml {
   const failed = recent.filter((r) => !r.ok).length;
   const caption =
     recent.length === 0 ? 'no runs yet' : failed === 0 ? `last ${recent.length} ${recent.length === 1 ? 'run' : 'runs'} ok` : `${failed} of last ${recent.length} failed`;

@@ -1,7 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { REDACTED } from '../config/secret.js';
-import type { Result } from '../result.js';
-import type { CheckEntry } from '../state.js';
+import type { CheckEntry, RunSummary } from '../state.js';
 import { diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
 import { specView } from './check-view.js';
 import { formatMs, html, prettyJson, timeElement, type SafeHtml } from './html.js';
@@ -82,7 +81,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function resultsTable(recent: readonly Result[], now: number): SafeHtml {
+function resultsTable(recent: readonly RunSummary[], now: number): SafeHtml {
   if (recent.length === 0) return html`<p class="muted">No results yet.</p>`;
   const rows = recent.map(
     (r) => html`<tr>

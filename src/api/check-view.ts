@@ -8,7 +8,7 @@ export type CheckStatus = 'ok' | 'failing' | 'pending';
 /** How the API (and the status page) present a check: JSON-safe, secrets as [secret]. */
 export function summarizeCheck(entry: CheckEntry, scheduler: Scheduler) {
   const { spec, file, line } = entry.check;
-  const last = entry.recent[0];
+  const last = entry.last;
   const status: CheckStatus = last === undefined ? 'pending' : last.ok ? 'ok' : 'failing';
   return {
     name: spec.name,
