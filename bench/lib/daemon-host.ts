@@ -8,6 +8,7 @@
  */
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { buildApi } from '../../src/api/server.js';
 import { createDaemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/log.js';
@@ -127,7 +128,8 @@ const stats = (): HostStats => {
     runsFinished,
     lag: { count: lag.count, p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
     eventLoopDelay: { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) },
-    memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external },
+    memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers },
+    heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed: s.physical_space_size, used: s.space_used_size }])),
     resources,
     inFlight: daemon.scheduler.inFlight,
     inFlightP99: inFlight.count === 0 ? 0 : inFlight.percentile(99) - 1,

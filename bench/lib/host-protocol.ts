@@ -14,7 +14,9 @@ export interface HostStats {
   lag: { count: number; p50: number; p99: number; max: number };
   /** perf_hooks.monitorEventLoopDelay since the last reset, milliseconds. */
   eventLoopDelay: { p50: number; p99: number; max: number; mean: number };
-  memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+  /** v8.getHeapSpaceStatistics(), bytes: resident (committed) and used per space. */
+  heapSpaces: Record<string, { committed: number; used: number }>;
   /** process.getActiveResourcesInfo(), counted by kind. */
   resources: Record<string, number>;
   inFlight: number;

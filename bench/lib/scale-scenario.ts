@@ -5,6 +5,7 @@ import { sleep } from './child.js';
 import { scaleChecks, writeChecks } from './checks-file.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { Knot } from './knot.js';
+import type { HostStats } from './host-protocol.js';
 import type { Nginx } from './nginx.js';
 import { loadNow, MB, sampleProcess } from './proc.js';
 import { fixed, median, round } from './stats.js';
@@ -125,7 +126,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
         nextReport += 30_000;
         const s = await daemon.stats();
         const runs = Object.entries(s.runDuration).map(([type, d]) => `${type} p99 ${fixed(d.p99 * 1000, 0)} ms`).join(', ');
-        log(`scale ${count}: ${Math.round((performance.now() - started) / 1000)} s, ${s.runsStarted} runs, lag p99 ${fixed(s.lag.p99 * 1000, 1)} ms, in flight p99 ${s.inFlightP99} (at cap ${fixed(s.atCapShare * 100, 1)}%), ${runs}, loop p99 ${fixed(s.eventLoopDelay.p99, 0)} ms, rss ${fixed(s.memory.rss / MB, 0)} MB, load ${loadNow()}`);
+        log(`scale ${count}: ${Math.round((performance.now() - started) / 1000)} s, ${s.runsStarted} runs, lag p99 ${fixed(s.lag.p99 * 1000, 1)} ms, in flight p99 ${s.inFlightP99} (at cap ${fixed(s.atCapShare * 100, 1)}%), ${runs}, loop p99 ${fixed(s.eventLoopDelay.p99, 0)} ms, rss ${fixed(s.memory.rss / MB, 0)} MB (${memoryParts(s)}), load ${loadNow()}`);
       }
     }
     const stats = await daemon.stats();
@@ -208,4 +209,12 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
   const title = `Scheduled checks: ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
   return `${title}\n\n${markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'CPU s/1k runs', 'CPU %', 'RSS MB (max/peak)', 'heap after GC MB', 'render ms (CPU)', 'scrape ms', 'MB', 'load', 'slowdown'], rows)}`;
+}
+
+/** Where the RSS is: V8 heap committed by space, used heap, buffers outside the heap. */
+function memoryParts(s: HostStats): string {
+  const spaces = Object.entries(s.heapSpaces)
+    .filter(([, space]) => space.committed >= 4 * MB)
+    .map(([name, space]) => `${name.replace(/_space$/, '')} ${fixed(space.committed / MB, 0)}/${fixed(space.used / MB, 0)}`);
+  return `heap ${fixed(s.memory.heapTotal / MB, 0)} committed, ${fixed(s.memory.heapUsed / MB, 0)} used: ${spaces.join(', ')}; external ${fixed(s.memory.external / MB, 0)}, arrayBuffers ${fixed(s.memory.arrayBuffers / MB, 0)}`;
 }
