@@ -9,7 +9,7 @@ import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
 import { runCheck, type Run } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
-import { createServices } from './services.js';
+import { createServices, prepareServices } from './services.js';
 import { selectShard } from './shard.js';
 import { createStateStore, type StateStore } from './state.js';
 import { retarget } from './target.js';
@@ -118,6 +118,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const at = new Date().toISOString();
     try {
       const checks = await loadChecks(options.checkPaths);
+      await prepareServices(services, checks.map((c) => c.spec));
       apply(checks);
       metrics.configReloadSuccessful.set(1);
       lastReload = { ok: true, checks: state.all().length, problems: [], at };
@@ -141,6 +142,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
     async load() {
       const checks = await loadChecks(options.checkPaths);
+      await prepareServices(services, checks.map((c) => c.spec));
       apply(checks);
       metrics.configReloadSuccessful.set(1);
       lastReload = { ok: true, checks: state.all().length, problems: [], at: new Date().toISOString() };

@@ -1,4 +1,5 @@
 import type { Services } from './checks/check-type.js';
+import { usesKubernetes, type CheckSpec } from './checks/registry.js';
 import { createKubeClients, type KubeClientOptions } from './kube/clients.js';
 
 export interface ServiceOptions {
@@ -9,4 +10,19 @@ export interface ServiceOptions {
 /** Builds the daemon-wide services checks share (created once per daemon or CLI run). */
 export function createServices(options: ServiceOptions): Services {
   return { release: options.release, kube: createKubeClients(options.kube) };
+}
+
+/**
+ * Loads what these checks will need before they run, so a first run's timeout does not include
+ * it: today @kubernetes/client-node, only when a check reads the Kubernetes API. Call it after
+ * loading (or reloading) the checks and before scheduling them. Never rejects: a failed import
+ * is retried by the first run that needs it, which then reports the error as its result.
+ */
+export async function prepareServices(services: Services, specs: readonly CheckSpec[]): Promise<void> {
+  if (!specs.some(usesKubernetes)) return;
+  try {
+    await services.kube.preload();
+  } catch {
+    // Reported by the checks themselves (see above).
+  }
 }

@@ -12,6 +12,12 @@ import { startKnot, type Knot } from './peers/knot.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { loadBalancerService, type Service } from './peers/kube-objects.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
+import { loadClientNode } from '../src/kube/client-node.js';
+
+// @kubernetes/client-node loads on first use (as the daemon preloads it): not inside a test's timeout.
+beforeAll(async () => {
+  await loadClientNode();
+});
 
 /**
  * The runbook's public-DNS gate on loopback: real Knot DNS answers the hub names with 127.0.0.2

@@ -6,6 +6,12 @@ import { createServices } from '../src/services.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { completeDeployment, container, daemonSet, deployment, exceedProgressDeadline, startDeploymentRollout, statefulSet } from './peers/kube-objects.js';
+import { loadClientNode } from '../src/kube/client-node.js';
+
+// @kubernetes/client-node loads on first use (as the daemon preloads it): not inside a test's timeout.
+beforeAll(async () => {
+  await loadClientNode();
+});
 
 const REPO = 'gitea.coulomb.social/coulomb/inter-hub';
 

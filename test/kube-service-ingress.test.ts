@@ -4,6 +4,12 @@ import { CheckFailure } from '../src/result.js';
 import { createServices } from '../src/services.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { loadBalancerService } from './peers/kube-objects.js';
+import { loadClientNode } from '../src/kube/client-node.js';
+
+// @kubernetes/client-node loads on first use (as the daemon preloads it): not inside a test's timeout.
+beforeAll(async () => {
+  await loadClientNode();
+});
 
 let kube: KubeApi;
 let kubeconfig: string;

@@ -67,7 +67,7 @@ export interface CnpgClusterObservations {
 /** A CloudNativePG Cluster: healthy phase, every instance ready, primary settled. */
 export const check: CheckType<CnpgClusterSpec, CnpgClusterObservations> = {
   async run(spec, ctx) {
-    const client = ctx.services.kube.client(spec);
+    const client = await ctx.services.kube.client(spec);
     const found = await client.get({ ...CNPG_CLUSTERS, namespace: spec.namespace, name: spec.cluster }, clusterSchema, ctx);
     const { status } = found;
     const observations: CnpgClusterObservations = {

@@ -104,7 +104,7 @@ function expectation(spec: K8sRolloutSpec, ctx: RunContext): { wanted: ImageExpe
 }
 
 async function readRollout(kind: Kind, spec: K8sRolloutSpec, name: string, ctx: RunContext): Promise<Rollout> {
-  const client = ctx.services.kube.client(spec);
+  const client = await ctx.services.kube.client(spec);
   const at = { namespace: spec.namespace, name };
   switch (kind) {
     case 'deployment':

@@ -64,7 +64,7 @@ export interface K8sSecretObservations {
 /** The recovery drill's Secret check: key names, type and labels; values are never read past the parser. */
 export const check: CheckType<K8sSecretSpec, K8sSecretObservations> = {
   async run(spec, ctx) {
-    const client = ctx.services.kube.client(spec);
+    const client = await ctx.services.kube.client(spec);
     const found = await client.get({ ...SECRETS, namespace: spec.namespace, name: spec.secret }, secretSchema, ctx);
     const expected = new Set(spec.expect.keys);
     const present = new Set(found.data);

@@ -21,6 +21,23 @@ export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckTypeName = CheckSpec['type'];
 export const CHECK_TYPES: readonly CheckTypeName[] = checkSchema.options.map((o) => o.shape.type.value);
 
+/**
+ * Whether a check reads the Kubernetes API (and so needs @kubernetes/client-node): the
+ * Kubernetes check types, and ingress checks that take their expected addresses from a Service.
+ */
+export function usesKubernetes(spec: CheckSpec): boolean {
+  switch (spec.type) {
+    case 'k8s-rollout':
+    case 'cnpg-cluster':
+    case 'k8s-secret':
+      return true;
+    case 'ingress':
+      return spec.ingressFrom !== undefined;
+    default:
+      return false;
+  }
+}
+
 /** A check spec bound to its type's functions, so callers need no switch of their own. */
 export interface BoundCheck {
   spec: CheckSpec;

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/problem.js';
 import { createLogger } from '../log.js';
 import type { Result } from '../result.js';
 import { runCheck } from '../runner.js';
-import { createServices } from '../services.js';
+import { createServices, prepareServices } from '../services.js';
 import { formatJunit } from './junit.js';
 import { formatTable } from './table.js';
 import { DEFAULT_CHECKS, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
@@ -63,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     checks = checks.filter((c) => only.includes(c.spec.name));
   }
   const services = createServices({ release: values.release });
+  await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
   const results: Result[] = await Promise.all(
     checks.map((check) =>

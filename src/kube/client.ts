@@ -1,11 +1,12 @@
 import type { RequestOptions } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Client } from 'undici';
 import type { z } from 'zod';
 import { errorCode } from '../classify.js';
 import { CheckFailure } from '../result.js';
 import { describeIssues, failureForStatus, parseStatus } from './api-error.js';
+import { loadClientNode } from './client-node.js';
 import { apiPath, describeGet, type ObjectRef } from './object-ref.js';
 import { describeSource, type ResolvedSource } from './source.js';
 
@@ -34,10 +35,12 @@ export interface KubeClient {
  * Credentials come from client-node's KubeConfig (kubeconfig files, exec plugins, in-cluster
  * token refresh); the request itself goes through undici, because client-node 1.x's typed clients
  * neither take an AbortSignal per call nor expose status codes and Status bodies plainly.
+ * client-node itself is imported here on first use (see loadClientNode).
  */
-export function createKubeClient(resolved: ResolvedSource): KubeClient {
+export async function createKubeClient(resolved: ResolvedSource): Promise<KubeClient> {
   const source = describeSource(resolved);
-  const config = loadKubeConfig(resolved, source);
+  const clientNode = await loadClientNode();
+  const config = loadKubeConfig(clientNode.KubeConfig, resolved, source);
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new CheckFailure('config', `${source}: no cluster for context "${config.getCurrentContext()}"`);
   if (cluster.proxyUrl) throw new CheckFailure('config', `${source}: proxy-url is not supported; reach the API server directly`);
@@ -101,8 +104,8 @@ function parseObject<T>(body: string, ref: ObjectRef, schema: z.ZodType<T>): T {
 }
 
 /** Reads kubeconfig files or the in-cluster layout; anything unusable is a config failure. */
-function loadKubeConfig(resolved: ResolvedSource, source: string): KubeConfig {
-  const config = new KubeConfig();
+function loadKubeConfig(KubeConfigClass: typeof KubeConfig, resolved: ResolvedSource, source: string): KubeConfig {
+  const config = new KubeConfigClass();
   try {
     if (resolved.mode === 'in-cluster') {
       config.loadFromCluster(resolved.pathPrefix);
@@ -114,7 +117,7 @@ function loadKubeConfig(resolved: ResolvedSource, source: string): KubeConfig {
     // Later files add clusters, users and contexts but do not change the current context,
     // as kubectl merges a KUBECONFIG list.
     for (const file of rest) {
-      const more = new KubeConfig();
+      const more = new KubeConfigClass();
       more.loadFromFile(file);
       config.mergeConfig(more, true);
     }

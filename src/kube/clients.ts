@@ -1,10 +1,16 @@
 import { createKubeClient, type KubeClient } from './client.js';
+import { loadClientNode } from './client-node.js';
 import { resolveSource, type KubeSource } from './source.js';
 
 /** Kube clients shared by every check of a daemon or CLI run, one per credential source. */
 export interface KubeClients {
-  /** The client for a check's kubeconfig/context (or the service account); throws CheckFailure('config') when unusable. */
-  client(source: KubeSource): KubeClient;
+  /** The client for a check's kubeconfig/context (or the service account); rejects with CheckFailure('config') when unusable. */
+  client(source: KubeSource): Promise<KubeClient>;
+  /**
+   * Imports @kubernetes/client-node ahead of the first Kubernetes run, so that run's timeout
+   * does not include the import. Rejects when the import fails (a later client() retries it).
+   */
+  preload(): Promise<void>;
 }
 
 export interface KubeClientOptions {
@@ -21,16 +27,24 @@ export interface KubeClientOptions {
  * environment is read on each lookup, so the cache key follows KUBECONFIG.
  */
 export function createKubeClients(options: KubeClientOptions = {}): KubeClients {
-  const cache = new Map<string, KubeClient>();
+  const cache = new Map<string, Promise<KubeClient>>();
   return {
-    client(source) {
+    async client(source) {
       const resolved = resolveSource(source, process.env, options.inClusterPathPrefix);
       const key = JSON.stringify(resolved);
       const cached = cache.get(key);
       if (cached) return cached;
       const created = createKubeClient(resolved);
       cache.set(key, created);
+      // Concurrent runs of the same source share one load; a failed one is forgotten (unless a
+      // newer attempt has replaced it already) so the next run tries again.
+      created.catch(() => {
+        if (cache.get(key) === created) cache.delete(key);
+      });
       return created;
+    },
+    async preload() {
+      await loadClientNode();
     },
   };
 }

@@ -34,7 +34,7 @@ export interface ServiceIngress {
  * CheckFailure (auth, assertion for a missing Service, config, error) like the checks do.
  */
 export async function readServiceIngress(kube: KubeClients, ref: ServiceRef, options: GetOptions): Promise<ServiceIngress> {
-  const client = kube.client(ref);
+  const client = await kube.client(ref);
   const service = await client.get({ ...SERVICES, namespace: ref.namespace, name: ref.name }, serviceSchema, options);
   const ingress = service.status?.loadBalancer?.ingress ?? [];
   return {

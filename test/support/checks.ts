@@ -4,7 +4,7 @@ import { parseCheckFile, type LoadedCheck } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/config/problem.js';
 import { runCheck, type Run } from '../../src/runner.js';
 import { REDACT_PATHS } from '../../src/log.js';
-import { createServices } from '../../src/services.js';
+import { createServices, prepareServices } from '../../src/services.js';
 
 /** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */
 export function parseChecks(yaml: string, file = 'test.yaml'): LoadedCheck[] {
@@ -32,9 +32,12 @@ export async function runYaml(yaml: string, options: { name?: string; debug?: bo
   const checks = parseChecks(yaml);
   const check = options.name ? checks.find((c) => c.spec.name === options.name) : checks[0];
   if (!check) throw new Error(`no check ${options.name ?? ''} in YAML`);
+  // As the daemon and `driftwatch run` do: load what the check needs before its timeout starts.
+  const services = createServices({ release: options.release });
+  await prepareServices(services, [check.spec]);
   return runCheck(check.bound, {
     log: options.log ?? memoryLogger().log,
-    services: createServices({ release: options.release }),
+    services,
     debug: options.debug ?? true,
   });
 }
