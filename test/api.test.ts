@@ -143,7 +143,8 @@ checks:
     const one = (await app.inject('/api/v1/checks/db-port')).json<{ last: { observations: Record<string, unknown>; startedAt: string; message: string }; recent: Brief[] }>();
     expect(one.recent).toHaveLength(20);
     expect(Object.keys(one.last.observations)).not.toHaveLength(0);
-    expect(one.recent[0]).toEqual({ ok: true, message: one.last.message, startedAt: one.last.startedAt, durationMs: expect.any(Number) });
+    expect(one.recent[0]).toMatchObject({ ok: true, message: one.last.message, startedAt: one.last.startedAt });
+    expect(typeof one.recent[0]?.durationMs).toBe('number');
     for (const brief of one.recent) expect(Object.keys(brief).sort()).toEqual(['durationMs', 'message', 'ok', 'startedAt']);
     const times = one.recent.map((r) => r.startedAt);
     expect([...times].sort().reverse()).toEqual(times);

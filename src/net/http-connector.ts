@@ -1,0 +1,116 @@
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { CertificateError, describeTls, describeVerifyError, type TlsInfo } from './certificate.js';
+
+/** One connection's setup, timed by phase; filled in as the connection progresses, so a failure still tells what was seen. */
+export interface Connection {
+  dns: number;
+  connect: number;
+  tls: number;
+  address: string | undefined;
+  /** performance.now() when the connection could carry a request. */
+  readyAt: number;
+  tlsInfo?: TlsInfo;
+}
+
+export interface DialOptions {
+  url: URL;
+  /** Dial this IP when the URL's hostname is `pinnedHost` (curl --resolve). */
+  resolve?: { host: string; address: string } | undefined;
+  /** PEM text to trust instead of the system roots. */
+  ca?: string | undefined;
+  insecureSkipVerify?: boolean | undefined;
+  trace?: ((step: string, data?: Record<string, unknown>) => void) | undefined;
+  /** Every socket dialled, so the caller can destroy them all when the request ends or aborts. */
+  sockets: Set<Socket>;
+}
+
+/**
+ * Dials a fresh connection for `url` and resolves with the socket once it can carry a request.
+ * DNS is timed inside our lookup (net calls it synchronously, so the socket's own lookup event
+ * comes too late to time), TCP at `connect`, TLS at `secureConnect`. Verification is ours: Node
+ * would destroy the socket before we saw the certificate, so we connect with rejectUnauthorized
+ * false and fail the connection ourselves, before any request byte (or header secret) is written.
+ */
+export function dial(options: DialOptions, connection: Connection): Promise<Socket> {
+  const { url, trace } = options;
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const https = url.protocol === 'https:';
+  const port = Number(url.port) || (https ? 443 : 80);
+  const servername = isIP(hostname) ? undefined : hostname;
+  const started = performance.now();
+  let dnsDone = started;
+  connection.address = isIP(hostname) ? hostname : undefined;
+
+  const lookup = (name: string, lookupOptions: LookupOptions, done: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    const lookupStart = performance.now();
+    const pinned = options.resolve !== undefined && name === options.resolve.host;
+    // On failure dns.lookup passes no addresses at all (its typings say otherwise).
+    const answer = (err: Error | null, found: LookupAddress[] | undefined) => {
+      const addresses = found ?? [];
+      dnsDone = performance.now();
+      connection.dns = dnsDone - lookupStart;
+      connection.address = addresses[0]?.address;
+      trace?.('dns', { hostname: name, addresses: addresses.map((a) => a.address), pinned, dnsMs: round(connection.dns) });
+      if (err) done(err, []);
+      else if (lookupOptions.all) done(null, addresses);
+      else done(null, addresses[0]?.address ?? '', addresses[0]?.family);
+    };
+    if (pinned && options.resolve) process.nextTick(answer, null, [{ address: options.resolve.address, family: isIP(options.resolve.address) }]);
+    else dnsLookup(name, { family: lookupOptions.family, hints: lookupOptions.hints, all: true }, answer);
+  };
+
+  const socket: Socket = https
+    ? tlsConnect({ host: hostname, port, servername, ca: options.ca, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], lookup })
+    : netConnect({ host: hostname, port, lookup });
+  options.sockets.add(socket);
+  socket.setNoDelay(true);
+
+  return new Promise<Socket>((resolve, reject) => {
+    let connectedAt = started;
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    // A destroy from outside (abort, end of the request) fails the dial too, or it would wait forever.
+    const onClose = () => {
+      fail(Object.assign(new Error('connection closed while connecting'), { code: 'ECONNABORTED' }));
+    };
+    socket.once('error', fail);
+    socket.once('close', onClose);
+    socket.once('connect', () => {
+      connectedAt = performance.now();
+      connection.connect = connectedAt - dnsDone;
+      connection.address = socket.remoteAddress ?? connection.address;
+      trace?.('connected', { address: connection.address, port, connectMs: round(connection.connect) });
+    });
+    socket.once(https ? 'secureConnect' : 'connect', () => {
+      socket.off('error', fail);
+      socket.off('close', onClose);
+      // From here errors are the request's to report (node:http listens once it has the
+      // socket); this keeps one in between from being an uncaught 'error' event.
+      socket.on('error', ignore);
+      connection.readyAt = performance.now();
+      if (socket instanceof TLSSocket) {
+        connection.tls = connection.readyAt - connectedAt;
+        connection.tlsInfo = describeTls(socket);
+        trace?.('tls', { tlsMs: round(connection.tls), ...connection.tlsInfo });
+        if (!socket.authorized && !options.insecureSkipVerify) {
+          const code = connection.tlsInfo.verifyError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+          fail(new CertificateError(code, describeVerifyError(code, connection.tlsInfo.certificate, servername ?? hostname)));
+          return;
+        }
+      }
+      resolve(socket);
+    });
+  });
+}
+
+function ignore(): void {
+  // see dial()
+}
+
+export function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
