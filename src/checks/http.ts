@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { classifyError } from '../classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
-import { resolveValue, secretRef } from '../config/secret.js';
+import { resolveValue, secretRef, type Secret } from '../config/secret.js';
 import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
-import type { CheckType, ProbeSample, Sample } from './check-type.js';
+import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 
 /** A status code (401) or a class ("2xx"); shared with the ingress check. */
 export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
@@ -85,31 +85,12 @@ export interface HttpObservations {
 /** One request, then every expectation; the body and header values stay out of the observations. */
 export const check: CheckType<HttpSpec, HttpObservations> = {
   async run(spec, ctx) {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(spec.headers)) headers[name] = await resolveValue(value);
+    const headers = await resolveHeaders(spec.headers);
     const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
     ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
-    let response: HttpResponse;
-    try {
-      response = await httpRequest({
-        url: spec.url,
-        method: spec.method,
-        headers,
-        body: spec.body,
-        resolve: spec.resolve,
-        ca: spec.ca,
-        insecureSkipVerify: spec.insecureSkipVerify,
-        followRedirects: spec.followRedirects,
-        maxBodyBytes: spec.maxBodyBytes,
-        signal: ctx.signal,
-        trace: ctx.trace.bind(ctx),
-      });
-    } catch (err) {
-      if (!(err instanceof HttpRequestError)) throw err;
-      const { address, phases, tls, status } = err.partial;
-      const observations = { ...observed, address, status, phases, tls };
-      return { observations, failure: requestFailure(err) };
-    }
+    const sent = await sendCheckRequest(spec, headers, ctx);
+    if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
+    const { response } = sent;
     const length = Number(response.headers['content-length']);
     const observations: HttpObservations = {
       ...observed,
@@ -138,6 +119,47 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
 
 export function matchesStatus(patterns: readonly StatusPattern[], status: number): boolean {
   return patterns.some((p) => (typeof p === 'number' ? p === status : p[0] === String(status)[0]));
+}
+
+/** Header values with secrets revealed, for the request only (never for observations or traces). */
+export async function resolveHeaders(headers: Readonly<Record<string, string | Secret>>): Promise<Record<string, string>> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) resolved[name] = await resolveValue(value);
+  return resolved;
+}
+
+/** What an http or openapi check's spec says about its one request. */
+export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects'>>;
+
+/**
+ * Sends a check's request. A transport failure (DNS, connect, TLS, timeout of the body, body
+ * over the cap) comes back as a failure with what was seen before it, for the observations.
+ */
+export async function sendCheckRequest(
+  spec: RequestSpec,
+  headers: Record<string, string>,
+  ctx: RunContext,
+): Promise<{ response: HttpResponse } | { failure: Failure; seen: Pick<HttpObservations, 'address' | 'status' | 'phases' | 'tls'> }> {
+  try {
+    const response = await httpRequest({
+      url: spec.url,
+      method: spec.method,
+      headers,
+      body: spec.body,
+      resolve: spec.resolve,
+      ca: spec.ca,
+      insecureSkipVerify: spec.insecureSkipVerify,
+      followRedirects: spec.followRedirects,
+      maxBodyBytes: spec.maxBodyBytes,
+      signal: ctx.signal,
+      trace: ctx.trace.bind(ctx),
+    });
+    return { response };
+  } catch (err) {
+    if (!(err instanceof HttpRequestError)) throw err;
+    const { address, phases, tls, status } = err.partial;
+    return { failure: requestFailure(err), seen: { address, status, phases, tls } };
+  }
 }
 
 /** An oversized body is an unmet expectation, not a transport failure. */

@@ -2,7 +2,6 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
-import { resolveValue } from '../config/secret.js';
 import { readServiceIngress } from '../kube/service-ingress.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import { canonicalIp } from '../net/dns-answer.js';
@@ -11,7 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/ht
 import { CheckFailure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
-import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure, requestHeaders } from './http.js';
+import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure, requestHeaders, resolveHeaders } from './http.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 
 /**
@@ -83,8 +82,7 @@ export const check: CheckType<IngressSpec, IngressObservations> = {
     // The runner's timeout would drop everything seen so far; our own deadline comes a little earlier.
     const deadline = spec.timeout - Math.min(1000, spec.timeout * 0.1);
     const host = new URL(spec.url).hostname;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(spec.headers)) headers[name] = await resolveValue(value);
+    const headers = await resolveHeaders(spec.headers);
     const expected = await expectedAddresses(spec, ctx);
     ctx.trace('expected', { ...expected });
     const probe = (address: string, via: string) => request(spec, headers, address, via, ctx, { at: started + deadline, ms: deadline });

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { resolveValue } from '../config/secret.js';
-import { httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
+import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, ipAddress, regex, requestFailure, requestHeaders } from './http.js';
+import { checkStatus, httpSamples, ipAddress, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
@@ -65,27 +64,12 @@ export interface OpenapiObservations {
 /** Fetches an OpenAPI (or Swagger 2.0) document and reports what it lacks; never the document itself. */
 export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
   async run(spec, ctx) {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(spec.headers)) headers[name] = await resolveValue(value);
+    const headers = await resolveHeaders(spec.headers);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept')) headers.accept = 'application/json, application/yaml;q=0.9, */*;q=0.5';
     const observed: OpenapiObservations = { url: spec.url, via: spec.resolve ?? 'dns' };
-    let response: HttpResponse;
-    try {
-      response = await httpRequest({
-        url: spec.url,
-        headers,
-        resolve: spec.resolve,
-        ca: spec.ca,
-        insecureSkipVerify: spec.insecureSkipVerify,
-        maxBodyBytes: spec.maxBodyBytes,
-        signal: ctx.signal,
-        trace: ctx.trace.bind(ctx),
-      });
-    } catch (err) {
-      if (!(err instanceof HttpRequestError)) throw err;
-      const { address, phases, tls, status } = err.partial;
-      return { observations: { ...observed, address, status, phases, tls }, failure: requestFailure(err) };
-    }
+    const sent = await sendCheckRequest(spec, headers, ctx);
+    if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
+    const { response } = sent;
     const contentType = response.headers['content-type'];
     const observations: OpenapiObservations = {
       ...observed,
