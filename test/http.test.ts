@@ -285,6 +285,19 @@ describe('redirects', () => {
   });
 });
 
+describe('request method and body', () => {
+  it('sends a POST body with its length and the Host of the URL; reads no body after HEAD', async () => {
+    const post = await runYaml(stringify({ checks: [{ name: 'post', type: 'http', url: plain.url('/'), method: 'POST', body: '{"ping":1}', headers: { 'Content-Type': 'application/json' } }] }));
+    expect(post.result).toMatchObject({ ok: true, observations: { status: 200, bodyBytes: 5 } });
+    const seen = plain.requests.at(-1);
+    expect(seen).toMatchObject({ method: 'POST', path: '/', body: '{"ping":1}', host: `127.0.0.1:${plain.port}` });
+    expect(seen?.headers).toMatchObject({ 'content-length': '10', 'content-type': 'application/json' });
+    const head = await runYaml(stringify({ checks: [{ name: 'head', type: 'http', url: plain.url('/'), method: 'HEAD' }] }));
+    expect(head.result).toMatchObject({ ok: true, observations: { status: 200, bodyBytes: 0 } });
+    expect(plain.requests.at(-1)).toMatchObject({ method: 'HEAD', body: '' });
+  });
+});
+
 describe('metric samples', () => {
   it('gives status, phases and certificate expiry, and blackbox-named probe samples', async () => {
     const run = await runYaml(httpCheck(ingress, '/api/v2/hubs', { expect: { status: [401] } }));

@@ -145,6 +145,8 @@ const stats = (): HostStats => {
 const render = async (rounds: number): Promise<RenderTiming> => {
   const ms: number[] = [];
   const cpuMs: number[] = [];
+  const streamBusyMs: number[] = [];
+  const streamLongestMs: number[] = [];
   let text = '';
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
@@ -154,10 +156,25 @@ const render = async (rounds: number): Promise<RenderTiming> => {
     const spent = process.cpuUsage(cpu);
     ms.push(performance.now() - t0);
     cpuMs.push((spent.user + spent.system) / 1000);
+    let busy = 0;
+    let longest = 0;
+    const pieces = daemon.series.renderChunks();
+    for (;;) {
+      const start = performance.now();
+      const next = pieces.next();
+      if (!next.done) Buffer.byteLength(next.value);
+      const took = performance.now() - start;
+      busy += took;
+      longest = Math.max(longest, took);
+      if (next.done) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    streamBusyMs.push(busy);
+    streamLongestMs.push(longest);
   }
   let lines = 0;
   for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
-  return { ms, cpuMs, bytes: Buffer.byteLength(text), lines };
+  return { ms, cpuMs, streamBusyMs, streamLongestMs, bytes: Buffer.byteLength(text), lines };
 };
 
 process.on('message', (request: HostRequest) => {

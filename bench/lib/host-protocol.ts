@@ -39,6 +39,12 @@ export interface RenderTiming {
   ms: number[];
   /** Process CPU time of the same rounds (wall time also counts waiting for a busy CPU). */
   cpuMs: number[];
+  /**
+   * The per-check families as GET /metrics sends them (series.renderChunks(), a turn of the event
+   * loop between pieces), per round: the event-loop time of all pieces together, and the longest.
+   */
+  streamBusyMs: number[];
+  streamLongestMs: number[];
   bytes: number;
   lines: number;
 }

@@ -51,6 +51,9 @@ export interface ScaleResult {
   renderMaxMs: number;
   /** CPU time of one render: what an idle machine's wall time would be, roughly. */
   renderCpuMs: number;
+  /** GET /metrics's own event-loop time: the streamed pieces together, and the longest piece. */
+  streamBusyMs: number;
+  streamLongestMs: number;
   /** Heap after a full GC at the end (results history included). */
   heapAfterGcMb: number;
   /** calibrate(): how much slower than idle one core was, measured before the window. */
@@ -157,6 +160,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       renderMs: round(median(render.ms), 1),
       renderMaxMs: round(Math.max(...render.ms), 1),
       renderCpuMs: round(median(render.cpuMs), 1),
+      streamBusyMs: round(median(render.streamBusyMs), 1),
+      streamLongestMs: round(median(render.streamLongestMs), 2),
       heapAfterGcMb: round(afterGc.memory.heapUsed / MB, 1),
       slowdown,
       scrapeMs: round(median([...scrapes, final.ms]), 1),
@@ -201,6 +206,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
     `${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
     fixed(r.heapAfterGcMb, 0),
     `${fixed(r.renderMs, 0)} (${fixed(r.renderCpuMs, 0)})`,
+    `${fixed(r.streamBusyMs, 0)} / ${fixed(r.streamLongestMs, 1)}`,
     fixed(r.scrapeMs, 0),
     fixed(r.metricsBytes / MB, 2),
     `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
@@ -208,7 +214,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   ]);
   const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
   const title = `Scheduled checks: ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
-  return `${title}\n\n${markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'CPU s/1k runs', 'CPU %', 'RSS MB (max/peak)', 'heap after GC MB', 'render ms (CPU)', 'scrape ms', 'MB', 'load', 'slowdown'], rows)}`;
+  return `${title}\n\n${markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'CPU s/1k runs', 'CPU %', 'RSS MB (max/peak)', 'heap after GC MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms', 'MB', 'load', 'slowdown'], rows)}`;
 }
 
 /** Where the RSS is: V8 heap committed by space, used heap, buffers outside the heap. */

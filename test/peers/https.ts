@@ -27,6 +27,8 @@ export interface SeenRequest {
   /** The TLS SNI server name (undefined on plain HTTP or without SNI). */
   servername: string | undefined;
   headers: IncomingHttpHeaders;
+  /** The request body as text ('' when none). */
+  body: string;
 }
 
 export type Route = Reply | ((request: SeenRequest) => Reply);
@@ -88,7 +90,14 @@ async function servePeer(server: Server, options: PeerOptions, scheme: 'http' | 
   const routes = options.routes ?? {};
   const timers = new Set<NodeJS.Timeout>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const seen = recordOf(req);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      answer(req, res, Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+  const answer = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    const seen = recordOf(req, body);
     requests.push(seen);
     const route = routes[seen.path];
     const reply = route === undefined ? { status: 404, body: 'not found' } : typeof route === 'function' ? route(seen) : route;
@@ -107,7 +116,7 @@ async function servePeer(server: Server, options: PeerOptions, scheme: 'http' | 
       send();
     }, reply.delayMs);
     timers.add(timer);
-  });
+  };
   const listening = await listen(server, options);
   return {
     host: options.host,
@@ -122,7 +131,7 @@ async function servePeer(server: Server, options: PeerOptions, scheme: 'http' | 
   };
 }
 
-function recordOf(req: IncomingMessage): SeenRequest {
+function recordOf(req: IncomingMessage, body: string): SeenRequest {
   const servername = req.socket instanceof TLSSocket && typeof req.socket.servername === 'string' ? req.socket.servername : undefined;
   return {
     method: req.method ?? 'GET',
@@ -130,6 +139,7 @@ function recordOf(req: IncomingMessage): SeenRequest {
     host: req.headers.host,
     servername,
     headers: req.headers,
+    body,
   };
 }
 
