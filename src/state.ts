@@ -1,5 +1,5 @@
 import type { LoadedCheck } from './config/load.js';
-import type { Reason, Result } from './result.js';
+import { REASONS, type Reason, type Result } from './result.js';
 
 /**
  * One earlier run in brief: how it ended and when, without its observations. A check keeps its
@@ -21,8 +21,8 @@ export interface CheckEntry {
   check: LoadedCheck;
   /** The latest run in full (without the debug steps); undefined before the first run. */
   last: Result | undefined;
-  /** Newest first, at most `keep` runs in brief; recent[0] is `last` in brief. */
-  recent: RunSummary[];
+  /** The last runs in brief; history.list()[0] is `last` in brief. */
+  history: RunHistory;
   /** Consecutive runs with the same ok value, for "failing since". */
   streak: number;
   changedAt: string | undefined;
@@ -44,7 +44,7 @@ export function createStateStore(keep = 20): StateStore {
       const next = new Map<string, CheckEntry>();
       for (const check of checks) {
         const old = entries.get(check.spec.name);
-        next.set(check.spec.name, old ? { ...old, check } : { check, last: undefined, recent: [], streak: 0, changedAt: undefined });
+        next.set(check.spec.name, old ? { ...old, check } : { check, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined });
       }
       entries = next;
     },
@@ -53,28 +53,81 @@ export function createStateStore(keep = 20): StateStore {
     record(result) {
       const entry = entries.get(result.name);
       if (!entry) return false;
-      const previous = entry.recent[0];
-      const changed = previous?.ok !== result.ok;
+      const changed = entry.last?.ok !== result.ok;
       entry.streak = changed ? 1 : entry.streak + 1;
       if (changed) entry.changedAt = result.startedAt;
       entry.last = result;
-      entry.recent.unshift(summarize(result, previous));
-      if (entry.recent.length > keep) entry.recent.length = keep;
+      entry.history.push(result);
       return changed;
     },
   };
 }
 
-function summarize(result: Result, previous: RunSummary | undefined): RunSummary {
-  const verdict = result.observations.verdict;
-  return {
-    ok: result.ok,
-    ...(result.reason !== undefined && { reason: result.reason }),
-    // A check that keeps failing (or passing) the same way says the same thing every run: keep
-    // one copy of the text rather than one per run.
-    message: previous?.message === result.message ? previous.message : result.message,
-    startedAt: result.startedAt,
-    durationMs: result.durationMs,
-    ...(typeof verdict === 'string' && { verdict: previous?.verdict === verdict ? previous.verdict : verdict }),
-  };
+const OK = 0;
+
+/**
+ * A ring of the last `size` runs in brief, kept in number arrays (V8 stores them unboxed) rather
+ * than as an object and a date string per run: about 30 bytes a run instead of about 100, which
+ * at 10,000 checks x 20 runs is some 15 MB of live heap less, and V8 sizes its heap from the
+ * live heap (bench/README.md). A message or verdict repeated run after run is stored once.
+ */
+export class RunHistory {
+  private readonly startedAt: number[];
+  private readonly durationMs: number[];
+  /** OK, or 1 + the reason's index in REASONS. */
+  private readonly outcome: number[];
+  private readonly message: string[];
+  private verdict: (string | undefined)[] | undefined;
+  /** Where the next run goes; runs stored so far. */
+  private head = 0;
+  private count = 0;
+
+  constructor(private readonly size: number) {
+    // Filled with doubles so each array starts with the unboxed double representation.
+    this.startedAt = new Array<number>(size).fill(0.5);
+    this.durationMs = new Array<number>(size).fill(0.5);
+    this.outcome = new Array<number>(size).fill(OK);
+    this.message = new Array<string>(size).fill('');
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  push(result: Result): void {
+    const at = this.head;
+    const before = (at + this.size - 1) % this.size;
+    const repeated = this.count > 0;
+    this.startedAt[at] = Date.parse(result.startedAt);
+    this.durationMs[at] = result.durationMs;
+    this.outcome[at] = result.ok ? OK : 1 + REASONS.indexOf(result.reason ?? 'error');
+    this.message[at] = repeated && this.message[before] === result.message ? (this.message[before] ?? result.message) : result.message;
+    const verdict = result.observations.verdict;
+    if (typeof verdict === 'string' || this.verdict) {
+      this.verdict ??= new Array<string | undefined>(this.size).fill(undefined);
+      const previous = this.verdict[before];
+      this.verdict[at] = typeof verdict !== 'string' ? undefined : repeated && previous === verdict ? previous : verdict;
+    }
+    this.head = (at + 1) % this.size;
+    this.count = Math.min(this.count + 1, this.size);
+  }
+
+  /** Newest first. */
+  list(): RunSummary[] {
+    const runs: RunSummary[] = [];
+    for (let i = 1; i <= this.count; i++) {
+      const at = (this.head - i + this.size) % this.size;
+      const outcome = this.outcome[at] ?? OK;
+      const verdict = this.verdict?.[at];
+      runs.push({
+        ok: outcome === OK,
+        ...(outcome !== OK && { reason: REASONS[outcome - 1] ?? 'error' }),
+        message: this.message[at] ?? '',
+        startedAt: new Date(this.startedAt[at] ?? 0).toISOString(),
+        durationMs: this.durationMs[at] ?? 0,
+        ...(verdict !== undefined && { verdict }),
+      });
+    }
+    return runs;
+  }
 }

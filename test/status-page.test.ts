@@ -252,7 +252,7 @@ ${secret?.yaml ?? ''}`;
     if (secret) expect(await page.locator('.secret').innerText()).toBe('[secret]');
     expect(await page.content()).not.toContain(CANARY);
     const results = page.locator('table.results tbody tr');
-    expect(await results.count()).toBe(daemon.state.get(name)?.recent.length);
+    expect(await results.count()).toBe(daemon.state.get(name)?.history.length);
     expect(await results.first().innerText()).toContain('ECONNREFUSED');
     expect(JSON.parse(await page.locator('pre.observations').innerText())).toEqual(daemon.state.get(name)?.last?.observations);
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-detail.png'), fullPage: true });

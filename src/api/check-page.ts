@@ -38,7 +38,7 @@ ${definition(specView(entry))}
 </section>
 </div>
 <section class="panel"><h2>Recent results</h2>
-${resultsTable(entry.recent, now)}
+${resultsTable(entry.history.list(), now)}
 </section>
 <section class="panel"><h2>Latest observations</h2>
 ${last ? html`<pre class="observations">${prettyJson(last.observations)}</pre>` : html`<p class="muted">No results yet.</p>`}

@@ -16,7 +16,7 @@ export function registerCheckRoutes(app: FastifyInstance, daemon: Daemon, auth: 
     const { name } = nameParams.parse(request.params);
     const entry = daemon.state.get(name);
     if (!entry) return reply.code(404).send({ error: 'not found', code: 'DRIFTWATCH_CHECK_NOT_FOUND', message: `no check named "${name}"` });
-    return { ...summarizeCheck(entry, daemon.scheduler), spec: specView(entry), recent: entry.recent };
+    return { ...summarizeCheck(entry, daemon.scheduler), spec: specView(entry), recent: entry.history.list() };
   });
 
   app.post('/api/v1/checks/:name/run', { preHandler: auth }, async (request) => {

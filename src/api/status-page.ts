@@ -90,7 +90,7 @@ function checkRow({ view, entry }: Row, now: number): SafeHtml {
 <td class="c-check"><a class="name" href="/checks/${path}">${name}</a> <span class="tag">${view.type}</span>${labelChips(view.labels)}${view.description !== undefined && html`<div class="desc">${view.description}</div>`}</td>
 <td class="c-diag">${diagnosis(view, now)}</td>
 <td class="c-last">${last ? html`${timeElement(last.startedAt, now)}<div class="muted small">took ${formatMs(last.durationMs)}</div>` : html`<span class="muted">not yet</span>`}</td>
-<td class="c-recent">${resultStrip(entry.recent)}</td>
+<td class="c-recent">${resultStrip(entry.history.list())}</td>
 <td class="c-links"><a href="/api/v1/checks/${path}">JSON</a><a href="/probe?check=${path}&amp;debug=true" title="Runs the check now and shows each step (needs the API token when one is configured)">Debug run</a></td>
 </tr>
 `;
