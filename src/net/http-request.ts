@@ -113,8 +113,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
       const socket = await dial({ url, resolve, ca, insecureSkipVerify: options.insecureSkipVerify, trace: options.trace, sockets }, last);
       addConnection(phases, last);
       lastCounted = true;
-      const hop = await exchange(socket, url, method, headers, body, options, phases, hopStart, (s) => (status = s));
-      Object.assign(hop, { address: last.address ?? '', ...(last.tlsInfo && { tls: last.tlsInfo }) });
+      const hop = await exchange(socket, last, url, method, headers, body, options, phases, hopStart, (s) => (status = s));
       const location = hop.headers.location;
       if (!options.followRedirects || !REDIRECTS.has(hop.status) || location === undefined || redirects >= MAX_REDIRECTS) {
         return { ...hop, url: url.href, redirects, phases: floorAll(phases), totalMs: Math.ceil((performance.now() - t0) * 1000) / 1000 };
@@ -147,7 +146,7 @@ function parseUrl(text: string): URL {
 type Hop = Omit<HttpResponse, 'url' | 'redirects' | 'phases' | 'totalMs'>;
 
 /** Writes one request on a connected socket and reads the answer, its body capped. */
-function exchange(socket: Socket, url: URL, method: string, headers: Record<string, string>, body: string | undefined, options: HttpRequestOptions, phases: Phases, hopStart: number, onStatus: (status: number) => void): Promise<Hop> {
+function exchange(socket: Socket, connection: Connection, url: URL, method: string, headers: Record<string, string>, body: string | undefined, options: HttpRequestOptions, phases: Phases, hopStart: number, onStatus: (status: number) => void): Promise<Hop> {
   const { trace } = options;
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const readyAt = performance.now();
@@ -196,7 +195,15 @@ function exchange(socket: Socket, url: URL, method: string, headers: Record<stri
         settled = true;
         transferDone();
         trace?.('body', { bytes, transferMs: round(performance.now() - firstByte) });
-        resolve({ status: statusCode, headers: flattenHeaders(res.headers), body: Buffer.concat(chunks).toString('utf8'), bodyBytes: bytes, address: '', firstByteMs: round(firstByte - hopStart) });
+        resolve({
+          status: statusCode,
+          headers: flattenHeaders(res.headers),
+          body: Buffer.concat(chunks).toString('utf8'),
+          bodyBytes: bytes,
+          address: connection.address ?? '',
+          firstByteMs: round(firstByte - hopStart),
+          ...(connection.tlsInfo && { tls: connection.tlsInfo }),
+        });
       });
     });
     req.end(body);
