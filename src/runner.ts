@@ -3,7 +3,7 @@ import type { ProbeSample, Sample, Services } from './checks/check-type.js';
 import type { BoundCheck } from './checks/registry.js';
 import { classifyError } from './classify.js';
 import { formatDuration } from './config/duration.js';
-import { scrub, secretsIn } from './config/secret.js';
+import { scrub, secretsIn, type Secret } from './config/secret.js';
 import type { Failure, Result, Step } from './result.js';
 
 export interface RunOptions {
@@ -88,10 +88,18 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     observations: toRecord(observations),
     ...(steps && { steps }),
   };
-  const result = scrub(raw, secretsIn(spec));
+  const result = scrub(raw, secretsOf(spec));
   if (result.ok) log.debug({ durationMs }, 'check passed');
   else log.info({ reason: result.reason, error: result.message, durationMs }, 'check failed');
   return { result, samples, probeSamples };
+}
+
+/** A spec's Secret references, found once per spec (specs do not change after loading) rather than per run. */
+const secretsBySpec = new WeakMap<BoundCheck['spec'], Secret[]>();
+function secretsOf(spec: BoundCheck['spec']): Secret[] {
+  let secrets = secretsBySpec.get(spec);
+  if (secrets === undefined) secretsBySpec.set(spec, (secrets = secretsIn(spec)));
+  return secrets;
 }
 
 /** Resolves or rejects with the promise, or rejects as soon as the signal aborts. */
