@@ -8,6 +8,7 @@ import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startEndlessPeer, startHttpPeer, startHttpsPeer, startResettingPeer, startSilentPeer, type BrokenPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
 import { freePort } from './support/ports.js';
+import { PeerSet } from './support/peers.js';
 
 const CANARY_ENV = 'DW_TEST_HTTP_CANARY';
 const envCanary = `canary-env-${randomBytes(8).toString('hex')}`;
@@ -28,17 +29,11 @@ let endless: BrokenPeer;
 let trickle: BrokenPeer;
 let closedPort: number;
 let canaryFile: string;
-const opened: { close(): Promise<void> }[] = [];
+const peers = new PeerSet();
 
 beforeAll(async () => {
-  certs = await mintCertificates();
-  opened.push(certs);
-  const start = async <P extends { close(): Promise<void> }>(peer: Promise<P>): Promise<P> => {
-    const started = await peer;
-    opened.push(started);
-    return started;
-  };
-  ingress = await start(
+  certs = await peers.start(mintCertificates());
+  ingress = await peers.start(
     startHttpsPeer({
       host: '127.0.0.2',
       tls: certs.leaf,
@@ -56,16 +51,16 @@ beforeAll(async () => {
       },
     }),
   );
-  stale = await start(startHttpsPeer({ host: '127.0.0.3', tls: certs.leaf, routes: { '/api/v2/hubs': { status: 404, body: 'old api' } } }));
-  expired = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expired }));
-  wrongName = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.wrongName }));
-  unknownCa = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.unknownCa }));
-  elsewhere = await start(startHttpPeer({ host: '127.0.0.1', routes: { '/landing': { body: 'landed' } } }));
-  plain = await start(startHttpPeer({ host: '127.0.0.1', routes: { '/': { body: 'hello' }, '/away': { status: 307, headers: { location: elsewhere.url('/landing') } } } }));
-  silent = await start(startSilentPeer('127.0.0.1'));
-  resetting = await start(startResettingPeer('127.0.0.1'));
-  endless = await start(startEndlessPeer('127.0.0.1'));
-  trickle = await start(startEndlessPeer('127.0.0.1', 50));
+  stale = await peers.start(startHttpsPeer({ host: '127.0.0.3', tls: certs.leaf, routes: { '/api/v2/hubs': { status: 404, body: 'old api' } } }));
+  expired = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expired }));
+  wrongName = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.wrongName }));
+  unknownCa = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.unknownCa }));
+  elsewhere = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/landing': { body: 'landed' } } }));
+  plain = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/': { body: 'hello' }, '/away': { status: 307, headers: { location: elsewhere.url('/landing') } } } }));
+  silent = await peers.start(startSilentPeer('127.0.0.1'));
+  resetting = await peers.start(startResettingPeer('127.0.0.1'));
+  endless = await peers.start(startEndlessPeer('127.0.0.1'));
+  trickle = await peers.start(startEndlessPeer('127.0.0.1', 50));
   closedPort = await freePort();
   process.env[CANARY_ENV] = envCanary;
   canaryFile = join(certs.dir, 'api-key');
@@ -74,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   Reflect.deleteProperty(process.env, CANARY_ENV);
-  await Promise.all(opened.map((peer) => peer.close()));
+  await peers.closeAll();
 });
 
 /** A check file with one http check, pinned to the peer's address and trusting the test CA. */

@@ -6,6 +6,7 @@ import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startHttpsPeer, startSilentPeer, type BrokenPeer, type HttpsPeer } from './peers/https.js';
 import { parseChecks, runYaml } from './support/checks.js';
 import { freePort } from './support/ports.js';
+import { PeerSet } from './support/peers.js';
 
 let certs: Certificates;
 let ingress: HttpsPeer;
@@ -16,28 +17,22 @@ let wrongName: HttpsPeer;
 let unknownCa: HttpsPeer;
 let silent: BrokenPeer;
 let closedPort: number;
-const opened: { close(): Promise<void> }[] = [];
+const peers = new PeerSet();
 
 beforeAll(async () => {
-  certs = await mintCertificates();
-  opened.push(certs);
-  const start = async <P extends { close(): Promise<void> }>(peer: Promise<P>): Promise<P> => {
-    const started = await peer;
-    opened.push(started);
-    return started;
-  };
-  ingress = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.leaf }));
-  stale = await start(startHttpsPeer({ host: '127.0.0.3', tls: certs.leaf }));
-  expiringSoon = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expiringSoon }));
-  expired = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expired }));
-  wrongName = await start(startHttpsPeer({ host: '127.0.0.2', tls: certs.wrongName }));
-  unknownCa = await start(startHttpsPeer({ host: '127.0.0.3', tls: certs.unknownCa }));
-  silent = await start(startSilentPeer('127.0.0.1'));
+  certs = await peers.start(mintCertificates());
+  ingress = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.leaf }));
+  stale = await peers.start(startHttpsPeer({ host: '127.0.0.3', tls: certs.leaf }));
+  expiringSoon = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expiringSoon }));
+  expired = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.expired }));
+  wrongName = await peers.start(startHttpsPeer({ host: '127.0.0.2', tls: certs.wrongName }));
+  unknownCa = await peers.start(startHttpsPeer({ host: '127.0.0.3', tls: certs.unknownCa }));
+  silent = await peers.start(startSilentPeer('127.0.0.1'));
   closedPort = await freePort();
 });
 
 afterAll(async () => {
-  await Promise.all(opened.map((peer) => peer.close()));
+  await peers.closeAll();
 });
 
 /** A check file with one tls check for the test hostname, pinned to the peer and trusting the test CA. */
