@@ -43,16 +43,25 @@ export const check: CheckType<TcpSpec, TcpObservations> = {
   },
 };
 
+/** No `signal` option on connect: net keeps the socket reachable from the signal; the abort listener is ours and removed when the dial settles. */
 function dial(host: string, port: number, signal: AbortSignal): Promise<Socket> {
+  signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, signal });
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
+    const socket = connect({ host, port });
+    const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const onError = (err: Error) => {
+      signal.removeEventListener('abort', onAbort);
       socket.destroy();
       reject(err);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+      // The caller destroys the socket; an error before it does must not be an uncaught 'error' event.
+      socket.on('error', () => undefined);
+      resolve(socket);
     });
   });
 }

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { blackboxTlsVersion, describeCertificate, describeVerifyError, formatIssuer, readCaFile, verifyErrorOf, type CertificateInfo } from '../net/certificate.js';
+import { blackboxTlsVersion, CertificateError, describeCertificate, describeVerifyError, formatIssuer, readCaFile, verifyErrorOf, type CertificateInfo } from '../net/certificate.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
 import { ipAddress } from './http.js';
@@ -60,11 +60,18 @@ export const check: CheckType<TlsSpec, TlsObservations> = {
     try {
       const handshakeMs = Math.round((performance.now() - started) * 1000) / 1000;
       const peer = socket.getPeerCertificate(true);
-      const cert = describeCertificate(peer);
       const base: TlsObservations = { host: spec.host, port: spec.port, serverName, address: socket.remoteAddress, protocol: socket.getProtocol() ?? 'unknown', handshakeMs };
       ctx.trace('handshake', { ...base });
-      if (!cert) return { observations: base, failure: { reason: 'tls', message: `${serverName} sent no certificate` } };
       const chainError = verifyErrorOf(socket).verifyError;
+      let cert: CertificateInfo | undefined;
+      try {
+        cert = describeCertificate(peer);
+      } catch (err) {
+        if (!(err instanceof CertificateError)) throw err;
+        const observations = { ...base, chainVerified: socket.authorized, ...(chainError !== undefined && { chainError }) };
+        return { observations, failure: { reason: 'tls', message: `${err.message} (${err.code})` } };
+      }
+      if (!cert) return { observations: base, failure: { reason: 'tls', message: `${serverName} sent no certificate` } };
       const observations: TlsObservations = {
         ...base,
         subject: cert.subject,

@@ -27,19 +27,26 @@ export interface TlsInfo {
   /** The verification error's code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...). */
   verifyError?: string;
   certificate?: CertificateInfo;
+  /** Why the certificate the peer sent cannot be described (then `certificate` is absent): the connection must fail. */
+  unreadable?: { code: string; message: string };
 }
 
 const DAY_MS = 86_400_000;
 
-/** Reads a connected TLS socket; call it at secureConnect, before any request is written. */
+/**
+ * Reads a connected TLS socket; call it at secureConnect, before any request is written. Never
+ * throws: a certificate that cannot be described (a validity time no parser reads) is reported
+ * in `unreadable`, and the caller fails the connection with it.
+ */
 export function describeTls(socket: TLSSocket): TlsInfo {
-  const certificate = describeCertificate(socket.getPeerCertificate(true));
-  return {
-    version: socket.getProtocol() ?? 'unknown',
-    verified: socket.authorized,
-    ...verifyErrorOf(socket),
-    ...(certificate && { certificate }),
-  };
+  const info: TlsInfo = { version: socket.getProtocol() ?? 'unknown', verified: socket.authorized, ...verifyErrorOf(socket) };
+  try {
+    const certificate = describeCertificate(socket.getPeerCertificate(true));
+    return certificate ? { ...info, certificate } : info;
+  } catch (err) {
+    if (!(err instanceof CertificateError)) throw err;
+    return { ...info, unreadable: { code: err.code, message: err.message } };
+  }
 }
 
 /** Typed as Error, but Node stores the verification error's code (a string) there. */
@@ -50,20 +57,34 @@ export function verifyErrorOf(socket: TLSSocket): { verifyError?: string } {
   return {};
 }
 
-/** Describes a peer certificate; undefined when the peer sent none. */
+/**
+ * Describes a peer certificate; undefined when the peer sent none. Throws CertificateError
+ * (ERROR_IN_CERT_NOT_AFTER_FIELD, as OpenSSL names it) when a validity time of the leaf or of the
+ * chain cannot be read: Node then reports "Bad time value", and a date made of it is invalid.
+ */
 export function describeCertificate(cert: PeerCertificate | DetailedPeerCertificate, now = Date.now()): CertificateInfo | undefined {
   if (!cert.valid_to) return undefined;
-  const validTo = new Date(cert.valid_to);
+  const validFrom = readTime(cert.valid_from, 'notBefore', 'certificate');
+  const validTo = readTime(cert.valid_to, 'notAfter', 'certificate');
   return {
     subject: field(cert.subject, 'CN'),
     sans: parseSans(cert.subjectaltname),
     issuer: { commonName: field(cert.issuer, 'CN'), organization: field(cert.issuer, 'O') },
-    validFrom: new Date(cert.valid_from).toISOString(),
-    validTo: validTo.toISOString(),
-    daysLeft: Math.floor(((validTo.getTime() - now) / DAY_MS) * 10) / 10,
+    validFrom: new Date(validFrom).toISOString(),
+    validTo: new Date(validTo).toISOString(),
+    daysLeft: Math.floor(((validTo - now) / DAY_MS) * 10) / 10,
     fingerprint256: cert.fingerprint256,
-    chainValidTo: new Date(earliestExpiry(cert)).toISOString(),
+    chainValidTo: new Date(earliestExpiry(cert, validTo)).toISOString(),
   };
+}
+
+function readTime(text: string, name: 'notBefore' | 'notAfter', whose: string): number {
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) {
+    const code = name === 'notAfter' ? 'ERROR_IN_CERT_NOT_AFTER_FIELD' : 'ERROR_IN_CERT_NOT_BEFORE_FIELD';
+    throw new CertificateError(code, `${whose} has a malformed ${name} field (${JSON.stringify(text.slice(0, 40))})`);
+  }
+  return ms;
 }
 
 /** The issuer as one line, for messages and substring expectations. */
@@ -83,14 +104,14 @@ function parseSans(text: string | undefined): string[] {
 }
 
 /** Walks issuerCertificate links (circular at a self-signed root) for the earliest notAfter. */
-function earliestExpiry(cert: PeerCertificate | DetailedPeerCertificate): number {
-  let earliest = Date.parse(cert.valid_to);
+function earliestExpiry(cert: PeerCertificate | DetailedPeerCertificate, leafValidTo: number): number {
+  let earliest = leafValidTo;
   const seen = new Set<string>([cert.fingerprint256]);
   // Absent without getPeerCertificate(true); typed as always present.
   let next: DetailedPeerCertificate | undefined = 'issuerCertificate' in cert ? cert.issuerCertificate : undefined;
   while (next?.valid_to && !seen.has(next.fingerprint256)) {
     seen.add(next.fingerprint256);
-    earliest = Math.min(earliest, Date.parse(next.valid_to));
+    earliest = Math.min(earliest, readTime(next.valid_to, 'notAfter', 'a chain certificate'));
     const parent: DetailedPeerCertificate | undefined = next.issuerCertificate;
     next = parent;
   }
@@ -105,6 +126,10 @@ export function describeVerifyError(code: string, cert: CertificateInfo | undefi
       return `certificate expired at ${cert?.validTo ?? 'an unknown date'}`;
     case 'CERT_NOT_YET_VALID':
       return `certificate not valid before ${cert?.validFrom ?? 'an unknown date'}`;
+    case 'ERROR_IN_CERT_NOT_AFTER_FIELD':
+      return 'certificate has a malformed notAfter field';
+    case 'ERROR_IN_CERT_NOT_BEFORE_FIELD':
+      return 'certificate has a malformed notBefore field';
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
     case 'HOSTNAME_MISMATCH':
       return `certificate names [${cert?.sans.join(', ') ?? ''}] do not cover ${hostname}`;

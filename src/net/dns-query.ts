@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPacket } from 'dns-packet';
 import { formatRecord, fqdn, type RecordType } from './dns-answer.js';
+import { guard } from './listener-guard.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -110,18 +111,21 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
       signal.addEventListener('abort', onAbort, { once: true });
       // A connected socket receives ICMP port-unreachable as ECONNREFUSED instead of silence.
       socket.on('error', reject);
-      socket.on('message', (data) => {
-        if (data.length >= 12 && data.readUInt16BE(0) === id && (data.readUInt16BE(2) & TRUNCATED_RESPONSE) !== 0) {
-          resolve('truncated');
-          return;
-        }
-        const packet = decodeOrUndefined(data);
-        if (packet === undefined) reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
-        else if (accept(packet)) resolve(packet);
-      });
+      socket.on(
+        'message',
+        guard(reject, (data: Buffer) => {
+          if (data.length >= 12 && data.readUInt16BE(0) === id && (data.readUInt16BE(2) & TRUNCATED_RESPONSE) !== 0) {
+            resolve('truncated');
+            return;
+          }
+          const packet = decodeOrUndefined(data);
+          if (packet === undefined) reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
+          else if (accept(packet)) resolve(packet);
+        }),
+      );
       // dgram calls this back on failure too (ENETUNREACH, EADDRNOTAVAIL): the socket is then
       // not connected, and send() without an address would throw out of the callback.
-      socket.connect(query.port, query.host, (err?: Error) => {
+      socket.connect(query.port, query.host, guard(reject, (err?: Error) => {
         if (err) {
           reject(err);
           return;
@@ -129,18 +133,14 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
         let sent = 0;
         const send = () => {
           sent++;
-          try {
-            socket.send(message, (sendErr) => {
-              if (sendErr) reject(sendErr);
-            });
-          } catch (sendErr) {
-            reject(sendErr instanceof Error ? sendErr : new Error(String(sendErr)));
-            return;
-          }
-          if (sent < UDP_TRIES) resend = setTimeout(send, query.timeoutMs / (UDP_TRIES + 1));
+          // A throw from send() (a socket closed under us) is a rejection through guard().
+          socket.send(message, (sendErr) => {
+            if (sendErr) reject(sendErr);
+          });
+          if (sent < UDP_TRIES) resend = setTimeout(guard(reject, send), query.timeoutMs / (UDP_TRIES + 1));
         };
         send();
-      });
+      }));
     });
   } finally {
     clearTimeout(resend);
@@ -162,7 +162,7 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
         length.writeUInt16BE(message.length);
         socket.write(Buffer.concat([length, message]));
       });
-      socket.on('data', (chunk: Buffer) => {
+      socket.on('data', guard(reject, (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
         if (received.length < 2) return;
         const size = received.readUInt16BE(0);
@@ -170,7 +170,7 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
         const packet = decodeOrUndefined(received.subarray(2, 2 + size));
         if (packet === undefined || !accept(packet)) reject(new DnsError('EBADRESP', `malformed or mismatched answer from ${query.host}:${query.port} over TCP`));
         else resolve(packet);
-      });
+      }));
       socket.once('end', () => {
         reject(new DnsError('ECONNRESET', `${query.host}:${query.port} closed the TCP connection without a full answer`));
       });

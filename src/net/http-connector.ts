@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { CertificateError, describeTls, describeVerifyError, type TlsInfo } from './certificate.js';
+import { guard } from './listener-guard.js';
 
 /** One connection's setup, timed by phase; filled in as the connection progresses, so a failure still tells what was seen. */
 export interface Connection {
@@ -43,20 +44,27 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
   let dnsDone = started;
   connection.address = isIP(hostname) ? hostname : undefined;
 
+  // Set once the socket exists; a failure in our lookup callback (net calls it from dns) goes there.
+  let failDial: (err: Error) => void = () => undefined;
   const lookup = (name: string, lookupOptions: LookupOptions, done: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
     const lookupStart = performance.now();
     const pinned = options.resolve !== undefined && name === options.resolve.host;
     // On failure dns.lookup passes no addresses at all (its typings say otherwise).
-    const answer = (err: Error | null, found: LookupAddress[] | undefined) => {
-      const addresses = found ?? [];
-      dnsDone = performance.now();
-      connection.dns = dnsDone - lookupStart;
-      connection.address = addresses[0]?.address;
-      trace?.('dns', { hostname: name, addresses: addresses.map((a) => a.address), pinned, dnsMs: round(connection.dns) });
-      if (err) done(err, []);
-      else if (lookupOptions.all) done(null, addresses);
-      else done(null, addresses[0]?.address ?? '', addresses[0]?.family);
-    };
+    const answer = guard(
+      (err) => {
+        failDial(err);
+      },
+      (err: Error | null, found: LookupAddress[] | undefined) => {
+        const addresses = found ?? [];
+        dnsDone = performance.now();
+        connection.dns = dnsDone - lookupStart;
+        connection.address = addresses[0]?.address;
+        trace?.('dns', { hostname: name, addresses: addresses.map((a) => a.address), pinned, dnsMs: round(connection.dns) });
+        if (err) done(err, []);
+        else if (lookupOptions.all) done(null, addresses);
+        else done(null, addresses[0]?.address ?? '', addresses[0]?.family);
+      },
+    );
     if (pinned && options.resolve) process.nextTick(answer, null, [{ address: options.resolve.address, family: isIP(options.resolve.address) }]);
     else dnsLookup(name, { family: lookupOptions.family, hints: lookupOptions.hints, all: true }, answer);
   };
@@ -73,37 +81,50 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
       socket.destroy();
       reject(err);
     };
+    failDial = fail;
     // A destroy from outside (abort, end of the request) fails the dial too, or it would wait forever.
     const onClose = () => {
       fail(Object.assign(new Error('connection closed while connecting'), { code: 'ECONNABORTED' }));
     };
     socket.once('error', fail);
     socket.once('close', onClose);
-    socket.once('connect', () => {
-      connectedAt = performance.now();
-      connection.connect = connectedAt - dnsDone;
-      connection.address = socket.remoteAddress ?? connection.address;
-      trace?.('connected', { address: connection.address, port, connectMs: round(connection.connect) });
-    });
-    socket.once(https ? 'secureConnect' : 'connect', () => {
-      socket.off('error', fail);
-      socket.off('close', onClose);
-      // From here errors are the request's to report (node:http listens once it has the
-      // socket); this keeps one in between from being an uncaught 'error' event.
-      socket.on('error', ignore);
-      connection.readyAt = performance.now();
-      if (socket instanceof TLSSocket) {
-        connection.tls = connection.readyAt - connectedAt;
-        connection.tlsInfo = describeTls(socket);
-        trace?.('tls', { tlsMs: round(connection.tls), ...connection.tlsInfo });
-        if (!socket.authorized && !options.insecureSkipVerify) {
-          const code = connection.tlsInfo.verifyError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
-          fail(new CertificateError(code, describeVerifyError(code, connection.tlsInfo.certificate, servername ?? hostname)));
-          return;
+    socket.once(
+      'connect',
+      guard(fail, () => {
+        connectedAt = performance.now();
+        connection.connect = connectedAt - dnsDone;
+        connection.address = socket.remoteAddress ?? connection.address;
+        trace?.('connected', { address: connection.address, port, connectMs: round(connection.connect) });
+      }),
+    );
+    socket.once(
+      https ? 'secureConnect' : 'connect',
+      guard(fail, () => {
+        socket.off('error', fail);
+        socket.off('close', onClose);
+        // From here errors are the request's to report (node:http listens once it has the
+        // socket); this keeps one in between from being an uncaught 'error' event.
+        socket.on('error', ignore);
+        connection.readyAt = performance.now();
+        if (socket instanceof TLSSocket) {
+          connection.tls = connection.readyAt - connectedAt;
+          const tlsInfo = describeTls(socket);
+          connection.tlsInfo = tlsInfo;
+          trace?.('tls', { tlsMs: round(connection.tls), ...tlsInfo });
+          // A certificate that cannot be described is refused even with insecureSkipVerify: nothing about it can be reported.
+          if (tlsInfo.unreadable) {
+            fail(new CertificateError(tlsInfo.unreadable.code, tlsInfo.unreadable.message));
+            return;
+          }
+          if (!socket.authorized && !options.insecureSkipVerify) {
+            const code = tlsInfo.verifyError ?? 'UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+            fail(new CertificateError(code, describeVerifyError(code, tlsInfo.certificate, servername ?? hostname)));
+            return;
+          }
         }
-      }
-      resolve(socket);
-    });
+        resolve(socket);
+      }),
+    );
   });
 }
 

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { errorCode } from '../classify.js';
 import { readCaFile, type TlsInfo } from './certificate.js';
 import { dial, round, type Connection } from './http-connector.js';
+import { guard } from './listener-guard.js';
 
 export type { TlsInfo } from './certificate.js';
 
@@ -162,7 +163,7 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
     };
     const req = sendRequest({ createConnection: () => socket, method, path: url.pathname + url.search, headers: withHost, setHost: false });
     req.once('error', fail);
-    req.once('response', (res: IncomingMessage) => {
+    req.once('response', guard(fail, (res: IncomingMessage) => {
       const firstByte = performance.now();
       const statusCode = res.statusCode ?? 0;
       onStatus(statusCode);
@@ -173,7 +174,7 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
       const transferDone = () => {
         phases.transfer += performance.now() - firstByte;
       };
-      res.on('data', (chunk: Buffer) => {
+      res.on('data', guard(fail, (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > limit) {
           transferDone();
@@ -181,7 +182,7 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
         } else {
           chunks.push(chunk);
         }
-      });
+      }));
       res.once('error', (err) => {
         if (!settled) transferDone();
         fail(err);
@@ -190,12 +191,11 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
       res.once('close', () => {
         if (!settled) fail(Object.assign(new Error('connection closed before the body ended'), { code: 'ECONNRESET' }));
       });
-      res.once('end', () => {
+      res.once('end', guard(fail, () => {
         if (settled) return;
-        settled = true;
         transferDone();
         trace?.('body', { bytes, transferMs: round(performance.now() - firstByte) });
-        resolve({
+        const hop: Hop = {
           status: statusCode,
           headers: flattenHeaders(res.headers),
           body: Buffer.concat(chunks).toString('utf8'),
@@ -203,9 +203,12 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
           address: connection.address ?? '',
           firstByteMs: round(firstByte - hopStart),
           ...(connection.tlsInfo && { tls: connection.tlsInfo }),
-        });
-      });
-    });
+        };
+        // Settled only now: a throw above must still reach fail().
+        settled = true;
+        resolve(hop);
+      }));
+    }));
     req.end(body);
   });
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { rewriteValidity, type ValidityField } from './certificate-der.js';
 
 /** A certificate and its key, in PEM and as files (for a check's `ca:` or a server). */
 export interface Pem {
@@ -30,6 +31,8 @@ export interface Certificates {
   unknownCa: Pem;
   /** Mints another leaf signed by the test CA. */
   mintLeaf(options: LeafOptions): Promise<Pem>;
+  /** A leaf for `hostname`, signed by the test CA, whose notBefore or notAfter is `text` (13 characters, e.g. 99AB31235959Z): a time no parser can read. */
+  mintMalformedLeaf(field: ValidityField, text: string): Promise<Pem>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,10 @@ export async function mintCertificates(hostname = TEST_HOSTNAME): Promise<Certif
     wrongName,
     unknownCa,
     mintLeaf,
+    mintMalformedLeaf: async (field, text) => {
+      const good = await mintLeaf({ names: [hostname], notAfter: new Date(now + 90 * DAY_MS), file: `malformed-${field}` });
+      return save(dir, `malformed-${field}`, rewriteValidity(good.cert, ca.key, field, text), good.key);
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
