@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import { REDACTED } from '../config/secret.js';
 import type { CheckEntry, RunSummary } from '../state.js';
 import { diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
-import { specView } from './check-view.js';
+import { HIDDEN, specView } from './check-view.js';
 import { formatMs, html, prettyJson, timeElement, type SafeHtml } from './html.js';
 import type { PageParts } from './page-shell.js';
 
@@ -68,6 +68,7 @@ function pairs(entries: readonly [string, unknown][]): SafeHtml {
 
 function specValue(key: string, value: unknown): SafeHtml {
   if (value === REDACTED) return html`<span class="secret" title="secret reference: the value is never shown">${REDACTED}</span>`;
+  if (value === HIDDEN) return html`<span class="secret" title="request header value: never shown">${HIDDEN}</span>`;
   if (typeof value === 'number' && DURATION_KEY.test(key)) return html`${formatDuration(value)}`;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return html`<code>${String(value)}</code>`;
   if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) {

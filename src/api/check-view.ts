@@ -1,5 +1,6 @@
 import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
+import { REDACTED, Secret } from '../config/secret.js';
 import type { Scheduler } from '../scheduler.js';
 import type { CheckEntry } from '../state.js';
 
@@ -26,7 +27,17 @@ export function summarizeCheck(entry: CheckEntry, scheduler: Scheduler) {
   };
 }
 
-/** The check's spec as JSON: Secret values serialise as [secret] (Secret.toJSON). */
+/** What a configured request header's value shows as when it was written inline. */
+export const HIDDEN = '[hidden]';
+
+/**
+ * The check's spec as JSON: Secret values serialise as [secret] (Secret.toJSON), and request
+ * header values are never shown, inline ones neither (a token pasted inline, a session id):
+ * their names are, each value [secret] or [hidden].
+ */
 export function specView(entry: CheckEntry): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(entry.check.spec)) as Record<string, unknown>;
+  const spec = entry.check.spec;
+  const view = JSON.parse(JSON.stringify(spec)) as Record<string, unknown>;
+  if ('headers' in spec) view.headers = Object.fromEntries(Object.entries(spec.headers).map(([name, value]) => [name, value instanceof Secret ? REDACTED : HIDDEN]));
+  return view;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { classifyError } from '../classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
-import { resolveValue, secretRef, type Secret } from '../config/secret.js';
+import { isCredentialHeader, resolveValue, secretRef, type Secret } from '../config/secret.js';
 import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
@@ -25,8 +25,17 @@ export const regex = z.string().superRefine((text, ctx) => {
 
 const headerValue = z.union([z.string(), secretRef], { error: 'expected a string or a secret reference ({ env: NAME } or { file: /path })' });
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
-/** Request header name -> value or secret reference; shared with the ingress and openapi checks. */
-export const requestHeaders = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue).default({});
+/** Request header name -> value or secret reference (required for credentials); shared with the ingress and openapi checks. */
+export const requestHeaders = z
+  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue)
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value === 'string' && isCredentialHeader(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `${name} carries a credential: write it as a secret reference, { env: NAME } or { file: /path }, never inline` });
+      }
+    }
+  })
+  .default({});
 export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { z } from 'zod';
 
+import { scrubForms } from './secret-forms.js';
+
 export const REDACTED = '[secret]';
 
 type SecretRef = { env: string } | { file: string };
@@ -14,6 +16,7 @@ type SecretRef = { env: string } | { file: string };
 export class Secret {
   readonly #ref: SecretRef;
   readonly #seen = new Set<string>();
+  readonly #forms = new Set<string>();
 
   constructor(ref: SecretRef) {
     this.#ref = ref;
@@ -38,13 +41,21 @@ export class Secret {
         throw new SecretUnavailableError(`secret from ${this.source} cannot be read (${code})`);
       }
     }
-    if (value !== '') this.#seen.add(value);
+    if (value !== '' && !this.#seen.has(value)) {
+      this.#seen.add(value);
+      for (const form of scrubForms(value)) this.#forms.add(form);
+    }
     return value;
   }
 
-  /** Every value this secret has revealed, so outputs can be scrubbed of them. */
+  /** Every value this secret has revealed. */
   revealedValues(): Iterable<string> {
     return this.#seen;
+  }
+
+  /** What outputs are scrubbed of: every revealed value in each form a target may echo it (see scrubForms). */
+  scrubbedForms(): Iterable<string> {
+    return this.#forms;
   }
 
   toString(): string {
@@ -77,6 +88,16 @@ export const secretRef = z
   .meta({ description: 'a secret reference: { env: NAME } or { file: /path }; never written inline' })
   .transform((ref) => new Secret(ref));
 
+/**
+ * Request headers that carry credentials, whose values are refused inline (a reference is
+ * required): Authorization, Proxy-Authorization, Cookie, and any name containing auth, token,
+ * secret, password/passwd, api-key/apikey, session, cookie or credential, or ending in -key /
+ * _key (X-Api-Key, X-Auth-Token, Private-Token, Ocp-Apim-Subscription-Key). docs/security.md.
+ */
+export function isCredentialHeader(name: string): boolean {
+  return /auth|token|secret|passw(?:or)?d|api-?key|session|cookie|credential|(?:^|[-_])key$/i.test(name);
+}
+
 /** A string that may be given inline or, when sensitive, as a secret reference. */
 export const stringOrSecret = z.union([z.string(), secretRef]);
 
@@ -92,22 +113,23 @@ export function secretsIn(value: unknown, found: Secret[] = []): Secret[] {
   return found;
 }
 
-/** Replaces every revealed secret value inside strings of a JSON-like value with [secret]. */
+/** Replaces every revealed secret value, in each form of scrubForms, inside strings of a JSON-like value with [secret]. */
 export function scrub<T>(value: T, secrets: readonly Secret[]): T {
-  const values = secrets.flatMap((s) => [...s.revealedValues()]).filter((v) => v.length > 0);
-  if (values.length === 0) return value;
-  return scrubWith(value, values) as T;
+  const forms = [...new Set(secrets.flatMap((s) => [...s.scrubbedForms()]))];
+  if (forms.length === 0) return value;
+  // Longest first, so a whole value goes before the credential inside it.
+  return scrubWith(value, forms.sort((a, b) => b.length - a.length)) as T;
 }
 
-function scrubWith(value: unknown, values: readonly string[]): unknown {
+function scrubWith(value: unknown, forms: readonly string[]): unknown {
   if (typeof value === 'string') {
     let out = value;
-    for (const secret of values) out = out.split(secret).join(REDACTED);
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
     return out;
   }
-  if (Array.isArray(value)) return value.map((item) => scrubWith(item, values));
+  if (Array.isArray(value)) return value.map((item) => scrubWith(item, forms));
   if (value !== null && typeof value === 'object' && !(value instanceof Secret)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubWith(v, values)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubWith(v, forms)]));
   }
   return value;
 }
