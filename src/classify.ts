@@ -11,7 +11,7 @@ const CODES: Record<string, Reason> = {
   DEPTH_ZERO_SELF_SIGNED_CERT: 'tls', SELF_SIGNED_CERT_IN_CHAIN: 'tls', UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'tls', UNABLE_TO_GET_ISSUER_CERT: 'tls', UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'tls', HOSTNAME_MISMATCH: 'tls', EPROTO: 'tls',
   ERROR_IN_CERT_NOT_BEFORE_FIELD: 'tls', ERROR_IN_CERT_NOT_AFTER_FIELD: 'tls', INVALID_CA: 'tls', INVALID_PURPOSE: 'tls', PATH_LENGTH_EXCEEDED: 'tls',
   '28P01': 'auth', '28000': 'auth',
-  ERR_INVALID_URL: 'config', DRIFTWATCH_SECRET_UNAVAILABLE: 'config',
+  ERR_INVALID_URL: 'config', DRIFTWATCH_SECRET_UNAVAILABLE: 'config', DRIFTWATCH_REDIRECT_REFUSED: 'config',
 };
 
 /** A thrown error's code, looking through undici's and AggregateError's wrapping. */

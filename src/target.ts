@@ -15,7 +15,10 @@ export function retarget(check: BoundCheck, target: string): BoundCheck {
   }
   const spec = check.retarget(target);
   if (!spec) throw new TargetNotAllowedError(`check ${check.spec.name} cannot take target "${target}"`);
-  return bind(spec);
+  // Every redirect hop stays inside the same patterns, or a 302 from an allowed URL would reach any other.
+  const refuseRedirect = (url: string) => (patterns.some((p) => globToRegExp(p).test(url)) ? undefined : `not allowed by check ${check.spec.name} (allowTargets: ${patterns.join(', ')})`);
+  const bound = bind(spec);
+  return { ...bound, run: (ctx) => bound.run({ ...ctx, refuseRedirect }) };
 }
 
 export function globToRegExp(glob: string): RegExp {

@@ -266,7 +266,7 @@ describe('redirects', () => {
   });
 
   it('keeps credentials from another origin it is redirected to', async () => {
-    const yaml = stringify({ checks: [{ name: 'away', type: 'http', url: plain.url('/away'), followRedirects: true, headers: { Authorization: { env: CANARY_ENV }, 'X-Trace': 'kept' }, expect: { bodyContains: 'landed' } }] });
+    const yaml = stringify({ checks: [{ name: 'away', type: 'http', url: plain.url('/away'), followRedirects: true, headers: { Authorization: { env: CANARY_ENV }, 'X-Trace': 'kept' }, redirectHeaders: ['X-Trace'], expect: { bodyContains: 'landed' } }] });
     const { result } = await runYaml(yaml);
     expect(result).toMatchObject({ ok: true, observations: { redirects: 1, finalUrl: elsewhere.url('/landing') } });
     expect(plain.requests.at(-1)?.headers.authorization).toBe(envCanary);

@@ -33,6 +33,11 @@ export interface RunContext {
   /** Records a step of the run for /probe?debug=true; cheap when debug is off. */
   trace(step: string, data?: Record<string, unknown>): void;
   services: Services;
+  /**
+   * Set on a /probe run retargeted within allowTargets: why a redirect to `url` is refused, or
+   * undefined when the URL is allowed too. A check that follows redirects asks it for every hop.
+   */
+  refuseRedirect?: ((url: string) => string | undefined) | undefined;
 }
 
 export interface Outcome<O> {

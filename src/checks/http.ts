@@ -64,6 +64,10 @@ export const schema = z
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
     insecureSkipVerify: z.boolean().default(false),
     followRedirects: z.boolean().default(false).meta({ description: 'follow up to 10 redirects' }),
+    redirectHeaders: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'inline headers still sent when a followed redirect leaves the origin (default none; secret references never are)' }),
     maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
     expect: expectSchema.prefault({}),
   })
@@ -71,6 +75,11 @@ export const schema = z
     if (spec.expect.certMinDaysValid !== undefined && !spec.url.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['expect', 'certMinDaysValid'], message: 'needs an https:// url' });
     }
+    spec.redirectHeaders.forEach((name, i) => {
+      const value = Object.entries(spec.headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+      if (value === undefined) ctx.addIssue({ code: 'custom', path: ['redirectHeaders', i], message: `no header ${name} in headers` });
+      else if (typeof value !== 'string') ctx.addIssue({ code: 'custom', path: ['redirectHeaders', i], message: `${name} is a secret reference: secrets never follow a redirect to another origin` });
+    });
   });
 export type HttpSpec = z.infer<typeof schema>;
 
@@ -138,7 +147,7 @@ export async function resolveHeaders(headers: Readonly<Record<string, string | S
 }
 
 /** What an http or openapi check's spec says about its one request. */
-export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects'>>;
+export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects' | 'redirectHeaders'>>;
 
 /**
  * Sends a check's request. A transport failure (DNS, connect, TLS, timeout of the body, body
@@ -159,6 +168,8 @@ export async function sendCheckRequest(
       ca: spec.ca,
       insecureSkipVerify: spec.insecureSkipVerify,
       followRedirects: spec.followRedirects,
+      crossOriginHeaders: spec.redirectHeaders,
+      refuseRedirect: ctx.refuseRedirect,
       maxBodyBytes: spec.maxBodyBytes,
       signal: ctx.signal,
       trace: ctx.trace.bind(ctx),

@@ -20,6 +20,10 @@ export interface HttpRequestOptions {
   insecureSkipVerify?: boolean;
   /** Follow up to 10 redirects (default: report the 3xx). */
   followRedirects?: boolean;
+  /** Names (any case) of the headers still sent once a redirect leaves the origin; every other header is dropped then. */
+  crossOriginHeaders?: readonly string[] | undefined;
+  /** Asked before each redirect is followed: a reason refuses it (DRIFTWATCH_REDIRECT_REFUSED). */
+  refuseRedirect?: ((url: string) => string | undefined) | undefined;
   /** Default 1 MiB; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
   maxBodyBytes?: number;
   signal: AbortSignal;
@@ -121,8 +125,11 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
       }
       const next = new URL(location, url);
       options.trace?.('redirect', { status: hop.status, to: next.href });
-      // Credentials stay with the origin they were written for, as browsers and curl do.
-      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^(authorization|cookie)$/i.test(name)));
+      const refused = options.refuseRedirect?.(next.href);
+      if (refused !== undefined) throw Object.assign(new Error(`redirect to ${next.href} refused: ${refused}`), { code: 'DRIFTWATCH_REDIRECT_REFUSED' });
+      // Headers stay with the origin they were written for (credentials above all, as browsers
+      // and curl do); only those the check lets cross go along, and once dropped they stay dropped.
+      if (next.origin !== url.origin) headers = keepHeaders(headers, options.crossOriginHeaders ?? []);
       if (hop.status === 303 || (hop.status <= 302 && method === 'POST')) [method, body] = ['GET', undefined];
       url = next;
     }
@@ -211,6 +218,11 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
     }));
     req.end(body);
   });
+}
+
+function keepHeaders(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  const keep = new Set(names.map((name) => name.toLowerCase()));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => keep.has(name.toLowerCase())));
 }
 
 function addConnection(phases: Phases, connection: Connection): void {
