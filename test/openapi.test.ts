@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
@@ -41,6 +42,8 @@ paths:
     get: { responses: {} }
 `;
 const SWAGGER = { swagger: '2.0', info: { title: 'inter-hub legacy', version: '1.0' }, basePath: '/api/v2', paths: { '/hubs': { get: { responses: {} } } } };
+// Letters no hex digest or number holds, so a 6-character window can only match the canary itself.
+const OPENAPI_CANARY = [...randomBytes(24)].map((b) => 'ghijklmnopqrstuvwxyz'[b % 20]).join('');
 const BROKEN_JSON = '{\n  "openapi": "3.0.3",\n  "info": { "title": "inter-hub" }\n  "paths": {}\n}\n';
 const BROKEN_YAML = 'openapi: 3.0.3\ninfo:\n  title: inter-hub\npaths: [\n  /hubs: {}\n';
 
@@ -63,6 +66,9 @@ beforeAll(async () => {
       '/broken.json': { body: BROKEN_JSON, headers: { 'content-type': 'application/json' } },
       '/broken.yaml': { body: BROKEN_YAML, headers: yaml },
       '/page': { body: '<!doctype html>\n<html><body>inter-hub</body></html>\n', headers: { 'content-type': 'text/html; charset=utf-8' } },
+      // A debug endpoint echoing the credential into a document that does not parse, where V8 quotes the text around the error.
+      '/echo.json': (req) => ({ body: `{"token": ${String(req.headers.authorization)}}`, headers: { 'content-type': 'application/json' } }),
+      '/echo.yaml': (req) => ({ body: `openapi: 3.0.3\ntoken: *${String(req.headers.authorization)}\n`, headers: yaml }),
     },
   });
   stale = await startHttpsPeer({ host: '127.0.0.3', port: ingress.port, tls: certs.leaf, routes: { '/api/v2/openapi.json': { body: OLD } } });
@@ -152,6 +158,20 @@ describe('openapi check', () => {
     expect(run.result.message).toMatch(message);
     expect(run.result.observations).not.toHaveProperty('missing');
     expect(run.samples.map((s) => s.name)).not.toContain('driftwatch_openapi_missing_paths');
+  });
+
+  it.each(['/echo.json', '/echo.yaml'])('quotes no part of the body in the parse error of %s, so an echoed secret cannot leak cut in half', async (path) => {
+    process.env.DW_TEST_OPENAPI_CANARY = OPENAPI_CANARY;
+    try {
+      const run = await runYaml(openapiCheck(path, { headers: { Authorization: { env: 'DW_TEST_OPENAPI_CANARY' } } }));
+      expect(ingress.requests.at(-1)?.headers.authorization).toBe(OPENAPI_CANARY);
+      expect(run.result).toMatchObject({ ok: false, reason: 'assertion' });
+      expect(run.result.message).toMatch(/^document \(application\/(json|yaml)\) is not valid (JSON|YAML): /);
+      // Any 6 characters of the canary in a row would be a leak no whole-value scrub catches.
+      for (let i = 0; i + 6 <= OPENAPI_CANARY.length; i++) expect(JSON.stringify(run.result)).not.toContain(OPENAPI_CANARY.slice(i, i + 6));
+    } finally {
+      Reflect.deleteProperty(process.env, 'DW_TEST_OPENAPI_CANARY');
+    }
   });
 
   it('fails an HTML page (a stale host answering with its landing page) as not an OpenAPI document', async () => {

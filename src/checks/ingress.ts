@@ -10,7 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/ht
 import { CheckFailure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
-import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure, requestHeaders, resolveHeaders } from './http.js';
+import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, httpUrl, ipAddress, requestFailure, requestHeaders, resolveHeaders } from './http.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 
 /**
@@ -23,9 +23,7 @@ export const schema = z
   .strictObject({
     ...baseFields,
     type: z.literal('ingress'),
-    url: z
-      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .refine((url) => isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0, { error: 'the URL needs a host name (public DNS resolves it), not an IP address' }),
+    url: httpUrl.refine((url) => isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0, { error: 'the URL needs a host name (public DNS resolves it), not an IP address' }),
     ingress: z
       .array(ipAddress)
       .min(1)

@@ -128,8 +128,11 @@ function readJson(body: string): Read {
     const message = err instanceof Error ? err.message : String(err);
     // Node 20 and 24 word the position differently; say it one way, as line and column.
     const position = /at position (\d+)/.exec(message)?.[1];
-    const base = message.replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
-    return { error: `${base} ${at(body, position === undefined ? body.length : Number(position))}`, format: 'json' };
+    // V8 quotes the body around the error (`, ..."{"token": abc"... is not valid JSON`): cut
+    // mid-value, an echoed secret there escapes the whole-value scrub. The body is never quoted.
+    const base = message.replace(/(?:,\s*)?(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/^JSON\.parse: /, '') || 'not JSON';
+    const offset = position === undefined ? (/end of JSON input/.test(message) ? body.length : undefined) : Number(position);
+    return { error: offset === undefined ? base : `${base} ${at(body, offset)}`, format: 'json' };
   }
 }
 
@@ -137,11 +140,16 @@ function readYaml(body: string): Read {
   try {
     const doc = parseYaml(body, { prettyErrors: false });
     const [first] = doc.errors;
-    if (first) return { error: `${first.message} ${at(body, first.pos[0])}`, format: 'yaml' };
+    if (first) return { error: `${withoutSource(first.message)} ${at(body, first.pos[0])}`, format: 'yaml' };
     return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, format: 'yaml' };
   } catch (err) {
-    return { error: err instanceof Error ? err.message : String(err), format: 'yaml' };
+    return { error: withoutSource(err instanceof Error ? err.message : String(err)), format: 'yaml' };
   }
+}
+
+/** yaml ends some messages with the offending token (`...stream: "y"`, `...alias): name`): the body is never quoted. */
+function withoutSource(message: string): string {
+  return message.replace(/:\s+\S.*$/s, '');
 }
 
 /** "at line 3, column 5" (both from 1) for an offset into the text. */

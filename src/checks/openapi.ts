@@ -3,7 +3,7 @@ import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, ipAddress, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
+import { checkStatus, httpSamples, httpUrl, ipAddress, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
@@ -28,7 +28,7 @@ const expectSchema = z.strictObject({
 export const schema = z.strictObject({
   ...baseFields,
   type: z.literal('openapi'),
-  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  url: httpUrl,
   resolve: ipAddress.optional().meta({ description: "dial this IP; Host, SNI and certificate checks keep the URL's hostname" }),
   ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
   insecureSkipVerify: z.boolean().default(false),
