@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
+import { httpRequest, HttpRequestError, MAX_BODY_BYTES } from '../src/net/http-request.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startEndlessPeer, startHttpPeer, startHttpsPeer, startResettingPeer, startSilentPeer, type BrokenPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
@@ -145,8 +146,14 @@ describe('http check against misbehaving targets', () => {
     expect(result).toMatchObject({ ok: false, reason: 'assertion', message: 'body exceeds maxBodyBytes 1048576', observations: { status: 200 } });
   });
 
+  it('never reads more than 64 MiB, whatever cap a caller passes (the schema refuses more)', async () => {
+    const error: unknown = await httpRequest({ url: `http://127.0.0.1:${endless.port}/`, maxBodyBytes: 1e9, signal: AbortSignal.timeout(20_000) }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(HttpRequestError);
+    expect(error).toMatchObject({ code: 'UND_ERR_RES_EXCEEDED_MAX_SIZE', message: `body exceeds maxBodyBytes ${MAX_BODY_BYTES}` });
+  });
+
   it('times out on an endless trickle under a large cap', async () => {
-    const yaml = stringify({ checks: [{ name: 'trickle', type: 'http', url: `http://127.0.0.1:${trickle.port}/`, maxBodyBytes: 1e9, timeout: '500ms' }] });
+    const yaml = stringify({ checks: [{ name: 'trickle', type: 'http', url: `http://127.0.0.1:${trickle.port}/`, maxBodyBytes: MAX_BODY_BYTES, timeout: '500ms' }] });
     const { result } = await runYaml(yaml);
     expect(result).toMatchObject({ ok: false, reason: 'timeout' });
     expect(result.durationMs).toBeLessThan(5000);

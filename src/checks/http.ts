@@ -5,7 +5,7 @@ import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
 import { isCredentialHeader, resolveValue, secretRef, type Secret } from '../config/secret.js';
 import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
-import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, MAX_BODY_BYTES, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
 import { CheckFailure, type Failure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 
@@ -47,6 +47,17 @@ export const requestHeaders = z
     }
   })
   .default({});
+/** The body cap of a check that reads a response; shared with the ingress and openapi checks. */
+export function maxBodyBytes(fallback: number) {
+  return z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_BODY_BYTES, { error: `at most ${MAX_BODY_BYTES} (64 MiB): the body is held in memory` })
+    .default(fallback)
+    .meta({ description: `bytes of the response body read at most (a longer body fails the check); at most ${MAX_BODY_BYTES}` });
+}
+
 export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;
@@ -79,7 +90,7 @@ export const schema = z
       .array(z.string().min(1))
       .default([])
       .meta({ description: 'inline headers still sent when a followed redirect leaves the origin (default none; secret references never are)' }),
-    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    maxBodyBytes: maxBodyBytes(DEFAULT_MAX_BODY_BYTES),
     expect: expectSchema.prefault({}),
   })
   .superRefine((spec, ctx) => {

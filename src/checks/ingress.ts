@@ -10,7 +10,7 @@ import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/ht
 import { CheckFailure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
-import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, httpUrl, ipAddress, requestFailure, requestHeaders, resolveHeaders } from './http.js';
+import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, httpUrl, ipAddress, maxBodyBytes, requestFailure, requestHeaders, resolveHeaders } from './http.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 
 /**
@@ -39,7 +39,7 @@ export const schema = z
     headers: requestHeaders,
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
     insecureSkipVerify: z.boolean().default(false),
-    maxBodyBytes: z.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+    maxBodyBytes: maxBodyBytes(DEFAULT_MAX_BODY_BYTES),
     expect: expectSchema.prefault({}),
   })
   .superRefine((spec, ctx) => {

@@ -3,7 +3,7 @@ import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, httpUrl, ipAddress, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
+import { checkStatus, httpSamples, httpUrl, ipAddress, maxBodyBytes, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
@@ -33,7 +33,7 @@ export const schema = z.strictObject({
   ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
   insecureSkipVerify: z.boolean().default(false),
   headers: requestHeaders,
-  maxBodyBytes: z.number().int().positive().default(5 * 1024 * 1024),
+  maxBodyBytes: maxBodyBytes(5 * 1024 * 1024),
   expect: expectSchema.prefault({}),
 });
 export type OpenapiSpec = z.infer<typeof schema>;

@@ -24,7 +24,7 @@ export interface HttpRequestOptions {
   crossOriginHeaders?: readonly string[] | undefined;
   /** Asked before each redirect is followed: a reason refuses it (DRIFTWATCH_REDIRECT_REFUSED). */
   refuseRedirect?: ((url: string) => string | undefined) | undefined;
-  /** Default 1 MiB; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
+  /** Default 1 MiB, at most MAX_BODY_BYTES; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
   maxBodyBytes?: number;
   signal: AbortSignal;
   trace?: (step: string, data?: Record<string, unknown>) => void;
@@ -78,6 +78,13 @@ export class HttpRequestError extends Error {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * The largest body cap a check may set (64 MiB): the body is held in memory and decoded to one
+ * string (up to twice its size again), so a larger cap risks the daemon's memory (and past about
+ * 512 MiB Node cannot make the string at all: ERR_STRING_TOO_LONG). Big OpenAPI documents are
+ * around 10 MB.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_REDIRECTS = 10;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -156,7 +163,8 @@ type Hop = Omit<HttpResponse, 'url' | 'redirects' | 'phases' | 'totalMs'>;
 /** Writes one request on a connected socket and reads the answer, its body capped. */
 function exchange(socket: Socket, connection: Connection, url: URL, method: string, headers: Record<string, string>, body: string | undefined, options: HttpRequestOptions, phases: Phases, hopStart: number, onStatus: (status: number) => void): Promise<Hop> {
   const { trace } = options;
-  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // Bounded here too, whoever the caller: no more than this is ever held or decoded.
+  const limit = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES);
   const readyAt = performance.now();
   // Host as the URL has it (no default port); one the check sets itself wins.
   const withHost = Object.keys(headers).some((name) => name.toLowerCase() === 'host') ? headers : { host: url.host, ...headers };
