@@ -1,13 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
+import { startDaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -16,28 +11,17 @@ import { PeerSet } from './support/peers.js';
  * request path, so a bypass shows as a request where none may go.
  */
 let host: HttpPeer;
-let dir: string;
-let daemon: Daemon;
 let app: FastifyInstance;
 const peers = new PeerSet();
 
 beforeAll(async () => {
   host = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/public/x': { body: 'public' }, '/private': { body: 'private' }, '/': { body: 'root' } } }));
-  dir = await mkdtemp(join(tmpdir(), 'driftwatch-targets-'));
-  const file = join(dir, 'checks.yaml');
-  await writeFile(file, stringify({ checks: [{ name: 'public', type: 'http', url: host.url('/public/x'), interval: '1h', allowTargets: [host.url('/public/*')] }] }));
-  const { log } = memoryLogger();
-  daemon = createDaemon({ checkPaths: [file], log });
-  await daemon.load();
-  app = buildApi({ daemon, log, version: 'test' });
-  await app.ready();
+  const daemon = await peers.start(startDaemonApi(stringify({ checks: [{ name: 'public', type: 'http', url: host.url('/public/x'), interval: '1h', allowTargets: [host.url('/public/*')] }] })));
+  app = daemon.app;
 });
 
 afterAll(async () => {
-  await app.close();
-  await daemon.stop(1000);
   await peers.closeAll();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const probe = (target: string) => app.inject(`/probe?check=public&target=${encodeURIComponent(target)}`);

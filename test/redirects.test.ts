@@ -2,15 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
 import type { Result } from '../src/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
-import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
+import { parseChecks, runYaml } from './support/checks.js';
+import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -102,27 +100,19 @@ describe('headers on a redirect to another origin', () => {
 });
 
 describe('a /probe retarget follows redirects only inside allowTargets', () => {
-  let daemon: Daemon;
-  let app: FastifyInstance;
+  let api: DaemonApi;
 
   beforeAll(async () => {
-    const file = join(dir, 'checks.yaml');
     const check = { name: 'public', type: 'http', url: origin.url('/public/a'), followRedirects: true, interval: '1h', allowTargets: [origin.url('/public/*')] };
     const own = { name: 'own', type: 'http', url: origin.url('/public/go'), followRedirects: true, interval: '1h' };
-    await writeFile(file, stringify({ checks: [check, own] }));
-    const { log } = memoryLogger();
-    daemon = createDaemon({ checkPaths: [file], log });
-    await daemon.load();
-    app = buildApi({ daemon, log, version: 'test' });
-    await app.ready();
+    api = await startDaemonApi(stringify({ checks: [check, own] }));
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await api.close();
   });
 
-  const probe = async (query: string) => (await app.inject(`/probe?${query}`)).json<Result>();
+  const probe = async (query: string) => (await api.app.inject(`/probe?${query}`)).json<Result>();
   const privateRequests = () => origin.requests.filter((r) => r.path === '/private').length;
 
   it('follows a hop that stays inside the patterns', async () => {

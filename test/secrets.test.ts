@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api/server.js';
 import { MIN_FRAGMENT } from '../src/config/secret-forms.js';
 import { scrub, Secret } from '../src/config/secret.js';
 import { formatProblem, type Problem } from '../src/config/problem.js';
 import { parseCheckFile } from '../src/config/load.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
 import { memoryLogger } from './support/checks.js';
+import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 
 // Canary values: if any of these strings shows up anywhere a person or Prometheus can read, a secret leaked.
 const hex = randomBytes(6).toString('hex');
@@ -73,7 +72,7 @@ describe('secrets never leave the process', () => {
   let dir: string;
   let server: Server;
   let port: number;
-  let daemon: Daemon;
+  let api: DaemonApi;
   let app: FastifyInstance;
   const logs = memoryLogger();
   const seen: IncomingMessage[] = [];
@@ -94,12 +93,10 @@ describe('secrets never leave the process', () => {
     const secretFile = join(dir, 'api-key');
     await writeFile(secretFile, `${FILE_CANARY}\n`);
     Object.assign(process.env, ENV);
-    const checks = join(dir, 'checks.yaml');
     const headers = `headers: { Authorization: { env: DRIFTWATCH_TEST_CANARY }, X-Api-Key: { file: ${secretFile} }, X-Trace: ${INLINE_CANARY} }`;
     const url = (path: string) => `"http://127.0.0.1:${port}${path}"`;
     const failing = 'expect: { bodyContains: nothing-like-this, headers: { x-echo: nope } }';
-    await writeFile(
-      checks,
+    api = await startDaemonApi(
       `defaults: { interval: 1h, timeout: 3s }
 checks:
   - { name: echo-ok, type: http, url: ${url('/ok')}, ${headers}, ${failing} }
@@ -112,17 +109,14 @@ checks:
   - { name: echo-form, type: http, url: ${url('/form')}, followRedirects: true, headers: { Authorization: { env: DRIFTWATCH_TEST_BASIC } }, ${failing} }
   - { name: echo-form-bearer, type: http, url: ${url('/form')}, followRedirects: true, headers: { Authorization: { env: DRIFTWATCH_TEST_BEARER } }, ${failing} }
 `,
+      logs.log,
     );
-    daemon = createDaemon({ checkPaths: [checks], log: logs.log });
-    await daemon.load();
-    app = buildApi({ daemon, log: logs.log, version: 'test' });
-    await app.ready();
+    app = api.app;
   });
 
   afterAll(async () => {
     for (const name of Object.keys(ENV)) Reflect.deleteProperty(process.env, name);
-    await app.close();
-    await daemon.stop(1000);
+    await api.close();
     await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     await rm(dir, { recursive: true, force: true });
   });
