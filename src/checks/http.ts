@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { classifyError } from '../classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
-import { isCredentialHeader, resolveValue, secretRef, type Secret } from '../config/secret.js';
 import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
-import { DEFAULT_MAX_BODY_BYTES, httpRequest, MAX_BODY_BYTES, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
-import { CheckFailure, type Failure } from '../result.js';
+import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
+import type { Failure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
+import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 
 /** A status code (401) or a class ("2xx"); shared with the ingress check. */
 export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
@@ -23,41 +23,7 @@ export const regex = z.string().superRefine((text, ctx) => {
   }
 });
 
-/** An http(s) URL without userinfo; shared with the ingress and openapi checks. */
-export const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).refine(
-  (url) => {
-    const parsed = new URL(url);
-    return parsed.username === '' && parsed.password === '';
-  },
-  { error: 'the URL holds credentials (user:password@), which would be shown and are not sent: give them in headers as a secret reference, e.g. Authorization: { env: NAME }' },
-);
-
-const headerValue = z.union([z.string(), secretRef], { error: 'expected a string or a secret reference ({ env: NAME } or { file: /path })' });
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
-/** Request header name -> value or secret reference (required for credentials); shared with the ingress and openapi checks. */
-export const requestHeaders = z
-  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue)
-  .superRefine((headers, ctx) => {
-    for (const [name, value] of Object.entries(headers)) {
-      if (typeof value === 'string' && isCredentialHeader(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `${name} carries a credential: write it as a secret reference, { env: NAME } or { file: /path }, never inline` });
-      } else if (typeof value === 'string' && !isHeaderValue(value)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: HEADER_VALUE_RULE });
-      }
-    }
-  })
-  .default({});
-/** The body cap of a check that reads a response; shared with the ingress and openapi checks. */
-export function maxBodyBytes(fallback: number) {
-  return z
-    .number()
-    .int()
-    .positive()
-    .max(MAX_BODY_BYTES, { error: `at most ${MAX_BODY_BYTES} (64 MiB): the body is held in memory` })
-    .default(fallback)
-    .meta({ description: `bytes of the response body read at most (a longer body fails the check); at most ${MAX_BODY_BYTES}` });
-}
-
 export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;
@@ -159,26 +125,6 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
 
 export function matchesStatus(patterns: readonly StatusPattern[], status: number): boolean {
   return patterns.some((p) => (typeof p === 'number' ? p === status : p[0] === String(status)[0]));
-}
-
-const HEADER_VALUE_RULE = 'a header value holds only visible characters, spaces and tabs (no CR, LF or other control characters)';
-/** What node:http sends as a header value (anything else throws ERR_INVALID_CHAR): a CR or LF would split the request. */
-function isHeaderValue(value: string): boolean {
-  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
-}
-
-/**
- * Header values with secrets revealed, for the request only (never for observations or traces).
- * A revealed value node:http cannot send is a configuration problem named without the value.
- */
-export async function resolveHeaders(headers: Readonly<Record<string, string | Secret>>): Promise<Record<string, string>> {
-  const resolved: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const text = await resolveValue(value);
-    if (typeof value !== 'string' && !isHeaderValue(text)) throw new CheckFailure('config', `header ${name}: the secret from ${value.source} cannot be sent: ${HEADER_VALUE_RULE}`);
-    resolved[name] = text;
-  }
-  return resolved;
 }
 
 /** What an http or openapi check's spec says about its one request. */

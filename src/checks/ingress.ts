@@ -10,7 +10,8 @@ import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/ht
 import { CheckFailure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
-import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, httpUrl, ipAddress, maxBodyBytes, requestFailure, requestHeaders, resolveHeaders } from './http.js';
+import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
+import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 
 /**

@@ -3,7 +3,8 @@ import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, httpUrl, ipAddress, maxBodyBytes, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
+import { checkStatus, httpSamples, ipAddress, regex, sendCheckRequest } from './http.js';
+import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
