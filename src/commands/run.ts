@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
 import { ConfigError } from '../config/problem.js';
+import { runRound } from '../gate/graph.js';
+import { summarySentence } from '../gate/summary.js';
 import { createLogger } from '../log.js';
 import type { Result } from '../result.js';
 import { runCheck } from '../runner.js';
@@ -13,12 +15,13 @@ import { DEFAULT_CHECKS, parseLogLevel, parsePositiveInt, UsageError } from './o
 
 export const RUN_HELP = `Usage: driftwatch run [options]
 
-Runs the checks once, in parallel, prints a table (or JSON), and exits
+Runs the checks once, in parallel where dependsOn allows, prints a table (or JSON), and exits
 0 when all pass, 1 when any fails, 2 on invalid configuration. The post-deploy smoke gate.
+A check whose dependency fails is not run but reported blocked (docs/gate.md).
 
 Options:
   --checks PATH       check file or folder of *.yaml (repeatable; default: checks/)
-  --only NAME,...     run only these checks
+  --only NAME,...     run only these checks (a dependency left out does not block)
   --release TAG       the release under verification (k8s-rollout checks with tag: release)
   --json              print { ok, results: [...] } instead of the table
   --junit FILE        also write a JUnit XML report (for CI test reports)
@@ -65,13 +68,11 @@ export async function run(argv: string[]): Promise<number> {
   const services = createServices({ release: values.release });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
-  const results: Result[] = await Promise.all(
-    checks.map((check) =>
-      limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result),
-    ),
+  const results: Result[] = await runRound(checks, new Map(), (check) =>
+    limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result),
   );
   const ok = results.every((r) => r.ok);
-  process.stdout.write(values.json ? `${JSON.stringify({ ok, results }, null, 2)}\n` : formatTable(results));
+  process.stdout.write(values.json ? `${JSON.stringify({ ok, summary: summarySentence(results), results }, null, 2)}\n` : formatTable(results));
   if (values.junit !== undefined) await writeFile(values.junit, formatJunit(results));
   log.flush();
   return ok ? 0 : 1;
