@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
-import { runRound } from '../gate/graph.js';
-import { summarySentence } from '../gate/summary.js';
+import { createProgress } from '../gate/progress.js';
+import { formatJson } from '../gate/report.js';
+import { DEFAULT_EVERY_MS, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
-import type { Result } from '../result.js';
 import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
 import { formatJunit } from './junit.js';
@@ -22,8 +23,10 @@ A check whose dependency fails is not run but reported blocked (docs/gate.md).
 Options:
   --checks PATH       check file or folder of *.yaml (repeatable; default: checks/)
   --only NAME,...     run only these checks (a dependency left out does not block)
-  --release TAG       the release under verification (k8s-rollout checks with tag: release)
-  --json              print { ok, results: [...] } instead of the table
+  --release TAG       the release under verification: {release} in expectations, k8s-rollout tag: release
+  --wait DURATION     rerun what fails (and what it blocks) until all pass or DURATION has passed
+  --every DURATION    with --wait: the longest pause between reruns (default 10s; pauses start at 1s and double)
+  --json              print { ok, summary, results: [...] } instead of the table
   --junit FILE        also write a JUnit XML report (for CI test reports)
   --concurrency N     checks at once (default 16)
   --log-level LEVEL   logs on stderr (default warn)
@@ -31,6 +34,7 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  const startedAt = performance.now();
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -39,6 +43,8 @@ export async function run(argv: string[]): Promise<number> {
       release: { type: 'string' },
       json: { type: 'boolean', default: false },
       junit: { type: 'string' },
+      wait: { type: 'string' },
+      every: { type: 'string' },
       concurrency: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -50,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
+  const waiting = parseWaitOptions(values.wait, values.every);
   const log = createLogger(parseLogLevel(values['log-level'], 'warn'));
   let checks: LoadedCheck[];
   try {
@@ -68,12 +75,26 @@ export async function run(argv: string[]): Promise<number> {
   const services = createServices({ release: values.release });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
-  const results: Result[] = await runRound(checks, new Map(), (check) =>
-    limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result),
-  );
-  const ok = results.every((r) => r.ok);
-  process.stdout.write(values.json ? `${JSON.stringify({ ok, summary: summarySentence(results), results }, null, 2)}\n` : formatTable(results));
-  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(results));
+  const execute = (check: LoadedCheck) =>
+    limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result);
+  const progress = waiting.waitMs > 0 ? createProgress(process.stderr) : undefined;
+  const outcome = await runGate(checks, execute, { ...waiting, startedAt, onRound: (round) => progress?.round(round) });
+  progress?.done();
+  const waited = waiting.waitMs > 0;
+  const ok = outcome.checks.every((c) => c.result.ok);
+  process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
+  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(outcome.checks, { waited }));
   log.flush();
   return ok ? 0 : 1;
+}
+
+/** --wait DURATION and --every DURATION; without --wait, one round (--every alone is a usage error). */
+export function parseWaitOptions(wait: string | undefined, every: string | undefined): { waitMs: number; everyMs: number } {
+  const parse = (text: string, flag: string) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) throw new UsageError(`${flag} must be a duration such as 500ms, 30s, 5m or 1h, got "${text}"`);
+    return ms;
+  };
+  if (wait === undefined && every !== undefined) throw new UsageError('--every needs --wait DURATION');
+  return { waitMs: wait === undefined ? 0 : parse(wait, '--wait'), everyMs: every === undefined ? DEFAULT_EVERY_MS : parse(every, '--every') };
 }
