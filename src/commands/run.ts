@@ -5,6 +5,7 @@ import { loadChecks, type LoadedCheck } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
 import { createProgress } from '../gate/progress.js';
+import { findReleaseProblems } from '../gate/release-check.js';
 import { formatJson } from '../gate/report.js';
 import { DEFAULT_EVERY_MS, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
@@ -71,6 +72,12 @@ export async function run(argv: string[]): Promise<number> {
     const unknown = only.filter((name) => !checks.some((c) => c.spec.name === name));
     if (unknown.length > 0) throw new UsageError(`--only: no check named ${unknown.join(', ')}`);
     checks = checks.filter((c) => only.includes(c.spec.name));
+  }
+  if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the pipeline?)');
+  const releaseProblems = await findReleaseProblems(checks, values.release);
+  if (releaseProblems.length > 0) {
+    process.stderr.write(`${new ConfigError(releaseProblems).message}\n`);
+    return 2;
   }
   const services = createServices({ release: values.release });
   await prepareServices(services, checks.map((c) => c.spec));
