@@ -1,4 +1,5 @@
 import type { Result } from '../result.js';
+import type { Run } from '../runner.js';
 
 /** The latest result of a check by name, where one is known (this run, this daemon's state). */
 export type LatestResult = (name: string) => Result | undefined;
@@ -48,4 +49,16 @@ export function blockedResult(check: { name: string; type: string }, blocking: r
 export function listNames(names: readonly string[]): string {
   if (names.length <= 1) return names.join('');
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+}
+
+/**
+ * For `serve`: a scheduled run of a check whose dependency's latest result fails (or is
+ * blocked) is not executed, so a dead database is not hammered by its dependents; it is
+ * recorded as this blocked run instead (no samples: nothing was observed). Undefined when the
+ * check may run.
+ */
+export function blockedRun(check: { name: string; type: string; dependsOn?: readonly string[] | undefined }, latest: LatestResult): Run | undefined {
+  const blocking = blockingDependencies(check.dependsOn, latest);
+  if (blocking.length === 0) return undefined;
+  return { result: blockedResult(check, blocking, latest), samples: [], probeSamples: () => [] };
 }
