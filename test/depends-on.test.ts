@@ -92,6 +92,20 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
     expect(problems[0]).toMatch(/^[^:]+:2:\d+: checks\[0\]\.dependsOn\[0\]: dependency cycle: c0 -> c999 -> c998 -> .* -> c1 -> c0 \(remove/);
   });
 
+  it('the shipped runbook: the gates through public DNS depend on hub-dns, the app gates on the rollout and the database', async () => {
+    const checks = await loadChecks([join(ROOT, 'checks/inter-hub.yaml')]);
+    const deps = new Map(checks.map((c) => [c.spec.name, c.spec.dependsOn ?? []]));
+    const app = checks.filter((c) => c.spec.type === 'http' || c.spec.type === 'openapi' || c.spec.type === 'ingress');
+    expect(app.length).toBeGreaterThan(5);
+    for (const check of app) {
+      expect(deps.get(check.spec.name), check.spec.name).toEqual(expect.arrayContaining(['hub-rollout', 'hub-db']));
+      // Public DNS: no pinned address. The ingress checks compare DNS with the ingress themselves.
+      const throughDns = check.spec.type !== 'ingress' && !('resolve' in check.spec && check.spec.resolve !== undefined);
+      expect(deps.get(check.spec.name)?.includes('hub-dns'), check.spec.name).toBe(throughDns);
+    }
+    for (const root of ['hub-dns', 'hub-rollout', 'hub-db']) expect(deps.get(root), root).toEqual([]);
+  });
+
   it('driftwatch validate and run exit 2 on a cycle and an unknown dependency, naming file:line:col', async () => {
     const { folder, shown } = await files({ 'a.yaml': `checks:\n${tcp('a', '    dependsOn: [b]\n')}${tcp('b', '    dependsOn: [a, nope]\n')}` });
     for (const command of ['validate', 'run']) {
