@@ -88,6 +88,19 @@ describe('run with dependsOn: DNS drift blocks the checks that depend on DNS', {
     expect(byName.get('hub-dns')?.blocked).toBeUndefined();
   });
 
+  it('--summary appends a Markdown report for the CI job summary: verdict, the sentence, one row per check', async () => {
+    const summary = join(dir, 'step-summary.md');
+    await writeFile(summary, '## deploy\n\n');
+    const res = await runCli(['run', '--checks', file, '--release', 'abc1234', '--summary', summary]);
+    expect(res.code).toBe(1);
+    const md = await readFile(summary, 'utf8');
+    expect(md.startsWith('## deploy\n\n### ❌ driftwatch: 1 of 5 checks failing, 3 blocked\n\nrelease `abc1234`\n\n')).toBe(true);
+    expect(md).toMatch(/\n\nFirst broken link: hub-dns \(assertion\), blocking hub-ingress, hub-openapi and hub-app: resolver 127\.0\.0\.1:\d+ answered 127\.0\.0\.3, .*\n\n\| Result \| Check \| Type \| Time \| Detail \|\n\| --- \| --- \| --- \| --: \| --- \|\n/);
+    const rows = md.split('\n').filter((l) => /^\| (✅|❌|⏸️) /.test(l));
+    expect(rows.map((r) => r.split(' | ').slice(0, 2).join(' | '))).toEqual(['| ❌ fail | `hub-dns`', '| ⏸️ blocked | `hub-app`', '| ⏸️ blocked | `hub-ingress`', '| ⏸️ blocked | `hub-openapi`', '| ✅ pass | `hub-port`']);
+    expect(rows[1]).toBe('| ⏸️ blocked | `hub-app` | http | 0 ms | blocked: hub-dns failed (assertion), through hub-ingress |');
+  });
+
   it('--only a dependent without its dependency runs it (a dependency left out does not block)', async () => {
     const res = await runCli(['run', '--checks', file, '--only', 'hub-openapi']);
     expect(res.code, res.stdout).toBe(0);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createProgress } from '../src/gate/progress.js';
+import { formatMarkdown } from '../src/gate/summary.js';
 import { pauseAfter } from '../src/gate/wait.js';
 import type { Result } from '../src/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
@@ -138,5 +139,24 @@ describe('run --wait: pauses and the progress line', () => {
     progress.round({ round: 2, elapsedMs: 1500, waitMs: 20_000, results: [{ ...failing, ok: true, reason: undefined }], nextInMs: undefined });
     progress.done();
     expect(written).toEqual(['\r\x1b[2Kround 1 at 0.4s of 20.0s: 1 failing (hub-dns: dns), 0 pa...', '\r\x1b[2Kround 2 at 1.5s of 20.0s: 1 passed', '\r\x1b[2K']);
+  });
+
+  it('the Markdown summary has attempts and time-to-pass after --wait, and escapes what targets say', () => {
+    const hostile: Result = { name: 'hub-page', type: 'http', ok: false, reason: 'assertion', message: 'body does not contain "a|b <img src=x> [x](http://evil) **bold**"\nsecond line', startedAt: '', durationMs: 12.4, observations: {} };
+    const passed: Result = { name: 'hub-db', type: 'postgres', ok: true, message: 'ok', startedAt: '', durationMs: 30, observations: {} };
+    const md = formatMarkdown({ checks: [{ result: passed, attempts: 3, passedAfterMs: 6120 }, { result: hostile, attempts: 5 }], rounds: 5, elapsedMs: 20_400 }, { waited: true, release: 'v`2' });
+    expect(md.split('\n')).toEqual([
+      '### ❌ driftwatch: 1 of 2 checks failing',
+      '',
+      'release `v2` · 5 rounds in 20.4s',
+      '',
+      'First broken link: hub-page (assertion): body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http://evil) \\*\\*bold\\*\\*" second line.',
+      '',
+      '| Result | Check | Type | Time | Attempts | Passed after | Detail |',
+      '| --- | --- | --- | --: | --: | --: | --- |',
+      '| ❌ fail | `hub-page` | http | 12 ms | 5 | – | assertion: body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http://evil) \\*\\*bold\\*\\*" second line |',
+      '| ✅ pass | `hub-db` | postgres | 30 ms | 3 | 6.1s | ok |',
+      '',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
@@ -7,6 +7,7 @@ import { ConfigError } from '../config/problem.js';
 import { createProgress } from '../gate/progress.js';
 import { findReleaseProblems } from '../gate/release-check.js';
 import { formatJson } from '../gate/report.js';
+import { formatMarkdown } from '../gate/summary.js';
 import { DEFAULT_EVERY_MS, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
 import { runCheck } from '../runner.js';
@@ -29,6 +30,7 @@ Options:
   --every DURATION    with --wait: the longest pause between reruns (default 10s; pauses start at 1s and double)
   --json              print { ok, summary, results: [...] } instead of the table
   --junit FILE        also write a JUnit XML report (for CI test reports)
+  --summary FILE      also append a Markdown report (for CI job summaries: --summary "$GITHUB_STEP_SUMMARY")
   --concurrency N     checks at once (default 16)
   --log-level LEVEL   logs on stderr (default warn)
   -h, --help          this help
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       release: { type: 'string' },
       json: { type: 'boolean', default: false },
       junit: { type: 'string' },
+      summary: { type: 'string' },
       wait: { type: 'string' },
       every: { type: 'string' },
       concurrency: { type: 'string' },
@@ -91,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   const ok = outcome.checks.every((c) => c.result.ok);
   process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
   if (values.junit !== undefined) await writeFile(values.junit, formatJunit(outcome.checks, { waited }));
+  // Appended: a job summary file collects what every step of the job writes.
+  if (values.summary !== undefined) await appendFile(values.summary, formatMarkdown(outcome, { waited, release: values.release }));
   log.flush();
   return ok ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 import type { Result } from '../result.js';
 import { listNames } from './blocked.js';
+import { formatSeconds, type GateCheck, type GateOutcome } from './wait.js';
 
 const MAX_ROOTS = 5;
 const MAX_BLOCKED_NAMES = 8;
@@ -34,4 +35,61 @@ function listCapped(names: readonly string[]): string {
 function shorten(message: string): string {
   const text = message.replace(/\s+/g, ' ').replace(/\.$/, '');
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text;
+}
+
+/**
+ * `run --summary FILE`: a Markdown report for a CI job summary ($GITHUB_STEP_SUMMARY on GitHub,
+ * the same variable on Gitea 1.27+): a heading with the verdict, the summary sentence, and one
+ * table row per check, failures first. Every text from a target is escaped for Markdown and
+ * HTML, so a response cannot add links, markup or table cells to the report.
+ */
+export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean; release?: string | undefined }): string {
+  const results = outcome.checks.map((c) => c.result);
+  const failing = results.filter((r) => !r.ok && r.blocked === undefined).length;
+  const blocked = results.filter((r) => r.blocked !== undefined).length;
+  const heading =
+    failing + blocked === 0
+      ? `### ✅ driftwatch: all ${results.length} checks pass`
+      : `### ❌ driftwatch: ${failing} of ${results.length} checks failing${blocked > 0 ? `, ${blocked} blocked` : ''}`;
+  const facts = [
+    ...(options.release !== undefined ? [`release \`${inlineCode(options.release)}\``] : []),
+    ...(options.waited ? [`${outcome.rounds} ${outcome.rounds === 1 ? 'round' : 'rounds'} in ${formatSeconds(outcome.elapsedMs)}`] : []),
+  ];
+  const columns = ['Result', 'Check', 'Type', 'Time', ...(options.waited ? ['Attempts', 'Passed after'] : []), 'Detail'];
+  const align = ['---', '---', '---', '--:', ...(options.waited ? ['--:', '--:'] : []), '---'];
+  const order = (c: GateCheck) => (c.result.ok ? 2 : c.result.blocked ? 1 : 0);
+  const rows = [...outcome.checks]
+    .sort((a, b) => order(a) - order(b) || a.result.name.localeCompare(b.result.name))
+    .map(({ result: r, attempts, passedAfterMs }) => [
+      r.ok ? '✅ pass' : r.blocked ? '⏸️ blocked' : '❌ fail',
+      `\`${r.name}\``,
+      r.type,
+      `${Math.round(r.durationMs)} ms`,
+      ...(options.waited ? [String(attempts), passedAfterMs === undefined ? '–' : formatSeconds(passedAfterMs)] : []),
+      escapeCell(r.ok || r.blocked ? r.message : `${r.reason ?? 'error'}: ${r.message}`),
+    ]);
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    heading,
+    '',
+    ...(facts.length > 0 ? [facts.join(' · '), ''] : []),
+    escapeCell(summarySentence(results)),
+    '',
+    line(columns),
+    line(align),
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
+
+/** Text safe inside a Markdown table cell: no markup, no HTML, no cell break, one line. */
+function escapeCell(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c)
+    .replace(/[\\`*_[\]|#~!]/g, '\\$&');
+}
+
+function inlineCode(text: string): string {
+  return text.replace(/[`\u0000-\u001f\u007f]/g, '');
 }
