@@ -39,6 +39,7 @@ export async function findDependencyProblems(checks: readonly LoadedCheck[], fil
 
 /** The graph's problems, in file order; positions come later. */
 export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
+  if (!checks.some((check) => check.spec.dependsOn?.length)) return [];
   const byName = new Map(checks.map((check) => [check.spec.name, check]));
   const findings: Finding[] = [];
   const edges = new Map<string, string[]>();

@@ -8,6 +8,7 @@ import { blockedResult, blockingDependencies } from './blocked.js';
  * loader has rejected cycles; should one reach here anyway, its checks come last, in file order.
  */
 export function graphOrder(checks: readonly LoadedCheck[]): LoadedCheck[] {
+  if (!checks.some((check) => check.spec.dependsOn?.length)) return [...checks];
   const byName = new Map(checks.map((check) => [check.spec.name, check]));
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
