@@ -4,6 +4,7 @@ import { createConcurrencyLimit } from './concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from './config/load.js';
 import { ConfigError, formatProblem } from './config/problem.js';
 import { CheckNotFoundError } from './daemon-errors.js';
+import { blockedRun } from './gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
@@ -78,10 +79,10 @@ export function createDaemon(options: DaemonOptions): Daemon {
     // The step-by-step record belongs to the caller who asked for it, not to the history.
     const { steps: _steps, ...result } = run.result;
     if (state.record(result)) {
-      loggerFor(check).info({ ok: run.result.ok, reason: run.result.reason, error: run.result.ok ? undefined : run.result.message }, 'check state changed');
+      loggerFor(check).info({ ok: run.result.ok, reason: run.result.reason, blocked: run.result.blocked?.by, error: run.result.ok ? undefined : run.result.message }, 'check state changed');
     }
     series.record(check.spec, run);
-    metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
+    if (!run.result.blocked) metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
   };
 
   const scheduler = createScheduler({
@@ -94,7 +95,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = await runCheck(check.bound, { log: loggerFor(check), services, signal });
+      const run = blockedRun(check.spec, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal }));
       if (state.get(check.spec.name)?.check === check) record(check, run);
     },
   });

@@ -15,13 +15,27 @@ export interface Step {
   data?: Record<string, unknown>;
 }
 
+/**
+ * A check that was not run because a dependency (dependsOn) fails or is blocked itself. It is
+ * not a failure of its own: it has no reason, and is not counted in the failure metrics.
+ */
+export interface Blocked {
+  /** The direct dependencies that stopped it. */
+  by: string[];
+  /** The failing checks at the root of it (first broken links): `by` itself unless those are blocked too. */
+  roots: string[];
+}
+
 /** What one run of a check produced; the same JSON in /probe, /api/v1 and run --json. */
 export interface Result {
   name: string;
   type: string;
   ok: boolean;
+  /** Absent when ok, and when blocked. */
   reason?: Reason;
   message: string;
+  /** Present when the check was not run because of its dependencies (ok is false then). */
+  blocked?: Blocked;
   startedAt: string;
   durationMs: number;
   observations: Record<string, unknown>;

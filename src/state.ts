@@ -14,6 +14,8 @@ export interface RunSummary {
   durationMs: number;
   /** The ingress verdict (healthy, dns-drift, ...), for checks that give one. */
   verdict?: string;
+  /** Not run because a dependency failed (the message names it). */
+  blocked?: true;
 }
 
 /** What the API and status page know of one check: its spec, its latest result and its recent runs. */
@@ -23,7 +25,7 @@ export interface CheckEntry {
   last: Result | undefined;
   /** The last runs in brief; history.list()[0] is `last` in brief. */
   history: RunHistory;
-  /** Consecutive runs with the same ok value, for "failing since". */
+  /** Consecutive runs in the same state (ok, failing, blocked), for "failing since". */
   streak: number;
   changedAt: string | undefined;
 }
@@ -33,7 +35,7 @@ export interface StateStore {
   set(checks: readonly LoadedCheck[]): void;
   get(name: string): CheckEntry | undefined;
   all(): CheckEntry[];
-  /** Records a finished run; returns true when the check's ok state changed. */
+  /** Records a finished run; returns true when the check's state (ok, failing, blocked) changed. */
   record(result: Result): boolean;
 }
 
@@ -53,7 +55,7 @@ export function createStateStore(keep = 20): StateStore {
     record(result) {
       const entry = entries.get(result.name);
       if (!entry) return false;
-      const changed = entry.last?.ok !== result.ok;
+      const changed = entry.last?.ok !== result.ok || (entry.last.blocked === undefined) !== (result.blocked === undefined);
       entry.streak = changed ? 1 : entry.streak + 1;
       if (changed) entry.changedAt = result.startedAt;
       entry.last = result;
@@ -64,6 +66,8 @@ export function createStateStore(keep = 20): StateStore {
 }
 
 const OK = 0;
+/** A blocked run in the outcome ring: not a reason, it is not a failure of its own. */
+const BLOCKED = -1;
 
 /**
  * A ring of the last `size` runs in brief, kept in number arrays (V8 stores them unboxed) rather
@@ -74,7 +78,7 @@ const OK = 0;
 export class RunHistory {
   private readonly startedAt: number[];
   private readonly durationMs: number[];
-  /** OK, or 1 + the reason's index in REASONS. */
+  /** OK, BLOCKED, or 1 + the reason's index in REASONS. */
   private readonly outcome: number[];
   private readonly message: string[];
   private verdict: (string | undefined)[] | undefined;
@@ -100,7 +104,7 @@ export class RunHistory {
     const repeated = this.count > 0;
     this.startedAt[at] = Date.parse(result.startedAt);
     this.durationMs[at] = result.durationMs;
-    this.outcome[at] = result.ok ? OK : 1 + REASONS.indexOf(result.reason ?? 'error');
+    this.outcome[at] = result.ok ? OK : result.blocked ? BLOCKED : 1 + REASONS.indexOf(result.reason ?? 'error');
     this.message[at] = repeated && this.message[before] === result.message ? (this.message[before] ?? result.message) : result.message;
     const verdict = result.observations.verdict;
     if (typeof verdict === 'string' || this.verdict) {
@@ -121,7 +125,8 @@ export class RunHistory {
       const verdict = this.verdict?.[at];
       runs.push({
         ok: outcome === OK,
-        ...(outcome !== OK && { reason: REASONS[outcome - 1] ?? 'error' }),
+        ...(outcome > OK && { reason: REASONS[outcome - 1] ?? 'error' }),
+        ...(outcome === BLOCKED && { blocked: true as const }),
         message: this.message[at] ?? '',
         startedAt: new Date(this.startedAt[at] ?? 0).toISOString(),
         durationMs: this.durationMs[at] ?? 0,

@@ -59,7 +59,8 @@ function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer
     tls: { name: 'hub-cert', type: 'tls', host: certs.hostname, port: ingress.port, resolve: ingress.host, ca: certs.caPath },
     dns: { name: 'status-dns', type: 'dns', query: `status.${ZONE}`, resolvers: [knot.address], expect: { answers: ['127.0.0.2'], excludes: ['127.0.0.3'] } },
     ingress: { name: 'hub-ingress', type: 'ingress', url: hubUrl('/api/v2/hubs'), ingress: [ingress.host], resolvers: [knot.address], ca: certs.caPath, expect: { status: [401] } },
-    openapi: { name: 'hub-openapi', type: 'openapi', url: hubUrl('/api/v2/openapi.json'), resolve: ingress.host, ca: certs.caPath, expect: { paths: ['GET /api/v2/hubs', '/health'], title: 'inter-hub' } },
+    // dependsOn gives the check its driftwatch_check_blocked series (runNow runs it regardless).
+    openapi: { name: 'hub-openapi', type: 'openapi', url: hubUrl('/api/v2/openapi.json'), resolve: ingress.host, ca: certs.caPath, expect: { paths: ['GET /api/v2/hubs', '/health'], title: 'inter-hub' }, dependsOn: ['hub-health'] },
     postgres: {
       name: 'hub-db', type: 'postgres', host: postgres.host, port: postgres.port, database: postgres.database, user: postgres.user,
       password: { file: peers.passwordFile }, sslmode: 'verify-full', ca: postgres.caPath, expect: { primary: true },
@@ -187,8 +188,9 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
   });
 
   it('exports every per-check family, so every type really contributed its series', () => {
-    // All 16 families appear with this arrangement: driftwatch_check_failures_total through the
-    // failing ingress check, driftwatch_k8s_image_match through the rollout's image expectation.
+    // All 17 families appear with this arrangement: driftwatch_check_failures_total through the
+    // failing ingress check, driftwatch_k8s_image_match through the rollout's image expectation,
+    // driftwatch_check_blocked through the openapi check's dependsOn.
     const { families } = readExposition(metricsText);
     const missing = Object.entries(FAMILIES)
       .filter(([name, family]) => families.get(name) !== family.kind)
@@ -196,6 +198,7 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
     expect(missing, `per-check families missing from the live /metrics:\n${missing.join('\n')}`).toEqual([]);
     expect(metricsText).toMatch(/^driftwatch_check_failures_total\{check="hub-ingress",type="ingress",service="hub",reason="dns"\} 1$/m);
     expect(metricsText).toMatch(new RegExp(`^driftwatch_checks ${CHECK_TYPES.length}$`, 'm'));
+    expect(metricsText).toMatch(/^driftwatch_check_blocked\{check="hub-openapi",type="openapi",service="hub"\} 0$/m);
   });
 });
 

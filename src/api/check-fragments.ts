@@ -9,6 +9,7 @@ export type CheckSummary = ReturnType<typeof summarizeCheck>;
 
 const STATUS_TEXT: Record<CheckStatus, { symbol: string; label: string }> = {
   failing: { symbol: '✕', label: 'failing' },
+  blocked: { symbol: '⊘', label: 'blocked' },
   ok: { symbol: '✓', label: 'ok' },
   pending: { symbol: '○', label: 'pending' },
 };
@@ -21,6 +22,7 @@ export function statusPill(status: CheckStatus): SafeHtml {
 
 /** How one run ended, for tables of runs (a check is "failing"; a single run "failed"). */
 export function runPill(result: RunSummary): SafeHtml {
+  if (result.blocked) return html`<span class="pill blocked"><span aria-hidden="true">⊘ </span>blocked</span>`;
   return result.ok ? html`<span class="pill ok"><span aria-hidden="true">✓ </span>ok</span>` : html`<span class="pill failing"><span aria-hidden="true">✕ </span>failed</span>`;
 }
 
@@ -34,7 +36,8 @@ export function verdictOf(result: Result | RunSummary | undefined): string | und
 export function diagnosisTags(result: Result | RunSummary | undefined): SafeHtml {
   if (!result) return html``;
   const verdict = verdictOf(result);
-  return html`${result.reason !== undefined && html`<span class="tag bad" title="failure reason">${result.reason}</span> `}${verdict !== undefined && html`<span class="tag ${verdict === 'healthy' ? 'good' : 'bad'}" title="verdict">${verdict}</span> `}`;
+  const blocked = 'observations' in result ? result.blocked !== undefined : result.blocked === true;
+  return html`${blocked && html`<span class="tag warn" title="not run: a dependency fails">blocked</span> `}${result.reason !== undefined && html`<span class="tag bad" title="failure reason">${result.reason}</span> `}${verdict !== undefined && html`<span class="tag ${verdict === 'healthy' ? 'good' : 'bad'}" title="verdict">${verdict}</span> `}`;
 }
 
 /** A check's static labels as name=value chips. */
@@ -46,18 +49,32 @@ export function labelChips(labels: Record<string, string>): SafeHtml {
 
 /** One line about a result, for tooltips: when, how it ended, why. */
 export function describeResult(result: RunSummary): string {
-  const outcome = result.ok ? 'ok' : `failed${result.reason === undefined ? '' : ` (${result.reason})`}: ${result.message}`;
+  const outcome = result.ok ? 'ok' : result.blocked ? result.message : `failed${result.reason === undefined ? '' : ` (${result.reason})`}: ${result.message}`;
   return `${result.startedAt} · ${formatMs(result.durationMs)} · ${outcome}`;
 }
 
 /** Recent results as small bars, oldest left and newest right, each with its own tooltip. */
 export function resultStrip(recent: readonly RunSummary[]): SafeHtml {
-  const failed = recent.filter((r) => !r.ok).length;
+  const failed = recent.filter((r) => !r.ok && !r.blocked).length;
+  const blocked = recent.filter((r) => r.blocked).length;
   const caption =
-    recent.length === 0 ? 'no runs yet' : failed === 0 ? `last ${recent.length} ${recent.length === 1 ? 'run' : 'runs'} ok` : `${failed} of last ${recent.length} failed`;
-  const bars = [...recent].reverse().map((r) => html`<li class="${r.ok ? 'ok' : 'failed'}" title="${describeResult(r)}"></li>`);
+    recent.length === 0
+      ? 'no runs yet'
+      : failed + blocked === 0
+        ? `last ${recent.length} ${recent.length === 1 ? 'run' : 'runs'} ok`
+        : [failed > 0 && `${failed} of last ${recent.length} failed`, blocked > 0 && `${blocked} blocked`].filter((part) => part !== false).join(', ');
+  const bars = [...recent].reverse().map((r) => html`<li class="${r.ok ? 'ok' : r.blocked ? 'blocked' : 'failed'}" title="${describeResult(r)}"></li>`);
   return html`<ol class="strip" aria-label="recent runs, oldest first">${bars}</ol><div class="strip-caption muted">${caption}</div>`;
 }
 
-/** Failing first, then pending, then ok; by name within each. */
-export const STATUS_ORDER: Record<CheckStatus, number> = { failing: 0, pending: 1, ok: 2 };
+/** Failing first (the root causes), then blocked, then pending, then ok; by name within each. */
+export const STATUS_ORDER: Record<CheckStatus, number> = { failing: 0, blocked: 1, pending: 2, ok: 3 };
+
+/** "blocked by hub-ingress; root cause hub-dns", each a link to that check's page. */
+export function blockedBy(result: Result | undefined): SafeHtml {
+  const blocked = result?.blocked;
+  if (!blocked) return html``;
+  const links = (names: readonly string[]) => names.map((name, i) => html`${i > 0 && ', '}<a href="/checks/${encodeURIComponent(name)}">${name}</a>`);
+  const same = blocked.roots.length === blocked.by.length && blocked.roots.every((name) => blocked.by.includes(name));
+  return html`<div class="small blocked-by">Root cause: ${links(blocked.roots)}${!same && html` (through ${links(blocked.by)})`}</div>`;
+}

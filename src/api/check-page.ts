@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { REDACTED } from '../config/secret.js';
 import type { CheckEntry, RunSummary } from '../state.js';
-import { diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
+import { blockedBy, diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
 import { HIDDEN, specView } from './check-view.js';
 import { formatMs, html, prettyJson, timeElement, type SafeHtml } from './html.js';
 import type { PageParts } from './page-shell.js';
@@ -19,7 +19,7 @@ export function checkPage(view: CheckSummary, entry: CheckEntry, now: number): P
 <div>
 <h1>${name} ${statusPill(view.status)} <span class="tag">${view.type}</span></h1>
 ${view.description !== undefined && html`<div class="desc">${view.description}</div>`}${labelChips(view.labels)}
-<div class="message">${last ? html`${diagnosisTags(last)}${last.message}` : html`<span class="muted">Not run yet.</span>`}</div>
+<div class="message">${last ? html`${diagnosisTags(last)}${last.message}${blockedBy(last)}` : html`<span class="muted">Not run yet.</span>`}</div>
 </div>
 </section>
 <div class="grid">
@@ -27,6 +27,7 @@ ${view.description !== undefined && html`<div class="desc">${view.description}</
 <dl class="facts">
 <dt>State</dt><dd>${statusPill(view.status)}${view.since !== undefined && html` since ${timeElement(view.since, now)}`}${view.streak > 1 && html` · ${view.streak} runs in a row`}</dd>
 <dt>Defined in</dt><dd><code>${view.source}</code></dd>
+${view.dependsOn.length > 0 && html`<dt>Depends on</dt><dd>${view.dependsOn.map((dep, i) => html`${i > 0 && ', '}<a href="/checks/${encodeURIComponent(dep)}">${dep}</a>`)} <span class="muted small">(not run while one of them fails)</span></dd>`}
 <dt>Runs</dt><dd>${schedule === undefined ? `every ${view.every}` : html`on cron schedule <code>${schedule}</code>`}, timeout ${view.timeout}</dd>
 <dt>Next run</dt><dd>${view.nextRunAt === undefined ? html`<span class="muted">not scheduled (scheduler not running)</span>` : timeElement(view.nextRunAt, now)}</dd>
 <dt>Last run</dt><dd>${last ? html`${timeElement(last.startedAt, now)}, took ${formatMs(last.durationMs)}` : html`<span class="muted">never</span>`}</dd>
@@ -54,7 +55,7 @@ export function notFoundPage(name: string, now: number): PageParts {
 }
 
 // Shown in the header and the facts panel already; listed last so the type's own fields lead.
-const BASE_KEYS = new Set(['description', 'interval', 'schedule', 'timeout', 'labels', 'allowTargets']);
+const BASE_KEYS = new Set(['description', 'interval', 'schedule', 'timeout', 'labels', 'allowTargets', 'dependsOn']);
 
 /** The spec as name/value pairs, nested objects as nested lists. Secrets arrive as [secret]. */
 function definition(spec: Record<string, unknown>): SafeHtml {

@@ -26,9 +26,9 @@ const REFRESH_SCRIPT = html`(function () {
   }, ${REFRESH_SECONDS * 1000});
 })();`;
 
-export type PageTone = 'failing' | 'ok' | 'pending';
+export type PageTone = 'failing' | 'blocked' | 'ok' | 'pending';
 
-const FAVICON_COLOURS: Record<PageTone, string> = { failing: '%23b42318', ok: '%23157f3c', pending: '%235b6270' };
+const FAVICON_COLOURS: Record<PageTone, string> = { failing: '%23b42318', blocked: '%238a4b00', ok: '%23157f3c', pending: '%235b6270' };
 
 export interface PageParts {
   title: string;

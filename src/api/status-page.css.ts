@@ -38,20 +38,23 @@ main.wrap { padding-top: 18px; padding-bottom: 24px; }
 .summary.ok { border-left-color: var(--good); }
 .summary h1 { margin: 0; font-size: 22px; line-height: 1.25; }
 .summary.failing h1 { color: var(--bad); }
+.summary.blocked { border-left-color: var(--warn); background: var(--warn-bg); }
 .counts { display: flex; flex-wrap: wrap; gap: 8px; margin: 0; padding: 0; list-style: none; }
 .counts li { border-radius: 999px; padding: 3px 12px; font-weight: 600; background: var(--wait-bg); color: var(--wait); border: 1px solid var(--line); }
 .counts li.failing.some { background: var(--bad); color: #fff; border-color: var(--bad); }
 .counts li.ok.some { background: var(--good-bg); color: var(--good); }
+.counts li.blocked.some { background: var(--warn-bg); color: var(--warn); border-color: var(--warn); }
 .banner { border-radius: 8px; padding: 12px 16px; margin-bottom: 16px; background: var(--warn-bg); color: var(--warn); border: 1px solid var(--warn); }
 .banner strong { display: block; margin-bottom: 4px; }
 .banner ul { margin: 6px 0 0; padding-left: 20px; color: var(--text); }
 .banner code { overflow-wrap: anywhere; }
 .pill { display: inline-block; border-radius: 4px; padding: 2px 8px; font-weight: 700; font-size: 12px; letter-spacing: 0.04em; text-transform: uppercase; white-space: nowrap; color: #fff; }
-.pill.failing { background: var(--bad); } .pill.ok { background: var(--good); } .pill.pending { background: var(--wait); }
+.pill.failing { background: var(--bad); } .pill.ok { background: var(--good); } .pill.pending { background: var(--wait); } .pill.blocked { background: var(--warn); }
 @media (prefers-color-scheme: dark) { .pill { color: #111318; } }
 .tag { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 12px; font-weight: 600; border: 1px solid var(--line); background: var(--wait-bg); color: var(--muted); white-space: nowrap; }
 .tag.bad { background: var(--bad-bg); color: var(--bad); border-color: var(--bad); }
 .tag.good { background: var(--good-bg); color: var(--good); border-color: var(--good); }
+.tag.warn { background: var(--warn-bg); color: var(--warn); border-color: var(--warn); }
 .panel, table.checks { background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; }
 table.checks { border-collapse: separate; border-spacing: 0; overflow: hidden; }
@@ -61,6 +64,7 @@ tbody tr:last-child td { border-bottom: 0; }
 tr.row > td:first-child { border-left: 6px solid var(--wait); }
 tr.row.failing > td:first-child { border-left-color: var(--bad); }
 tr.row.ok > td:first-child { border-left-color: var(--good); }
+tr.row.blocked > td:first-child { border-left-color: var(--warn); }
 tr.row.failing { background: color-mix(in srgb, var(--bad-bg) 55%, var(--card)); }
 .c-state { width: 130px; } .c-last { width: 120px; white-space: nowrap; } .c-recent { width: 226px; } .c-links { width: 110px; }
 .c-check { width: 24%; }
@@ -78,6 +82,8 @@ tr.row.failing .message { font-weight: 600; }
   background: repeating-linear-gradient(to left, var(--wait-bg) 0 8px, transparent 8px 10px); }
 .strip li { flex: none; width: 8px; height: 18px; border-radius: 2px; background: var(--good); }
 .strip li.failed { background: var(--bad); }
+.strip li.blocked { background: var(--warn); }
+.blocked-by { margin-top: 3px; }
 .strip-caption { width: 198px; font-size: 12px; text-align: right; margin-top: 2px; }
 .c-links a { display: block; font-size: 13px; }
 .empty { padding: 24px; text-align: center; }
@@ -107,7 +113,7 @@ table.results td.when { white-space: nowrap; }
   table.checks thead, table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   tr.row { display: grid; grid-template-columns: minmax(0, 1fr) auto; grid-template-areas: "check state" "diag diag" "last links" "recent recent";
     background: var(--card); border: 1px solid var(--line); border-left: 6px solid var(--wait); border-radius: 8px; margin-bottom: 10px; padding: 4px 0; }
-  tr.row.failing { border-left-color: var(--bad); } tr.row.ok { border-left-color: var(--good); }
+  tr.row.failing { border-left-color: var(--bad); } tr.row.ok { border-left-color: var(--good); } tr.row.blocked { border-left-color: var(--warn); }
   tr.row > td, tr.row > td:first-child { display: block; width: auto; border: 0; padding: 6px 12px; }
   .c-state { grid-area: state; text-align: right; } .c-check { grid-area: check; } .c-diag { grid-area: diag; }
   .c-last { grid-area: last; } .c-links { grid-area: links; text-align: right; } .c-recent { grid-area: recent; }

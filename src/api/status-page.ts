@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Daemon, ReloadOutcome } from '../daemon.js';
 import type { CheckEntry } from '../state.js';
 import { checkPage, notFoundPage } from './check-page.js';
-import { diagnosisTags, labelChips, resultStrip, statusPill, STATUS_ORDER, type CheckSummary } from './check-fragments.js';
+import { blockedBy, diagnosisTags, labelChips, resultStrip, statusPill, STATUS_ORDER, type CheckSummary } from './check-fragments.js';
 import { summarizeCheck, type CheckStatus } from './check-view.js';
 import { formatMs, html, timeElement, type SafeHtml } from './html.js';
 import { sendPage, type PageParts } from './page-shell.js';
@@ -32,9 +32,9 @@ function overviewPage(daemon: Daemon, now: number): PageParts {
     .all()
     .map((entry) => ({ entry, view: summarizeCheck(entry, daemon.scheduler) }))
     .sort((a, b) => STATUS_ORDER[a.view.status] - STATUS_ORDER[b.view.status] || compareNames(a.view.name, b.view.name));
-  const counts: Record<CheckStatus, number> = { failing: 0, ok: 0, pending: 0 };
+  const counts: Record<CheckStatus, number> = { failing: 0, blocked: 0, ok: 0, pending: 0 };
   for (const row of rows) counts[row.view.status] += 1;
-  const tone: CheckStatus = counts.failing > 0 ? 'failing' : counts.ok > 0 ? 'ok' : 'pending';
+  const tone: CheckStatus = counts.failing > 0 ? 'failing' : counts.blocked > 0 ? 'blocked' : counts.ok > 0 ? 'ok' : 'pending';
   const body = html`${summary(counts, rows.length, tone, daemon.lastReload, now)}${reloadBanner(daemon.lastReload, now)}${checksTable(rows, now)}`;
   return { title: `${counts.failing} failing - driftwatch`, tone, body, now, autoRefresh: true, self: '/' };
 }
@@ -45,17 +45,20 @@ function summary(counts: Record<CheckStatus, number>, total: number, tone: Check
     total === 0
       ? 'No checks loaded'
       : counts.failing > 0
-        ? `${counts.failing} of ${total} ${plural(total)} failing`
-        : counts.pending === total
-          ? `${total} ${plural(total)} waiting for their first run`
-          : counts.pending > 0
-            ? `No failures: ${counts.ok} ok, ${counts.pending} waiting for a first run`
-            : `All ${total} ${plural(total)} pass`;
+        ? `${counts.failing} of ${total} ${plural(total)} failing${counts.blocked > 0 ? `, ${counts.blocked} blocked` : ''}`
+        : counts.blocked > 0
+          ? `${counts.blocked} of ${total} ${plural(total)} blocked, waiting for their next run`
+          : counts.pending === total
+            ? `${total} ${plural(total)} waiting for their first run`
+            : counts.pending > 0
+              ? `No failures: ${counts.ok} ok, ${counts.pending} waiting for a first run`
+              : `All ${total} ${plural(total)} pass`;
   const loaded = reload?.ok === true ? html`<div class="muted small">${reload.checks} ${plural(reload.checks)} loaded from the check files ${timeElement(reload.at, now)}</div>` : html``;
   return html`<section class="summary ${tone}" aria-label="summary">
 <div><h1>${headline}</h1>${loaded}</div>
 <ul class="counts">
 <li class="failing${counts.failing > 0 ? ' some' : ''}">${counts.failing} failing</li>
+${counts.blocked > 0 && html`<li class="blocked some">${counts.blocked} blocked</li>`}
 <li class="ok${counts.ok > 0 ? ' some' : ''}">${counts.ok} ok</li>
 <li class="pending">${counts.pending} pending</li>
 </ul>
@@ -108,7 +111,7 @@ function diagnosis(view: CheckSummary, now: number): SafeHtml {
     const next = view.nextRunAt === undefined ? html`` : html`; next run ${timeElement(view.nextRunAt, now)}`;
     return html`<span class="muted">Not run yet${next}</span>`;
   }
-  return html`${diagnosisTags(last)}<span class="message${last.ok ? ' muted' : ''}">${last.message}</span>`;
+  return html`${diagnosisTags(last)}<span class="message${last.ok ? ' muted' : ''}">${last.message}</span>${blockedBy(last)}`;
 }
 
 function compareNames(a: string, b: string): number {

@@ -5,9 +5,11 @@ import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
 import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
+import { expandExpectations } from '../release.js';
 import type { Failure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
+import { walkExpectations } from './release-fields.js';
 
 /** A status code (401) or a class ("2xx"); shared with the ingress check. */
 export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
@@ -91,6 +93,7 @@ export interface HttpObservations {
 /** One request, then every expectation; the body and header values stay out of the observations. */
 export const check: CheckType<HttpSpec, HttpObservations> = {
   async run(spec, ctx) {
+    const expect = expandExpectations(spec.expect, walkExpectations, ctx.services.release);
     const headers = await resolveHeaders(spec.headers);
     const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
     ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
@@ -111,7 +114,7 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
       contentLength: Number.isInteger(length) ? length : response.bodyBytes,
       ...(response.tls && { tls: response.tls }),
     };
-    const failure = checkStatus(spec.expect.status, response) ?? checkExpectations(spec.expect, response);
+    const failure = checkStatus(expect.status, response) ?? checkExpectations(expect, response);
     return failure ? { observations, failure } : { observations };
   },
   samples,

@@ -7,12 +7,14 @@ import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import { canonicalIp } from '../net/dns-answer.js';
 import { resolveAddresses, type ResolverAnswer } from '../net/dns-resolver.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/http-request.js';
+import { expandExpectations } from '../release.js';
 import { CheckFailure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
 import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
+import { walkExpectations } from './release-fields.js';
 
 /**
  * The runbook's public-DNS gate as one check: resolve the URL's host through the resolvers, and
@@ -76,7 +78,8 @@ const MAX_VIA_SERIES = 8;
 const MAX_PUBLIC_PROBES = 8;
 
 export const check: CheckType<IngressSpec, IngressObservations> = {
-  async run(spec, ctx) {
+  async run(given, ctx) {
+    const spec = { ...given, expect: expandExpectations(given.expect, walkExpectations, ctx.services.release) };
     const started = performance.now();
     // The runner's timeout would drop everything seen so far; our own deadline comes a little earlier.
     const deadline = spec.timeout - Math.min(1000, spec.timeout * 0.1);

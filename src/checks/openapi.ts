@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
+import { expandExpectations } from '../release.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
 import { checkStatus, httpSamples, ipAddress, regex, sendCheckRequest } from './http.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
+import { walkOpenapiExpectations } from './release-fields.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
 const requiredPath = z
@@ -65,6 +67,7 @@ export interface OpenapiObservations {
 /** Fetches an OpenAPI (or Swagger 2.0) document and reports what it lacks; never the document itself. */
 export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
   async run(spec, ctx) {
+    const expect = expandExpectations(spec.expect, walkOpenapiExpectations, ctx.services.release);
     const headers = await resolveHeaders(spec.headers);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept')) headers.accept = 'application/json, application/yaml;q=0.9, */*;q=0.5';
     const observed: OpenapiObservations = { url: spec.url, via: spec.resolve ?? 'dns' };
@@ -98,7 +101,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
       missing,
     });
     ctx.trace('document', { format: parsed.format, document: describeDocument(document), missing });
-    const failure = judge(spec.expect, document, missing);
+    const failure = judge(expect, document, missing);
     return failure ? { observations, failure } : { observations };
   },
 

@@ -1,20 +1,35 @@
-import type { Result } from '../result.js';
+import { formatSeconds, type GateCheck } from '../gate/wait.js';
 
-/** A JUnit XML report: one testcase per check, failures with their reason as type. */
-export function formatJunit(results: readonly Result[]): string {
-  const failures = results.filter((r) => !r.ok).length;
+/**
+ * A JUnit XML report: one testcase per check, failures with their reason as type. A blocked
+ * check is `<skipped>` with its message ("blocked: hub-db failed (auth)"): it was not run, and
+ * CI test views (GitHub, GitLab, Gitea, Jenkins) then show one red test, the first broken link,
+ * instead of a dozen failures with one cause. The job still fails on the exit code. After
+ * `--wait` each testcase's <system-out> says how often it ran and when it first passed.
+ */
+export function formatJunit(checks: readonly GateCheck[], options: { waited: boolean }): string {
+  const results = checks.map((c) => c.result);
+  const failures = results.filter((r) => !r.ok && r.blocked === undefined).length;
+  const skipped = results.filter((r) => r.blocked !== undefined).length;
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = results.reduce((sum, r) => sum + r.durationMs, 0);
-  const cases = results.map((r) => {
+  const cases = checks.map((check) => {
+    const r = check.result;
     const open = `    <testcase classname="driftwatch.${escapeXml(r.type)}" name="${escapeXml(r.name)}" time="${seconds(r.durationMs)}"`;
-    if (r.ok) return `${open}/>`;
+    const out = options.waited ? [`      <system-out>${escapeXml(describeAttempts(check))}</system-out>`] : [];
     const reason = escapeXml(r.reason ?? 'error');
-    return `${open}>\n      <failure type="${reason}" message="${escapeXml(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>\n    </testcase>`;
+    const outcome = r.ok
+      ? []
+      : r.blocked
+        ? [`      <skipped message="${escapeXml(r.message)}"/>`]
+        : [`      <failure type="${reason}" message="${escapeXml(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>`];
+    if (outcome.length + out.length === 0) return `${open}/>`;
+    return [`${open}>`, ...outcome, ...out, '    </testcase>'].join('\n');
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="driftwatch" tests="${results.length}" failures="${failures}" time="${seconds(total)}">`,
-    `  <testsuite name="driftwatch" tests="${results.length}" failures="${failures}" errors="0" time="${seconds(total)}">`,
+    `<testsuites name="driftwatch" tests="${results.length}" failures="${failures}" skipped="${skipped}" time="${seconds(total)}">`,
+    `  <testsuite name="driftwatch" tests="${results.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(total)}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',
@@ -24,4 +39,11 @@ export function formatJunit(results: readonly Result[]): string {
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+}
+
+/** "passed on attempt 3, 6.1s after the gate started", "failed all 5 attempts". */
+function describeAttempts({ result, attempts, passedAfterMs }: GateCheck): string {
+  const runs = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  if (passedAfterMs !== undefined) return `passed after ${formatSeconds(passedAfterMs)} (${runs})`;
+  return `${result.blocked ? 'blocked' : 'never passed'} (${runs})`;
 }

@@ -1,10 +1,15 @@
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
+import { createProgress } from '../gate/progress.js';
+import { findReleaseProblems } from '../gate/release-check.js';
+import { formatJson } from '../gate/report.js';
+import { formatMarkdown } from '../gate/summary.js';
+import { DEFAULT_EVERY_MS, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
-import type { Result } from '../result.js';
 import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
 import { formatJunit } from './junit.js';
@@ -13,21 +18,26 @@ import { DEFAULT_CHECKS, parseLogLevel, parsePositiveInt, UsageError } from './o
 
 export const RUN_HELP = `Usage: driftwatch run [options]
 
-Runs the checks once, in parallel, prints a table (or JSON), and exits
+Runs the checks once, in parallel where dependsOn allows, prints a table (or JSON), and exits
 0 when all pass, 1 when any fails, 2 on invalid configuration. The post-deploy smoke gate.
+A check whose dependency fails is not run but reported blocked (docs/gate.md).
 
 Options:
   --checks PATH       check file or folder of *.yaml (repeatable; default: checks/)
-  --only NAME,...     run only these checks
-  --release TAG       the release under verification (k8s-rollout checks with tag: release)
-  --json              print { ok, results: [...] } instead of the table
+  --only NAME,...     run only these checks (a dependency left out does not block)
+  --release TAG       the release under verification: {release} in expectations, k8s-rollout tag: release
+  --wait DURATION     rerun what fails (and what it blocks) until all pass or DURATION has passed
+  --every DURATION    with --wait: the longest pause between reruns (default 10s; pauses start at 1s and double)
+  --json              print { ok, summary, results: [...] } instead of the table
   --junit FILE        also write a JUnit XML report (for CI test reports)
+  --summary FILE      also append a Markdown report (for CI job summaries: --summary "$GITHUB_STEP_SUMMARY")
   --concurrency N     checks at once (default 16)
   --log-level LEVEL   logs on stderr (default warn)
   -h, --help          this help
 `;
 
 export async function run(argv: string[]): Promise<number> {
+  const startedAt = performance.now();
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -36,6 +46,9 @@ export async function run(argv: string[]): Promise<number> {
       release: { type: 'string' },
       json: { type: 'boolean', default: false },
       junit: { type: 'string' },
+      summary: { type: 'string' },
+      wait: { type: 'string' },
+      every: { type: 'string' },
       concurrency: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -47,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(RUN_HELP);
     return 0;
   }
+  const waiting = parseWaitOptions(values.wait, values.every);
   const log = createLogger(parseLogLevel(values['log-level'], 'warn'));
   let checks: LoadedCheck[];
   try {
@@ -62,17 +76,37 @@ export async function run(argv: string[]): Promise<number> {
     if (unknown.length > 0) throw new UsageError(`--only: no check named ${unknown.join(', ')}`);
     checks = checks.filter((c) => only.includes(c.spec.name));
   }
+  if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the pipeline?)');
+  const releaseProblems = await findReleaseProblems(checks, values.release);
+  if (releaseProblems.length > 0) {
+    process.stderr.write(`${new ConfigError(releaseProblems).message}\n`);
+    return 2;
+  }
   const services = createServices({ release: values.release });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
-  const results: Result[] = await Promise.all(
-    checks.map((check) =>
-      limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result),
-    ),
-  );
-  const ok = results.every((r) => r.ok);
-  process.stdout.write(values.json ? `${JSON.stringify({ ok, results }, null, 2)}\n` : formatTable(results));
-  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(results));
+  const execute = (check: LoadedCheck) =>
+    limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result);
+  const progress = waiting.waitMs > 0 ? createProgress(process.stderr) : undefined;
+  const outcome = await runGate(checks, execute, { ...waiting, startedAt, onRound: (round) => progress?.round(round) });
+  progress?.done();
+  const waited = waiting.waitMs > 0;
+  const ok = outcome.checks.every((c) => c.result.ok);
+  process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
+  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(outcome.checks, { waited }));
+  // Appended: a job summary file collects what every step of the job writes.
+  if (values.summary !== undefined) await appendFile(values.summary, formatMarkdown(outcome, { waited, release: values.release }));
   log.flush();
   return ok ? 0 : 1;
+}
+
+/** --wait DURATION and --every DURATION; without --wait, one round (--every alone is a usage error). */
+export function parseWaitOptions(wait: string | undefined, every: string | undefined): { waitMs: number; everyMs: number } {
+  const parse = (text: string, flag: string) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) throw new UsageError(`${flag} must be a duration such as 500ms, 30s, 5m or 1h, got "${text}"`);
+    return ms;
+  };
+  if (wait === undefined && every !== undefined) throw new UsageError('--every needs --wait DURATION');
+  return { waitMs: wait === undefined ? 0 : parse(wait, '--wait'), everyMs: every === undefined ? DEFAULT_EVERY_MS : parse(every, '--every') };
 }

@@ -38,6 +38,10 @@ export const baseFields = {
     .array(z.string())
     .optional()
     .meta({ description: 'glob patterns (*) a /probe caller may use to override the target; none by default' }),
+  dependsOn: z
+    .array(checkName)
+    .optional()
+    .meta({ description: 'checks this one depends on: while one of them fails, this check is not run but reported blocked (docs/gate.md)' }),
 };
 
 /**

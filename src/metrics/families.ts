@@ -9,6 +9,7 @@ export const FAMILIES = {
   driftwatch_check_last_run_timestamp_seconds: { kind: 'gauge', help: 'When the last run of the check finished (Unix time).' },
   driftwatch_check_runs_total: { kind: 'counter', help: 'Runs of the check by result (success or failure).' },
   driftwatch_check_failures_total: { kind: 'counter', help: 'Failed runs of the check by reason.' },
+  driftwatch_check_blocked: { kind: 'gauge', help: 'Whether the check is blocked (1): not run because a dependency (dependsOn) fails. Only checks with dependsOn.' },
   driftwatch_dns_answer_match: { kind: 'gauge', help: "Whether this resolver's answer meets the check's expectation." },
   driftwatch_dns_drift: { kind: 'gauge', help: "Whether some resolver's answer differs from the expected set." },
   driftwatch_dns_answer_info: { kind: 'gauge', help: 'The current answers per resolver (value always 1).' },

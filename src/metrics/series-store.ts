@@ -11,7 +11,10 @@ import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
  * a reload that adds a key needs nothing special.
  */
 export interface SeriesStore {
-  /** After every run: sets success, duration, last-run timestamp, increments the counters, and REPLACES the check's type-specific samples with run.samples (so series that went away, e.g. an old DNS answer, disappear). */
+  /**
+   * After every run: sets success, duration, last-run timestamp, increments the counters, and REPLACES the check's type-specific samples with run.samples (so series that went away, e.g. an old DNS answer, disappear).
+   * A blocked result (not run: a dependency fails) sets success 0 and driftwatch_check_blocked 1, counts no run and no failure, and leaves no type-specific series (nothing was observed).
+   */
   record(spec: CheckSpec, run: Run): void;
   /** On load/reload, before any run: make the check's counters exist at 0 (runs_total for both results) so rate() works from the first scrape. Idempotent; keeps existing counts. */
   declare(spec: CheckSpec): void;
@@ -34,6 +37,7 @@ const CORE = new Set<SeriesName>([
   'driftwatch_check_last_run_timestamp_seconds',
   'driftwatch_check_runs_total',
   'driftwatch_check_failures_total',
+  'driftwatch_check_blocked',
 ]);
 
 const NAMES = Object.keys(FAMILIES) as SeriesName[];
@@ -49,6 +53,8 @@ interface Entry {
   runs: { success: number; failure: number };
   failures: Map<string, number>;
   last: { success: number; duration: number; finished: number } | undefined;
+  /** driftwatch_check_blocked: 0 or 1 for checks with dependsOn, undefined (no series) otherwise. */
+  blocked: number | undefined;
   samples: readonly Sample[];
   /** Families this check currently has lines in, so a re-render can drop the ones it lost. */
   families: SeriesName[];
@@ -71,11 +77,13 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   function ensure(spec: CheckSpec): Entry {
     const entry = entries.get(spec.name);
     if (entry === undefined) {
-      const created: Entry = { spec, ...baseLabels(spec), runs: { success: 0, failure: 0 }, failures: new Map(), last: undefined, samples: [], families: [] };
+      const created: Entry = { spec, ...baseLabels(spec), runs: { success: 0, failure: 0 }, failures: new Map(), last: undefined, blocked: undefined, samples: [], families: [] };
       entries.set(spec.name, created);
       return created;
     }
     if (entry.spec !== spec) Object.assign(entry, { spec }, baseLabels(spec));
+    // A reload that adds or drops dependsOn adds or drops the series; its value is kept.
+    entry.blocked = spec.dependsOn?.length ? (entry.blocked ?? 0) : undefined;
     return entry;
   }
 
@@ -95,6 +103,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     add('driftwatch_check_runs_total', 'result="success"', entry.runs.success);
     add('driftwatch_check_runs_total', 'result="failure"', entry.runs.failure);
     for (const [reason, count] of entry.failures) add('driftwatch_check_failures_total', formatLabelPairs({ reason }), count);
+    if (entry.blocked !== undefined) add('driftwatch_check_blocked', '', entry.blocked);
     for (const sample of entry.samples) {
       // A duplicate family or label name would make Prometheus reject the whole scrape, for
       // every check; the store's own series and labels win over a check type's mistake.
@@ -112,9 +121,11 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     record(spec, run) {
       const entry = ensure(spec);
       const { result } = run;
+      if (entry.blocked !== undefined) entry.blocked = result.blocked ? 1 : 0;
+      // A blocked check was not run: no counter moves, so failure rates and alerts see only the root cause.
       if (result.ok) {
         entry.runs.success += 1;
-      } else {
+      } else if (result.blocked === undefined) {
         entry.runs.failure += 1;
         const reason = result.reason ?? 'error';
         entry.failures.set(reason, (entry.failures.get(reason) ?? 0) + 1);

@@ -1,0 +1,95 @@
+import type { Result } from '../result.js';
+import { listNames } from './blocked.js';
+import { formatSeconds, type GateCheck, type GateOutcome } from './wait.js';
+
+const MAX_ROOTS = 5;
+const MAX_BLOCKED_NAMES = 8;
+const MAX_MESSAGE = 160;
+
+/**
+ * One sentence on the whole gate, naming the first broken links of the dependency graph: the
+ * checks that failed on their own (every failing check that is not blocked), each with its
+ * reason and what it blocks; a single one also with its message. "First broken link: hub-db
+ * (auth), blocking hub-app and hub-migrations: password authentication failed for user "app"."
+ */
+export function summarySentence(results: readonly Result[]): string {
+  const roots = results.filter((r) => !r.ok && r.blocked === undefined);
+  const blocked = results.filter((r) => r.blocked !== undefined);
+  if (roots.length === 0 && blocked.length === 0) return results.length === 1 ? 'The check passes.' : `All ${results.length} checks pass.`;
+  if (roots.length === 0) return `${blocked.length} blocked ${blocked.length === 1 ? 'check waits' : 'checks wait'} for dependencies without a result.`;
+  const phrases = roots.slice(0, MAX_ROOTS).map((root) => {
+    const dependents = blocked.filter((r) => r.blocked?.roots.includes(root.name)).map((r) => r.name);
+    return `${root.name} (${root.reason ?? 'error'})${dependents.length > 0 ? `, blocking ${listCapped(dependents)}` : ''}`;
+  });
+  const [only] = roots;
+  if (roots.length === 1 && only !== undefined) return `First broken link: ${phrases.join('')}: ${shorten(only.message)}.`;
+  const more = roots.length > MAX_ROOTS ? `; and ${roots.length - MAX_ROOTS} more failing` : '';
+  return `First broken links: ${phrases.join('; ')}${more}.`;
+}
+
+function listCapped(names: readonly string[]): string {
+  if (names.length <= MAX_BLOCKED_NAMES) return listNames(names);
+  return `${names.slice(0, MAX_BLOCKED_NAMES).join(', ')} and ${names.length - MAX_BLOCKED_NAMES} more`;
+}
+
+function shorten(message: string): string {
+  const text = message.replace(/\s+/g, ' ').replace(/\.$/, '');
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 3)}...` : text;
+}
+
+/**
+ * `run --summary FILE`: a Markdown report for a CI job summary ($GITHUB_STEP_SUMMARY on GitHub,
+ * the same variable on Gitea 1.27+): a heading with the verdict, the summary sentence, and one
+ * table row per check, failures first. Every text from a target is escaped for Markdown and
+ * HTML, so a response cannot add links, markup or table cells to the report.
+ */
+export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean; release?: string | undefined }): string {
+  const results = outcome.checks.map((c) => c.result);
+  const failing = results.filter((r) => !r.ok && r.blocked === undefined).length;
+  const blocked = results.filter((r) => r.blocked !== undefined).length;
+  const heading =
+    failing + blocked === 0
+      ? `### ✅ driftwatch: all ${results.length} checks pass`
+      : `### ❌ driftwatch: ${failing} of ${results.length} checks failing${blocked > 0 ? `, ${blocked} blocked` : ''}`;
+  const facts = [
+    ...(options.release !== undefined ? [`release \`${inlineCode(options.release)}\``] : []),
+    ...(options.waited ? [`${outcome.rounds} ${outcome.rounds === 1 ? 'round' : 'rounds'} in ${formatSeconds(outcome.elapsedMs)}`] : []),
+  ];
+  const columns = ['Result', 'Check', 'Type', 'Time', ...(options.waited ? ['Attempts', 'Passed after'] : []), 'Detail'];
+  const align = ['---', '---', '---', '--:', ...(options.waited ? ['--:', '--:'] : []), '---'];
+  const order = (c: GateCheck) => (c.result.ok ? 2 : c.result.blocked ? 1 : 0);
+  const rows = [...outcome.checks]
+    .sort((a, b) => order(a) - order(b) || a.result.name.localeCompare(b.result.name))
+    .map(({ result: r, attempts, passedAfterMs }) => [
+      r.ok ? '✅ pass' : r.blocked ? '⏸️ blocked' : '❌ fail',
+      `\`${r.name}\``,
+      r.type,
+      `${Math.round(r.durationMs)} ms`,
+      ...(options.waited ? [String(attempts), passedAfterMs === undefined ? '–' : formatSeconds(passedAfterMs)] : []),
+      escapeCell(r.ok || r.blocked ? r.message : `${r.reason ?? 'error'}: ${r.message}`),
+    ]);
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    heading,
+    '',
+    ...(facts.length > 0 ? [facts.join(' · '), ''] : []),
+    escapeCell(summarySentence(results)),
+    '',
+    line(columns),
+    line(align),
+    ...rows.map(line),
+    '',
+  ].join('\n');
+}
+
+/** Text safe inside a Markdown table cell: no markup, no HTML, no cell break, one line. */
+function escapeCell(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c)
+    .replace(/[\\`*_[\]|#~!]/g, '\\$&');
+}
+
+function inlineCode(text: string): string {
+  return text.replace(/[`\u0000-\u001f\u007f]/g, '');
+}
