@@ -4,6 +4,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { z } from 'zod';
 import { bind, checkSchema, CHECK_TYPES, type BoundCheck, type CheckSpec } from '../checks/registry.js';
 import { defaultsSchema } from './base.js';
+import { digestFromProblems } from './digest-from.js';
 import { formatDuration } from './duration.js';
 import { acceptedKeys, ConfigError, describeValue, formatPath, formatProblem, schemaAt, type Problem } from './problem.js';
 
@@ -64,6 +65,7 @@ export async function loadChecks(paths: readonly string[]): Promise<LoadedCheck[
       checks.push(loaded);
     }
   }
+  problems.push(...(await digestFromProblems(checks)));
   if (problems.length > 0) throw new ConfigError(problems);
   if (files.length === 0) throw new ConfigError([{ file: paths.join(','), line: 1, col: 1, path: '', message: 'no *.yaml check files found' }]);
   return checks;
