@@ -156,20 +156,26 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
     await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0, stdout: 'ok: 11 checks in 2 files\n' });
   });
 
-  it('list only where a check cannot name what it reads: the pods of a digestFrom rollout', async () => {
+  it('list only where a check cannot name what it reads: the pods of a digestFrom rollout, Helm\'s release Secrets', async () => {
     const own = [
       'checks:',
       '  - { name: a, type: k8s-rollout, namespace: shop, resource: deploy/web, expect: { digestFrom: img } }',
       '  - { name: img, type: oci-image, image: "registry.example/shop/web:v1" }',
       '  - { name: b, type: k8s-rollout, namespace: other, resource: deploy/api }',
+      '  - { name: c, type: helm-release, namespace: shop, release: web }',
+      '  - { name: d, type: helm-release, namespace: charts, release: api }',
       '  - { name: e, type: k8s-rollout, namespace: elsewhere, resource: deploy/x, kubeconfig: /etc/kube/x.yaml, expect: { digestFrom: img } }',
+      '  - { name: f, type: helm-release, namespace: elsewhere, release: x, kubeconfig: /etc/kube/x.yaml }',
     ].join('\n');
     const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own } }] });
-    const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods'] } };
+    const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods', '/secrets'], charts: ['/secrets'] } };
     expect(rulesOf(out.find('Role'))).toEqual(expected);
     expect({ reads: deriveKubeReads([own]), lists: deriveKubeLists([own]) }).toEqual(expected);
-    expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['other', 'shop']);
-    expect(out.templates['driftwatch/templates/NOTES.txt']).toContain('Kubernetes resources the checks may list (every object of the resource in the namespace):\n  shop: pods');
+    expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['charts', 'other', 'shop']);
+    expect(out.templates['driftwatch/templates/NOTES.txt']).toContain('Kubernetes resources the checks may list (every object of the resource in the namespace):\n  charts: secrets\n  shop: pods\n  shop: secrets');
+    // Only lists, no gets: the pod still needs its service account token.
+    const listsOnly = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own: 'checks:\n  - { name: c, type: helm-release, namespace: shop, release: web }\n' } }] });
+    expect(podSpec(listsOnly).automountServiceAccountToken).toBe(true);
     await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0 });
   });
 

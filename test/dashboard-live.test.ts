@@ -14,6 +14,7 @@ import { startHttpsPeer, type HttpsPeer, type Route } from './peers/https.js';
 import { startKnot, type Knot } from './peers/knot.js';
 import { startKubeApi } from './peers/kube-api.js';
 import { cnpgCluster, deployment, secret } from './peers/kube-objects.js';
+import { helmReleaseSecret } from './peers/helm-objects.js';
 import { startPostgres, type PostgresPeer } from './peers/postgres.js';
 import { startRegistry, type RegistryPeer } from './peers/registry.js';
 import { memoryLogger } from './support/checks.js';
@@ -68,6 +69,7 @@ function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer
     'k8s-rollout': { name: 'hub-rollout', type: 'k8s-rollout', namespace: 'inter-hub', resource: 'deployment/hub', expect: { image: IMAGE, tag: 'abc123' } },
     'cnpg-cluster': { name: 'hub-pg-cluster', type: 'cnpg-cluster', namespace: 'databases', cluster: 'hub-pg' },
     'k8s-secret': { name: 'hub-env', type: 'k8s-secret', namespace: 'inter-hub', secret: 'inter-hub-env', expect: { keys: ['DATABASE_URL', 'SESSION_SECRET'] } },
+    'helm-release': { name: 'hub-helm', type: 'helm-release', namespace: 'inter-hub', release: 'inter-hub' },
     'oci-image': { name: 'hub-image', type: 'oci-image', image: `${registry.host}/inter-hub:abc123`, resolve: '127.0.0.1', ca: certs.caPath },
   };
 }
@@ -84,6 +86,7 @@ const EXPECTED: Record<CheckTypeName, Expected> = {
   'cnpg-cluster': { ok: true },
   'k8s-secret': { ok: true },
   'oci-image': { ok: true },
+  'helm-release': { ok: true },
 };
 
 /** What the text exposition holds: each family's kind from its `# TYPE` line, and every sample's metric name. */
@@ -138,6 +141,7 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
 
     kube.put(deployment('inter-hub', 'hub', { image: `${IMAGE}:abc123`, replicas: 2 }));
     kube.put(cnpgCluster('databases', 'hub-pg', 3));
+    kube.put(helmReleaseSecret('inter-hub', 'inter-hub', 1, { status: 'deployed' }));
     kube.put(secret('inter-hub', 'inter-hub-env', { DATABASE_URL: 'postgres://app@hub-pg-rw.databases:5432/app', SESSION_SECRET: 'canary-dashboard-live' }));
     const passwordFile = join(tmp, 'pg-password');
     await writeFile(passwordFile, `${postgres.password}\n`, { mode: 0o600 });
