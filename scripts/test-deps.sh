@@ -10,6 +10,9 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# kubectl for test/kubectl-agreement.test.ts: Debian's kubernetes-client (1.20) only when no kubectl
+# is on PATH; installing it over another kubectl (a google-cloud-sdk one, say) fails on the file.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test-deps: all present (${packages[*]})"
   exit 0

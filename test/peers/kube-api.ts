@@ -10,8 +10,10 @@
  * over HTTPS on 127.0.0.1 with a CA minted per run, bearer-token authentication and per-token
  * RBAC denials, and answers errors with meta/v1 Status objects worded as kube-apiserver words
  * them (401 Unauthorized; 403 Forbidden "User ... cannot get resource ..."; 404 NotFound with
- * details; 500 InternalError; "404 page not found" text for a path no API group serves). No
- * watch, writes, admission or controllers: tests move objects along by mutating them
+ * details; 500 InternalError; "404 page not found" text for a path no API group serves). It
+ * serves legacy discovery (/api, /apis, /api/v1, /apis/GROUP/VERSION: kube-discovery.ts) so real
+ * kubectl works against it, and a watch that stays open without events (what
+ * `kubectl rollout status --watch=false` opens after its list). No writes, admission or controllers: tests move objects along by mutating them
  * (kube-objects.ts has the shapes and the controller-like moves). Reached through a real
  * kubeconfig file or the in-cluster service-account layout that client-node reads.
  */
@@ -26,6 +28,7 @@ import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
 import type { KubeObject } from './kube-objects.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './kube-selectors.js';
+import { discovery } from './kube-discovery.js';
 
 export const SERVICE_ACCOUNT = 'system:serviceaccount:driftwatch:driftwatch';
 
@@ -108,6 +111,14 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       return;
     }
     const { code, body } = answer(req);
+    if (code === 200 && isWatchQuery(new URL(req.url ?? '/', 'https://stand-in'))) {
+      // A watch that never sends an event: enough for a client that decides on its initial list.
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      return;
+    }
     if (typeof body === 'string') res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
     else res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
@@ -122,6 +133,11 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
     if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const url = new URL(req.url ?? '/', 'https://stand-in');
     const path = url.pathname;
+    const document = discovery(path, Object.keys(served), `127.0.0.1:${port}`);
+    if (document) return { code: 200, body: document };
+    // kubectl looks a namespace up after a 404 to word its error; one exists once it holds an object.
+    const namespaceOnly = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+    if (namespaceOnly !== undefined) return namespaceObject(decodeURIComponent(namespaceOnly));
     const match = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     const groupVersion = match?.[1] ?? match?.[2];
     const resource = match?.[4];
@@ -142,6 +158,11 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
     const found = objects.get(path);
     if (!found) return status(404, 'NotFound', `${rbac} "${name}" not found`, { name, group, kind: resource });
     return { code: 200, body: found };
+  }
+
+  function namespaceObject(name: string): { code: number; body: object } {
+    if (![...objects.values()].some((object) => object.metadata.namespace === name)) return status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+    return { code: 200, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } };
   }
 
   /** A List of the collection's objects the selectors select, in name order. */
@@ -232,6 +253,11 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A watch request (answered after the same authentication and authorisation as its list). */
+function isWatchQuery(url: URL): boolean {
+  return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
 }
 
 /** A meta/v1 Status error, as kube-apiserver answers it. */
