@@ -19,7 +19,7 @@ import { deriveKubeLists, deriveKubeReads, type KubeLists, type KubeReads } from
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = join(CHART, 'examples/inter-hub-values.yaml');
 
-// What the inter-hub checks read: the rollout, the CNPG cluster, the runtime Secret. No more.
+// What the inter-hub checks get by name: the rollout, the CNPG cluster, the runtime Secret.
 const INTER_HUB_READS: KubeReads = {
   'inter-hub': { 'apps/deployments': ['inter-hub'], '/secrets': ['inter-hub-env'] },
   databases: { 'postgresql.cnpg.io/clusters': ['net-kingdom-pg'] },
@@ -98,6 +98,9 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
   it('RBAC for the shipped inter-hub checks: get on exactly the objects they read, by name, in their namespaces', async () => {
     const out = await interHub();
     expect(readsOf(out.find('Role'))).toEqual(INTER_HUB_READS);
+    // hub-rollout-digest lists the pods, hub-helm Helm's release Secrets.
+    expect(rulesOf(out.find('Role')).lists).toEqual({ 'inter-hub': ['/pods', '/secrets'] });
+    expect(deriveKubeLists([runbook])).toEqual({ 'inter-hub': ['/pods', '/secrets'] });
     expect(out.find('ClusterRole')).toEqual([]);
     expect(out.find('ClusterRoleBinding')).toEqual([]);
     expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(Object.keys(INTER_HUB_READS).sort());
