@@ -56,7 +56,9 @@ export interface Daemon {
 /** Wires config, scheduler, runner, state and metrics; the API and CLI sit on top of this. */
 export function createDaemon(options: DaemonOptions): Daemon {
   const { log } = options;
-  const services = createServices({ release: options.release });
+  // Every loaded check by name, before sharding: a check may refer to one another shard runs.
+  let byName = new Map<string, LoadedCheck['spec']>();
+  const services = createServices({ release: options.release, lookupCheck: (name) => byName.get(name) });
   const state = createStateStore();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
@@ -101,6 +103,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   });
 
   const apply = (checks: LoadedCheck[]): void => {
+    byName = new Map(checks.map((c) => [c.spec.name, c.spec]));
     const selected = options.shard ? selectShard(checks, options.shard) : checks;
     const names = new Set(selected.map((c) => c.spec.name));
     for (const entry of state.all()) {

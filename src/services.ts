@@ -5,11 +5,13 @@ import { createKubeClients, type KubeClientOptions } from './kube/clients.js';
 export interface ServiceOptions {
   release?: string | undefined;
   kube?: KubeClientOptions;
+  /** The loaded checks by name (all of them, before --only or sharding); default: none. */
+  lookupCheck?: (name: string) => CheckSpec | undefined;
 }
 
 /** Builds the daemon-wide services checks share (created once per daemon or CLI run). */
 export function createServices(options: ServiceOptions): Services {
-  return { release: options.release, kube: createKubeClients(options.kube) };
+  return { release: options.release, kube: createKubeClients(options.kube), lookupCheck: options.lookupCheck ?? (() => undefined) };
 }
 
 /**

@@ -8,7 +8,7 @@ import { buildRenderer, CHART, type KubeObject, type Renderer } from './helm-ren
 import { hasPath, list, merge, record, schemaLeaves, secretRefs } from './helm-render/values-tree.js';
 import { runCli, type CliResult } from './support/cli.js';
 import { validateJsonSchema } from './support/json-schema-subset.js';
-import { deriveKubeReads, type KubeReads } from './support/kube-reads.js';
+import { deriveKubeLists, deriveKubeReads, type KubeLists, type KubeReads } from './support/kube-reads.js';
 
 /**
  * charts/driftwatch, rendered by test/helm-render (Go's text/template + sprig with Helm's engine
@@ -19,7 +19,7 @@ import { deriveKubeReads, type KubeReads } from './support/kube-reads.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = join(CHART, 'examples/inter-hub-values.yaml');
 
-// What the inter-hub checks read: the rollout, the CNPG cluster, the runtime Secret. No more.
+// What the inter-hub checks get by name: the rollout, the CNPG cluster, the runtime Secret.
 const INTER_HUB_READS: KubeReads = {
   'inter-hub': { 'apps/deployments': ['inter-hub'], '/secrets': ['inter-hub-env'] },
   databases: { 'postgresql.cnpg.io/clusters': ['net-kingdom-pg'] },
@@ -98,6 +98,9 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
   it('RBAC for the shipped inter-hub checks: get on exactly the objects they read, by name, in their namespaces', async () => {
     const out = await interHub();
     expect(readsOf(out.find('Role'))).toEqual(INTER_HUB_READS);
+    // hub-rollout-digest lists the pods, hub-helm Helm's release Secrets.
+    expect(rulesOf(out.find('Role')).lists).toEqual({ 'inter-hub': ['/pods', '/secrets'] });
+    expect(deriveKubeLists([runbook])).toEqual({ 'inter-hub': ['/pods', '/secrets'] });
     expect(out.find('ClusterRole')).toEqual([]);
     expect(out.find('ClusterRoleBinding')).toEqual([]);
     expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(Object.keys(INTER_HUB_READS).sort());
@@ -154,6 +157,29 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
     expect(deriveKubeReads([own, elsewhere])).toEqual(expected);
     // They are real check files: driftwatch itself accepts them.
     await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0, stdout: 'ok: 11 checks in 2 files\n' });
+  });
+
+  it('list only where a check cannot name what it reads: the pods of a digestFrom rollout, Helm\'s release Secrets', async () => {
+    const own = [
+      'checks:',
+      '  - { name: a, type: k8s-rollout, namespace: shop, resource: deploy/web, expect: { digestFrom: img } }',
+      '  - { name: img, type: oci-image, image: "registry.example/shop/web:v1" }',
+      '  - { name: b, type: k8s-rollout, namespace: other, resource: deploy/api }',
+      '  - { name: c, type: helm-release, namespace: shop, release: web }',
+      '  - { name: d, type: helm-release, namespace: charts, release: api }',
+      '  - { name: e, type: k8s-rollout, namespace: elsewhere, resource: deploy/x, kubeconfig: /etc/kube/x.yaml, expect: { digestFrom: img } }',
+      '  - { name: f, type: helm-release, namespace: elsewhere, release: x, kubeconfig: /etc/kube/x.yaml }',
+    ].join('\n');
+    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own } }] });
+    const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods', '/secrets'], charts: ['/secrets'] } };
+    expect(rulesOf(out.find('Role'))).toEqual(expected);
+    expect({ reads: deriveKubeReads([own]), lists: deriveKubeLists([own]) }).toEqual(expected);
+    expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['charts', 'other', 'shop']);
+    expect(out.templates['driftwatch/templates/NOTES.txt']).toContain('Kubernetes resources the checks may list (every object of the resource in the namespace):\n  charts: secrets\n  shop: pods\n  shop: secrets');
+    // Only lists, no gets: the pod still needs its service account token.
+    const listsOnly = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own: 'checks:\n  - { name: c, type: helm-release, namespace: shop, release: web }\n' } }] });
+    expect(podSpec(listsOnly).automountServiceAccountToken).toBe(true);
+    await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0 });
   });
 
   it('no Kubernetes checks: no Roles and no service account token in the pod', async () => {
@@ -263,21 +289,36 @@ async function validateFiles(files: Record<string, unknown>): Promise<CliResult>
   }
 }
 
-/** The rendered Roles as namespace -> "group/resource" -> names; every rule must be a plain get. */
+/** The rendered Roles' get rules as namespace -> "group/resource" -> names (see rulesOf). */
 function readsOf(roles: KubeObject[]): KubeReads {
+  return rulesOf(roles).reads;
+}
+
+/**
+ * The rendered Roles: every rule is either a plain get on named objects (resourceNames) or a
+ * plain list of one resource, one group and one resource per rule, nothing else.
+ */
+function rulesOf(roles: KubeObject[]): { reads: KubeReads; lists: KubeLists } {
   const reads: KubeReads = {};
+  const lists: KubeLists = {};
   for (const role of roles) {
     const namespace = role.metadata.namespace ?? '';
     for (const rule of list(role.rules).map(record)) {
-      expect(rule.verbs).toEqual(['get']);
       const [group, ...moreGroups] = list(rule.apiGroups);
       const [resource, ...moreResources] = list(rule.resources);
       expect([...moreGroups, ...moreResources]).toEqual([]);
+      const key = `${String(group)}/${String(resource)}`;
+      if (rule.resourceNames === undefined) {
+        expect(rule.verbs).toEqual(['list']);
+        (lists[namespace] ??= []).push(key);
+        continue;
+      }
+      expect(rule.verbs).toEqual(['get']);
       expect(list(rule.resourceNames).length).toBeGreaterThan(0);
-      (reads[namespace] ??= {})[`${String(group)}/${String(resource)}`] = list(rule.resourceNames).map(String);
+      (reads[namespace] ??= {})[key] = list(rule.resourceNames).map(String);
     }
   }
-  return reads;
+  return { reads, lists };
 }
 
 function podTemplate(out: { find(kind: string): KubeObject[] }): Record<string, unknown> {

@@ -14,7 +14,9 @@ import { startHttpsPeer, type HttpsPeer, type Route } from './peers/https.js';
 import { startKnot, type Knot } from './peers/knot.js';
 import { startKubeApi } from './peers/kube-api.js';
 import { cnpgCluster, deployment, secret } from './peers/kube-objects.js';
+import { helmReleaseSecret } from './peers/helm-objects.js';
 import { startPostgres, type PostgresPeer } from './peers/postgres.js';
+import { startRegistry, type RegistryPeer } from './peers/registry.js';
 import { memoryLogger } from './support/checks.js';
 import { GRAFANA_FILES, grafanaMetricNames, metricNames, prometheusRuleExpressions, readGrafanaExpressions } from './support/promql.js';
 
@@ -50,8 +52,8 @@ type CheckTable = { [T in CheckTypeName]: CheckEntry<T> };
 type Expected = Pick<Result, 'ok' | 'reason'>;
 
 /** The check file: one check of every type, each pointed at its peer. */
-function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; passwordFile: string }): CheckTable {
-  const { certs, knot, ingress, postgres } = peers;
+function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; registry: RegistryPeer; passwordFile: string }): CheckTable {
+  const { certs, knot, ingress, postgres, registry } = peers;
   const hubUrl = (path: string) => ingress.url(path, certs.hostname);
   return {
     tcp: { name: 'hub-port', type: 'tcp', host: ingress.host, port: ingress.port },
@@ -68,6 +70,8 @@ function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer
     'k8s-rollout': { name: 'hub-rollout', type: 'k8s-rollout', namespace: 'inter-hub', resource: 'deployment/hub', expect: { image: IMAGE, tag: 'abc123' } },
     'cnpg-cluster': { name: 'hub-pg-cluster', type: 'cnpg-cluster', namespace: 'databases', cluster: 'hub-pg' },
     'k8s-secret': { name: 'hub-env', type: 'k8s-secret', namespace: 'inter-hub', secret: 'inter-hub-env', expect: { keys: ['DATABASE_URL', 'SESSION_SECRET'] } },
+    'helm-release': { name: 'hub-helm', type: 'helm-release', namespace: 'inter-hub', release: 'inter-hub' },
+    'oci-image': { name: 'hub-image', type: 'oci-image', image: `${registry.host}/inter-hub:abc123`, resolve: '127.0.0.1', ca: certs.caPath },
   };
 }
 
@@ -82,6 +86,8 @@ const EXPECTED: Record<CheckTypeName, Expected> = {
   'k8s-rollout': { ok: true },
   'cnpg-cluster': { ok: true },
   'k8s-secret': { ok: true },
+  'oci-image': { ok: true },
+  'helm-release': { ok: true },
 };
 
 /** What the text exposition holds: each family's kind from its `# TYPE` line, and every sample's metric name. */
@@ -123,23 +129,25 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
     const certs = await mintCertificates();
     opened.push(certs);
     // Public DNS gives the stale host for the hub (the incident), the right address for status.
-    const starting = [startKnot({ zones: { [ZONE]: ['hub 300 A 127.0.0.3', 'status 300 A 127.0.0.2'] } }), startKubeApi(), startPostgres()] as const;
+    const starting = [startKnot({ zones: { [ZONE]: ['hub 300 A 127.0.0.3', 'status 300 A 127.0.0.2'] } }), startKubeApi(), startPostgres(), startRegistry(certs, 'none')] as const;
     const pairStarting = startPair(certs.leaf, opened);
     // allSettled: whatever started gets closed in afterAll even when another peer failed.
     const pairSettled = Promise.allSettled([pairStarting]);
     const started = await Promise.allSettled(starting);
     for (const peer of started) if (peer.status === 'fulfilled') opened.push(peer.value);
     for (const peer of [...started, ...(await pairSettled)]) if (peer.status === 'rejected') throw peer.reason;
-    const [knot, kube, postgres] = await Promise.all(starting);
+    const [knot, kube, postgres, registry] = await Promise.all(starting);
+    await registry.push('inter-hub', 'abc123');
     const { ingress } = await pairStarting;
 
     kube.put(deployment('inter-hub', 'hub', { image: `${IMAGE}:abc123`, replicas: 2 }));
     kube.put(cnpgCluster('databases', 'hub-pg', 3));
+    kube.put(helmReleaseSecret('inter-hub', 'inter-hub', 1, { status: 'deployed' }));
     kube.put(secret('inter-hub', 'inter-hub-env', { DATABASE_URL: 'postgres://app@hub-pg-rw.databases:5432/app', SESSION_SECRET: 'canary-dashboard-live' }));
     const passwordFile = join(tmp, 'pg-password');
     await writeFile(passwordFile, `${postgres.password}\n`, { mode: 0o600 });
 
-    const table = checkTable({ certs, knot, ingress, postgres, passwordFile });
+    const table = checkTable({ certs, knot, ingress, postgres, registry, passwordFile });
     const checks = CHECK_TYPES.map((type) => table[type]);
     const file = join(tmp, 'checks.yaml');
     const defaults = { interval: '1h', timeout: '10s', labels: { service: 'hub' }, kubeconfig: await kube.writeKubeconfig() };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Failure } from '../result.js';
 import type { SeriesName } from '../metrics/families.js';
 import type { KubeClients } from '../kube/clients.js';
+import type { CheckSpec } from './registry.js';
 
 /** One per-check metric sample derived from a run's observations (no prom-client here). */
 export interface Sample {
@@ -24,6 +25,11 @@ export interface Services {
   release: string | undefined;
   /** Kubernetes API clients, one per kubeconfig/context (or the service account), loaded on first use. */
   kube: KubeClients;
+  /**
+   * Another loaded check's spec by name (every file, every shard), for a check that takes an
+   * expectation from another's target (k8s-rollout expect.digestFrom an oci-image check).
+   */
+  lookupCheck(name: string): CheckSpec | undefined;
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { baseFields } from '../config/base.js';
+import { baseFields, checkName } from '../config/base.js';
+import type { KubeClient } from '../kube/client.js';
 import { describeExpectation, imageMatches, parseImage, type ImageExpectation } from '../kube/image-ref.js';
 import { DAEMONSETS, DEPLOYMENTS, STATEFULSETS } from '../kube/object-ref.js';
 import { daemonSetRollout, daemonSetSchema, deploymentRollout, deploymentSchema, statefulSetRollout, statefulSetSchema, type Rollout } from '../kube/rollout-status.js';
+import { formatLabelSelector, type LabelSelector } from '../kube/label-selector.js';
 import { kubeSourceFields, namespaceName } from '../kube/source.js';
 import { CheckFailure, type Failure } from '../result.js';
 import type { CheckType, RunContext, Sample } from './check-type.js';
+import { judgeRunningDigest, type DigestObservation } from './rollout-digest.js';
 
 // kubectl's names for the three kinds (deployment/hub, deploy/hub, deployments.apps/hub ...).
 const KINDS = { deployment: ['deployment', 'deployments', 'deploy'], statefulset: ['statefulset', 'statefulsets', 'sts'], daemonset: ['daemonset', 'daemonsets', 'ds'] } as const;
@@ -16,6 +19,7 @@ const expectSchema = z
   .strictObject({
     image: z.string().min(1).optional().meta({ description: 'image repository the container must run, e.g. registry.example/hub' }),
     tag: z.string().min(1).optional().meta({ description: 'image tag the container must run; "release" = the release under verification (--release TAG)' }),
+    digestFrom: checkName.optional().meta({ description: 'name of an oci-image check: the pods must run the digest its registry serves for its tag now' }),
   })
   .refine((e) => e.image === undefined || e.tag === undefined || !hasTagOrDigest(e.image), {
     error: 'give the tag in tag, not in image as well (image is the repository: registry.example/hub)',
@@ -43,6 +47,8 @@ export interface K8sRolloutObservations extends Omit<Rollout, 'state'> {
   state: Rollout['state'];
   /** Present when the check has an image expectation. */
   image?: { expected: string; container: string | undefined; running: string[]; match: boolean };
+  /** Present with expect.digestFrom. */
+  digest?: DigestObservation;
 }
 
 /** A Deployment, StatefulSet or DaemonSet judged like `kubectl rollout status`, plus the image it rolls out. */
@@ -52,7 +58,8 @@ export const check: CheckType<K8sRolloutSpec, K8sRolloutObservations> = {
     if (!target) throw new CheckFailure('config', `resource "${spec.resource}" is not KIND/NAME`);
     const { kind, name } = target;
     const expected = expectation(spec, ctx);
-    const rollout = await readRollout(kind, spec, name, ctx);
+    const client = await ctx.services.kube.client(spec);
+    const { rollout, selector } = await readRollout(client, kind, spec, name, ctx);
     ctx.trace('rollout', { state: rollout.state, message: rollout.message, replicas: rollout.replicas });
     const observations: K8sRolloutObservations = { kind, namespace: spec.namespace, name, ...rollout };
     if ('failure' in expected) return { observations, failure: expected.failure };
@@ -62,16 +69,29 @@ export const check: CheckType<K8sRolloutSpec, K8sRolloutObservations> = {
       observations.image = image;
       imageFailure = failure;
     }
+    let digestFailure: Failure | undefined;
+    if (spec.expect?.digestFrom !== undefined) {
+      const from = spec.expect.digestFrom;
+      const judged = await judgeRunningDigest(
+        { from, client, namespace: spec.namespace, selector, containers: rollout.containers, container: spec.container, desired: rollout.replicas.desired, what: `${kind} ${name}` },
+        ctx,
+      );
+      observations.digest = judged.digest;
+      digestFailure = judged.failure;
+    }
     if (rollout.state === 'unsupported') return { observations, failure: { reason: 'config', message: rollout.message } };
     // A wrong image outranks an unfinished rollout: finishing it would not bring the expected release.
     if (imageFailure) return { observations, failure: imageFailure };
     if (rollout.state !== 'complete') return { observations, failure: { reason: 'rollout', message: rollout.message } };
+    // A digest is judged on a finished rollout: during one, old pods still run the old digest.
+    if (digestFailure) return { observations, failure: digestFailure };
     return { observations };
   },
   samples(spec, observations) {
     if (!observations) return [];
     const samples: Sample[] = Object.entries(observations.replicas).map(([state, value]) => ({ name: 'driftwatch_k8s_rollout_replicas', labels: { state }, value }));
-    if (spec.expect && observations.image) samples.push({ name: 'driftwatch_k8s_image_match', value: observations.image.match ? 1 : 0 });
+    const matches = [observations.image?.match, observations.digest?.expected === undefined ? undefined : observations.digest.match].filter((m) => m !== undefined);
+    if (spec.expect && matches.length > 0) samples.push({ name: 'driftwatch_k8s_image_match', value: matches.every(Boolean) ? 1 : 0 });
     return samples;
   },
 };
@@ -103,16 +123,24 @@ function expectation(spec: K8sRolloutSpec, ctx: RunContext): { wanted: ImageExpe
   return { wanted: { repository: spec.expect.image, tag } };
 }
 
-async function readRollout(kind: Kind, spec: K8sRolloutSpec, name: string, ctx: RunContext): Promise<Rollout> {
-  const client = await ctx.services.kube.client(spec);
+/** The rollout as kubectl judges it, and the workload's pod selector (labelSelector syntax). */
+async function readRollout(client: KubeClient, kind: Kind, spec: K8sRolloutSpec, name: string, ctx: RunContext): Promise<{ rollout: Rollout; selector: string }> {
   const at = { namespace: spec.namespace, name };
+  // apps/v1 requires a selector; an empty one (matching every pod) is refused by judgeRunningDigest.
+  const selectorOf = (workload: { spec: { selector?: LabelSelector | undefined } }) => formatLabelSelector(workload.spec.selector ?? { matchLabels: {}, matchExpressions: [] });
   switch (kind) {
-    case 'deployment':
-      return deploymentRollout(await client.get({ ...DEPLOYMENTS, ...at }, deploymentSchema, ctx));
-    case 'statefulset':
-      return statefulSetRollout(await client.get({ ...STATEFULSETS, ...at }, statefulSetSchema, ctx));
-    case 'daemonset':
-      return daemonSetRollout(await client.get({ ...DAEMONSETS, ...at }, daemonSetSchema, ctx));
+    case 'deployment': {
+      const workload = await client.get({ ...DEPLOYMENTS, ...at }, deploymentSchema, ctx);
+      return { rollout: deploymentRollout(workload), selector: selectorOf(workload) };
+    }
+    case 'statefulset': {
+      const workload = await client.get({ ...STATEFULSETS, ...at }, statefulSetSchema, ctx);
+      return { rollout: statefulSetRollout(workload), selector: selectorOf(workload) };
+    }
+    case 'daemonset': {
+      const workload = await client.get({ ...DAEMONSETS, ...at }, daemonSetSchema, ctx);
+      return { rollout: daemonSetRollout(workload), selector: selectorOf(workload) };
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
+import { readSopsKeys, type SopsKeys } from '../config/sops-keys.js';
 import { SECRETS } from '../kube/object-ref.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import type { CheckType } from './check-type.js';
@@ -15,7 +16,12 @@ export const schema = z.strictObject({
   expect: z
     .strictObject({
       keys: z.array(keyName).default([]).meta({ description: 'key names the Secret must have' }),
-      allowExtraKeys: z.boolean().default(true).meta({ description: 'when false, keys not listed in keys fail the check' }),
+      keysFrom: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: "a SOPS-encrypted file (YAML, JSON or .env; a Secret manifest or flat keys): the Secret's keys must equal its key names; nothing is decrypted" }),
+      allowExtraKeys: z.boolean().optional().meta({ description: 'when false, keys not expected fail the check (default: true, false with keysFrom)' }),
       type: z.string().min(1).optional().meta({ description: 'the Secret type, e.g. Opaque or kubernetes.io/tls' }),
       labels: z.record(z.string(), z.string()).optional().meta({ description: 'labels the Secret must carry (others may be present)' }),
     })
@@ -59,41 +65,53 @@ export interface K8sSecretObservations {
   immutable: boolean;
   createdAt: string | undefined;
   resourceVersion: string | undefined;
+  /** With expect.keysFrom: the file and the key names it lists. */
+  keysFrom?: { file: string } & SopsKeys;
 }
 
 /** The recovery drill's Secret check: key names, type and labels; values are never read past the parser. */
 export const check: CheckType<K8sSecretSpec, K8sSecretObservations> = {
   async run(spec, ctx) {
+    const source = spec.expect.keysFrom === undefined ? undefined : { file: spec.expect.keysFrom, ...(await readSopsKeys(spec.expect.keysFrom, ctx.signal)) };
     const client = await ctx.services.kube.client(spec);
     const found = await client.get({ ...SECRETS, namespace: spec.namespace, name: spec.secret }, secretSchema, ctx);
-    const expected = new Set(spec.expect.keys);
+    const wanted = [...new Set([...spec.expect.keys, ...(source?.keys ?? [])])];
+    const expected = new Set(wanted);
     const present = new Set(found.data);
     const observations: K8sSecretObservations = {
       namespace: spec.namespace,
       name: spec.secret,
       type: found.type,
       keys: found.data,
-      missingKeys: spec.expect.keys.filter((key) => !present.has(key)),
-      unexpectedKeys: expected.size === 0 && spec.expect.allowExtraKeys ? [] : found.data.filter((key) => !expected.has(key)),
+      missingKeys: wanted.filter((key) => !present.has(key)),
+      unexpectedKeys: expected.size === 0 && allowsExtraKeys(spec) ? [] : found.data.filter((key) => !expected.has(key)),
       labels: found.metadata.labels,
       annotationKeys: found.metadata.annotations,
       immutable: found.immutable ?? false,
       createdAt: found.metadata.creationTimestamp,
       resourceVersion: found.metadata.resourceVersion,
+      ...(source && { keysFrom: source }),
     };
-    ctx.trace('secret', { keys: observations.keys, type: observations.type });
+    ctx.trace('secret', { keys: observations.keys, type: observations.type, ...(source && { keysFrom: source.file, fileKeys: source.keys }) });
     const problems = judge(spec, observations);
     if (problems.length === 0) return { observations };
     return { observations, failure: { reason: 'assertion', message: `secret ${spec.secret}: ${problems.join('; ')}` } };
   },
 };
 
+/** Extra keys are allowed unless said otherwise, or unless the keys come from a file (its keys are the whole set). */
+function allowsExtraKeys(spec: K8sSecretSpec): boolean {
+  return spec.expect.allowExtraKeys ?? spec.expect.keysFrom === undefined;
+}
+
 function judge(spec: K8sSecretSpec, o: K8sSecretObservations): string[] {
   const problems: string[] = [];
   const has = o.keys.length > 0 ? o.keys.join(', ') : 'no keys';
-  if (o.missingKeys.length > 0) problems.push(`missing keys ${o.missingKeys.join(', ')} (has ${has})`);
-  if (!spec.expect.allowExtraKeys && o.unexpectedKeys.length > 0) {
-    problems.push(`unexpected keys ${o.unexpectedKeys.join(', ')} (expected only ${spec.expect.keys.join(', ') || 'no keys'})`);
+  const file = o.keysFrom?.file;
+  if (o.missingKeys.length > 0) problems.push(`missing keys ${o.missingKeys.join(', ')} (${file === undefined ? `has ${has}` : `in ${file}, not in the Secret`})`);
+  if (!allowsExtraKeys(spec) && o.unexpectedKeys.length > 0) {
+    const expected = file === undefined ? `expected only ${spec.expect.keys.join(', ') || 'no keys'}` : `in the Secret, not in ${file}`;
+    problems.push(`unexpected keys ${o.unexpectedKeys.join(', ')} (${expected})`);
   }
   if (spec.expect.type !== undefined && o.type !== spec.expect.type) problems.push(`type ${o.type}, expected ${spec.expect.type}`);
   for (const [label, value] of Object.entries(spec.expect.labels ?? {})) {

@@ -10,12 +10,14 @@ import * as cnpgCluster from './cnpg-cluster.js';
 import * as k8sSecret from './k8s-secret.js';
 import * as ingress from './ingress.js';
 import * as openapi from './openapi.js';
+import * as ociImage from './oci-image.js';
+import * as helmRelease from './helm-release.js';
 
 /**
  * Every check type, in one place. Adding a type: its module, one entry in the union and one
  * case in bind().
  */
-export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema]);
+export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema, ociImage.schema, helmRelease.schema]);
 
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckTypeName = CheckSpec['type'];
@@ -30,6 +32,7 @@ export function usesKubernetes(spec: CheckSpec): boolean {
     case 'k8s-rollout':
     case 'cnpg-cluster':
     case 'k8s-secret':
+    case 'helm-release':
       return true;
     case 'ingress':
       return spec.ingressFrom !== undefined;
@@ -71,6 +74,10 @@ export function bind(spec: CheckSpec): BoundCheck {
       return bindType(tls.check, spec);
     case 'postgres':
       return bindType(postgres.check, spec);
+    case 'oci-image':
+      return bindType(ociImage.check, spec);
+    case 'helm-release':
+      return bindType(helmRelease.check, spec);
   }
 }
 

@@ -70,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
+  // Before --only: a selected check may refer to one that is not selected.
+  const byName = new Map(checks.map((c) => [c.spec.name, c.spec]));
   const only = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
   if (only.length > 0) {
     const unknown = only.filter((name) => !checks.some((c) => c.spec.name === name));
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${new ConfigError(releaseProblems).message}\n`);
     return 2;
   }
-  const services = createServices({ release: values.release });
+  const services = createServices({ release: values.release, lookupCheck: (name) => byName.get(name) });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
   const execute = (check: LoadedCheck) =>

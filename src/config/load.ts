@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { bind, checkSchema, CHECK_TYPES, type BoundCheck, type CheckSpec } from '../checks/registry.js';
 import { defaultsSchema } from './base.js';
 import { findDependencyProblems } from './dependencies.js';
+import { digestFromProblems } from './digest-from.js';
 import { formatDuration } from './duration.js';
 import { acceptedKeys, ConfigError, describeValue, formatPath, formatProblem, schemaAt, type Problem } from './problem.js';
 
@@ -66,6 +67,7 @@ export async function loadChecks(paths: readonly string[]): Promise<LoadedCheck[
     }
   }
   problems.push(...(await findDependencyProblems(checks, files)));
+  problems.push(...(await digestFromProblems(checks)));
   if (problems.length > 0) throw new ConfigError(problems);
   if (files.length === 0) throw new ConfigError([{ file: paths.join(','), line: 1, col: 1, path: '', message: 'no *.yaml check files found' }]);
   return checks;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CheckFailure } from '../result.js';
-import { describeGet, rbacResource, type ObjectRef } from './object-ref.js';
+import { describeGet, describeList, rbacResource, type CollectionRef, type ListQuery, type ObjectRef } from './object-ref.js';
 
 /** The meta/v1 Status object the API server answers errors with (only what messages use). */
 const statusSchema = z.object({
@@ -29,10 +29,8 @@ export function parseStatus(body: string): ApiStatus | undefined {
  */
 export function failureForStatus(code: number, status: ApiStatus | undefined, ref: ObjectRef, source: string): CheckFailure {
   const request = describeGet(ref);
-  if (code === 401) {
-    return new CheckFailure('auth', `unauthorized: ${request} (401): the API server did not accept the credentials of ${source}`);
-  }
-  if (code === 403) return new CheckFailure('auth', `forbidden: ${request} (403)`);
+  const common = commonFailure(code, request, source);
+  if (common) return common;
   if (code === 404) {
     // A 404 without the object's name in details means the path itself is unknown: the type
     // (usually a CRD such as CloudNativePG's) is not served at all.
@@ -41,6 +39,27 @@ export function failureForStatus(code: number, status: ApiStatus | undefined, re
     }
     return new CheckFailure('assertion', `${ref.kind} ${ref.name} not found in namespace ${ref.namespace}`);
   }
+  return otherFailure(code, status, request);
+}
+
+/** The same for a list; a 404 there can only mean the resource type is not served. */
+export function failureForListStatus(code: number, status: ApiStatus | undefined, ref: CollectionRef, query: ListQuery, source: string): CheckFailure {
+  const request = describeList(ref, query);
+  const common = commonFailure(code, request, source);
+  if (common) return common;
+  if (code === 404) return new CheckFailure('assertion', `${request}: the API server does not serve ${rbacResource(ref)}/${ref.version}`);
+  return otherFailure(code, status, request);
+}
+
+function commonFailure(code: number, request: string, source: string): CheckFailure | undefined {
+  if (code === 401) {
+    return new CheckFailure('auth', `unauthorized: ${request} (401): the API server did not accept the credentials of ${source}`);
+  }
+  if (code === 403) return new CheckFailure('auth', `forbidden: ${request} (403)`);
+  return undefined;
+}
+
+function otherFailure(code: number, status: ApiStatus | undefined, request: string): CheckFailure {
   const said = status?.message ? `: ${truncate(status.message)}` : '';
   return new CheckFailure('error', `Kubernetes API answered ${code} to ${request}${said}`);
 }

@@ -5,9 +5,9 @@ import { Client } from 'undici';
 import type { z } from 'zod';
 import { errorCode } from '../classify.js';
 import { CheckFailure } from '../result.js';
-import { describeIssues, failureForStatus, parseStatus } from './api-error.js';
+import { describeIssues, failureForListStatus, failureForStatus, parseStatus } from './api-error.js';
 import { loadClientNode } from './client-node.js';
-import { apiPath, describeGet, type ObjectRef } from './object-ref.js';
+import { apiPath, describeGet, describeList, listPath, type CollectionRef, type ListQuery, type ObjectRef } from './object-ref.js';
 import { describeSource, type ResolvedSource } from './source.js';
 
 /** An API object larger than this is not something a check should read. */
@@ -29,7 +29,15 @@ export interface KubeClient {
    * keeps is returned, which is how a Secret's values are dropped on arrival.
    */
   get<T>(ref: ObjectRef, schema: z.ZodType<T>, options: GetOptions): Promise<T>;
+  /**
+   * Lists one namespace's objects of a resource, selected by the server, and parses the List
+   * with `schema` (failures as for get; a 404 means the resource is not served). RBAC: `list`.
+   */
+  list<T>(ref: CollectionRef, query: ListQuery, schema: z.ZodType<T>, options: GetOptions): Promise<T>;
 }
+
+/** kube-apiserver's content negotiation for metadata-only lists, falling back to a full list. */
+const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, application/json';
 
 /**
  * Credentials come from client-node's KubeConfig (kubeconfig files, exec plugins, in-cluster
@@ -47,24 +55,32 @@ export async function createKubeClient(resolved: ResolvedSource): Promise<KubeCl
   const server = new URL(cluster.server);
   const basePath = server.pathname.replace(/\/$/, '');
 
+  /** One GET on a fresh connection; the body goes to `parse` (2xx) or `fail` (anything else) and nowhere else. */
+  const request = async <T>(path: string, what: string, accept: string | undefined, options: GetOptions, fail: (code: number, body: string) => CheckFailure, parse: (body: string) => T): Promise<T> => {
+    const { connect, headers } = await credentials(config, source);
+    const client = new Client(server.origin, { connect, maxResponseSize: MAX_RESPONSE_BYTES });
+    options.trace?.('kube request', { request: what, path, source });
+    try {
+      const response = await client.request({ method: 'GET', path: basePath + path, headers: accept === undefined ? headers : { ...headers, accept }, signal: options.signal });
+      const body = await response.body.text();
+      options.trace?.('kube response', { status: response.statusCode });
+      if (response.statusCode < 200 || response.statusCode > 299) throw fail(response.statusCode, body);
+      return parse(body);
+    } finally {
+      await client.destroy();
+    }
+  };
+
   return {
     source,
-    async get(ref, schema, options) {
-      const { connect, headers } = await credentials(config, source);
-      const client = new Client(server.origin, { connect, maxResponseSize: MAX_RESPONSE_BYTES });
-      const path = apiPath(ref);
-      options.trace?.('kube request', { request: describeGet(ref), path, source });
-      try {
-        const response = await client.request({ method: 'GET', path: basePath + path, headers, signal: options.signal });
-        const body = await response.body.text();
-        options.trace?.('kube response', { status: response.statusCode });
-        if (response.statusCode < 200 || response.statusCode > 299) {
-          throw failureForStatus(response.statusCode, parseStatus(body), ref, source);
-        }
-        return parseObject(body, ref, schema);
-      } finally {
-        await client.destroy();
-      }
+    get(ref, schema, options) {
+      const what = describeGet(ref);
+      return request(apiPath(ref), what, undefined, options, (code, body) => failureForStatus(code, parseStatus(body), ref, source), (body) => parseObject(body, what, schema));
+    },
+    list(ref, query, schema, options) {
+      const what = describeList(ref, query);
+      const accept = query.metadataOnly ? METADATA_LIST : undefined;
+      return request(listPath(ref, query), what, accept, options, (code, body) => failureForListStatus(code, parseStatus(body), ref, query, source), (body) => parseObject(body, what, schema));
     },
   };
 }
@@ -91,15 +107,15 @@ async function credentials(config: KubeConfig, source: string): Promise<{ connec
   return { connect, headers };
 }
 
-function parseObject<T>(body: string, ref: ObjectRef, schema: z.ZodType<T>): T {
+function parseObject<T>(body: string, what: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    throw new CheckFailure('error', `${describeGet(ref)}: the API server answered something that is not JSON`);
+    throw new CheckFailure('error', `${what}: the API server answered something that is not JSON`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new CheckFailure('error', `${describeGet(ref)}: unexpected object shape: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new CheckFailure('error', `${what}: unexpected object shape: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
 

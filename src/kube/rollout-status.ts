@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelSelectorSchema } from './label-selector.js';
 
 /*
  * Rollout judgement as `kubectl rollout status` makes it (k8s.io/kubectl/pkg/polymorphichelpers,
@@ -18,7 +19,7 @@ const strategy = z.object({
 
 export const deploymentSchema = z.object({
   metadata,
-  spec: z.object({ replicas: z.number().int().optional(), template }),
+  spec: z.object({ replicas: z.number().int().optional(), selector: labelSelectorSchema.optional(), template }),
   status: z
     .object({ observedGeneration: count, replicas: count, updatedReplicas: count, readyReplicas: count, availableReplicas: count, conditions: z.array(condition).default([]) })
     .prefault({}),
@@ -26,7 +27,7 @@ export const deploymentSchema = z.object({
 
 export const statefulSetSchema = z.object({
   metadata,
-  spec: z.object({ replicas: z.number().int().optional(), updateStrategy: strategy.prefault({}), template }),
+  spec: z.object({ replicas: z.number().int().optional(), selector: labelSelectorSchema.optional(), updateStrategy: strategy.prefault({}), template }),
   status: z
     .object({
       observedGeneration: count, replicas: count, updatedReplicas: count, readyReplicas: count, availableReplicas: count, currentReplicas: count,
@@ -37,7 +38,7 @@ export const statefulSetSchema = z.object({
 
 export const daemonSetSchema = z.object({
   metadata,
-  spec: z.object({ updateStrategy: strategy.prefault({}), template }),
+  spec: z.object({ selector: labelSelectorSchema.optional(), updateStrategy: strategy.prefault({}), template }),
   status: z
     .object({
       observedGeneration: count, desiredNumberScheduled: count, updatedNumberScheduled: count, numberReady: count, numberAvailable: count,

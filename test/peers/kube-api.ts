@@ -1,15 +1,19 @@
 /**
  * A stand-in Kubernetes API server, because no real one can run on these machines (no
  * kube-apiserver, k3s, kind or Docker; see /work/shared/TESTING.md). It is not a Kubernetes: it
- * serves GET of single namespaced objects at their real paths
- *   /apis/apps/v1/namespaces/NS/{deployments,statefulsets,daemonsets}/NAME
- *   /api/v1/namespaces/NS/{secrets,services}/NAME
- *   /apis/postgresql.cnpg.io/v1/namespaces/NS/clusters/NAME
+ * serves GET of single namespaced objects and of namespaced lists at their real paths
+ *   /apis/apps/v1/namespaces/NS/{deployments,statefulsets,daemonsets}[/NAME]
+ *   /api/v1/namespaces/NS/{secrets,services,pods}[/NAME]
+ *   /apis/postgresql.cnpg.io/v1/namespaces/NS/clusters[/NAME]
+ * lists with labelSelector and fieldSelector (metadata.name, metadata.namespace) evaluated as the
+ * API server does, and as PartialObjectMetadataList when the Accept header asks for metadata only,
  * over HTTPS on 127.0.0.1 with a CA minted per run, bearer-token authentication and per-token
  * RBAC denials, and answers errors with meta/v1 Status objects worded as kube-apiserver words
  * them (401 Unauthorized; 403 Forbidden "User ... cannot get resource ..."; 404 NotFound with
- * details; 500 InternalError; "404 page not found" text for a path no API group serves). No
- * list, watch, writes, admission or controllers: tests move objects along by mutating them
+ * details; 500 InternalError; "404 page not found" text for a path no API group serves). It
+ * serves legacy discovery (/api, /apis, /api/v1, /apis/GROUP/VERSION: kube-discovery.ts) so real
+ * kubectl works against it, and a watch that stays open without events (what
+ * `kubectl rollout status --watch=false` opens after its list). No writes, admission or controllers: tests move objects along by mutating them
  * (kube-objects.ts has the shapes and the controller-like moves). Reached through a real
  * kubeconfig file or the in-cluster service-account layout that client-node reads.
  */
@@ -23,12 +27,14 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
 import type { KubeObject } from './kube-objects.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from './kube-selectors.js';
+import { discovery } from './kube-discovery.js';
 
 export const SERVICE_ACCOUNT = 'system:serviceaccount:driftwatch:driftwatch';
 
 /** Which resource types are served, by group/version (core is "v1"). */
 const SERVED: Record<string, Record<string, string>> = {
-  v1: { Secret: 'secrets', Service: 'services' },
+  v1: { Secret: 'secrets', Service: 'services', Pod: 'pods' },
   'apps/v1': { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' },
   'postgresql.cnpg.io/v1': { Cluster: 'clusters' },
 };
@@ -47,14 +53,17 @@ export interface KubeApi {
   /** Stores an object (by reference: mutate it to move its status along); returns it. */
   put<T extends KubeObject>(object: T): T;
   remove(object: KubeObject): void;
-  /** A further token; `deny` lists RBAC resources it may not get ("secrets", "deployments.apps"). */
+  /**
+   * A further token; `deny` lists RBAC resources it may not read at all ("secrets",
+   * "deployments.apps") or with one verb ("list secrets").
+   */
   addToken(token: string, options?: { user?: string; deny?: string[] }): void;
   /** Hold every request open without answering until switched off (or closed). */
   hang: boolean;
   /** Answer every authenticated request with this status (500: InternalError). */
   failWith: number | undefined;
-  /** Authenticated GETs served so far, by path. */
-  readonly requests: string[];
+  /** Authenticated GETs served so far: path, query string, and whether a list asked for metadata only. */
+  readonly requests: { path: string; search: string; metadataOnly: boolean }[];
   /** A kubeconfig file for the stand-in (certificate-authority-data, token user, context). */
   writeKubeconfig(options?: KubeconfigOptions): Promise<string>;
   /** The service-account layout under a temp prefix, for KubeConfig.loadFromCluster(prefix). */
@@ -83,7 +92,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
   const objects = new Map<string, KubeObject>();
   const tokens = new Map<string, Identity>();
   const held = new Set<ServerResponse>();
-  const requests: string[] = [];
+  const requests: KubeApi['requests'][number][] = [];
   const token = `sa-${randomWord()}`;
   tokens.set(token, { user: SERVICE_ACCOUNT, deny: new Set() });
 
@@ -102,6 +111,14 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       return;
     }
     const { code, body } = answer(req);
+    if (code === 200 && isWatchQuery(new URL(req.url ?? '/', 'https://stand-in'))) {
+      // A watch that never sends an event: enough for a client that decides on its initial list.
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      return;
+    }
     if (typeof body === 'string') res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
     else res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
@@ -114,25 +131,58 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       return status(switches.failWith, 'InternalError', 'Internal error occurred: etcdserver: request timed out', { causes: [{ message: 'etcdserver: request timed out' }] });
     }
     if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
-    const path = new URL(req.url ?? '/', 'https://stand-in').pathname;
-    const match = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+    const url = new URL(req.url ?? '/', 'https://stand-in');
+    const path = url.pathname;
+    const document = discovery(path, Object.keys(served), `127.0.0.1:${port}`);
+    if (document) return { code: 200, body: document };
+    // kubectl looks a namespace up after a 404 to word its error; one exists once it holds an object.
+    const namespaceOnly = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+    if (namespaceOnly !== undefined) return namespaceObject(decodeURIComponent(namespaceOnly));
+    const match = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     const groupVersion = match?.[1] ?? match?.[2];
     const resource = match?.[4];
-    if (!match || !groupVersion || !resource || !Object.values(served[groupVersion] ?? {}).includes(resource)) {
-      return { code: 404, body: '404 page not found\n' };
-    }
+    const kind = Object.entries(served[groupVersion ?? ''] ?? {}).find(([, r]) => r === resource)?.[0];
+    if (!match || !groupVersion || !resource || !kind) return { code: 404, body: '404 page not found\n' };
     const group = groupVersion.includes('/') ? (groupVersion.split('/')[0] ?? '') : '';
     const namespace = decodeURIComponent(match[3] ?? '');
-    const name = decodeURIComponent(match[5] ?? '');
+    const name = match[5] === undefined ? undefined : decodeURIComponent(match[5]);
     const rbac = group === '' ? resource : `${resource}.${group}`;
-    if (identity.deny.has(rbac)) {
-      const message = `${rbac} "${name}" is forbidden: User "${identity.user}" cannot get resource "${resource}" in API group "${group}" in the namespace "${namespace}"`;
-      return status(403, 'Forbidden', message, { name, group, kind: resource });
+    const verb = name === undefined ? 'list' : 'get';
+    if (identity.deny.has(rbac) || identity.deny.has(`${verb} ${rbac}`)) {
+      const message = `${rbac}${name === undefined ? '' : ` "${name}"`} is forbidden: User "${identity.user}" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${namespace}"`;
+      return status(403, 'Forbidden', message, { ...(name !== undefined && { name }), group, kind: resource });
     }
-    requests.push(path);
+    const metadataOnly = /as=PartialObjectMetadataList/.test(req.headers.accept ?? '');
+    requests.push({ path, search: url.search, metadataOnly });
+    if (name === undefined) return list(path, groupVersion, kind, url.searchParams, metadataOnly);
     const found = objects.get(path);
     if (!found) return status(404, 'NotFound', `${rbac} "${name}" not found`, { name, group, kind: resource });
     return { code: 200, body: found };
+  }
+
+  function namespaceObject(name: string): { code: number; body: object } {
+    if (![...objects.values()].some((object) => object.metadata.namespace === name)) return status(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+    return { code: 200, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } };
+  }
+
+  /** A List of the collection's objects the selectors select, in name order. */
+  function list(path: string, groupVersion: string, kind: string, params: URLSearchParams, metadataOnly: boolean): { code: number; body: object } {
+    let selected: KubeObject[];
+    try {
+      const byLabels = parseLabelSelector(params.get('labelSelector') ?? '');
+      const byFields = parseFieldSelector(params.get('fieldSelector') ?? '');
+      selected = [...objects.entries()].filter(([key, object]) => key.startsWith(`${path}/`) && byLabels(object) && byFields(object)).map(([, object]) => object);
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      return status(400, 'BadRequest', err.message);
+    }
+    selected.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const metadata = { resourceVersion: String(60_000 + requests.length) };
+    if (metadataOnly) {
+      const items = selected.map((object) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata }));
+      return { code: 200, body: { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items } };
+    }
+    return { code: 200, body: { kind: `${kind}List`, apiVersion: groupVersion, metadata, items: selected } };
   }
 
   function pathOf(object: KubeObject): string {
@@ -203,6 +253,11 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A watch request (answered after the same authentication and authorisation as its list). */
+function isWatchQuery(url: URL): boolean {
+  return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
 }
 
 /** A meta/v1 Status error, as kube-apiserver answers it. */

@@ -1,7 +1,7 @@
 /**
  * Real-shaped Kubernetes objects for the stand-in API server (kube-api.ts), as
  * `kubectl get -o json` prints them: apps/v1 Deployment, StatefulSet, DaemonSet and core/v1
- * Secret and Service after the Kubernetes API reference (v1.30), and postgresql.cnpg.io/v1
+ * Secret, Service and Pod after the Kubernetes API reference (v1.30), and postgresql.cnpg.io/v1
  * Cluster after CloudNativePG's API reference (ClusterSpec, ClusterStatus). Zero-valued status
  * integers are omitted as the API server omits them (omitempty). The helpers below move objects
  * the way the controllers would, so tests can walk a rollout through its states.
@@ -57,6 +57,24 @@ export interface StatefulSet extends KubeObject {
 export interface DaemonSet extends KubeObject {
   spec: { updateStrategy: { type: string; rollingUpdate?: Record<string, unknown> }; template: PodTemplate; [key: string]: unknown };
   status: { observedGeneration?: number; currentNumberScheduled?: number; desiredNumberScheduled?: number; numberReady?: number; numberAvailable?: number; updatedNumberScheduled?: number; numberMisscheduled?: number; numberUnavailable?: number };
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  /** What the runtime pulled: containerd `repo@sha256:...`, dockershim `docker-pullable://repo@sha256:...`. */
+  imageID: string;
+  containerID?: string;
+  ready: boolean;
+  started?: boolean;
+  restartCount: number;
+  state: Record<string, unknown>;
+  lastState: Record<string, unknown>;
+}
+
+export interface Pod extends KubeObject {
+  spec: { containers: Container[]; [key: string]: unknown };
+  status: { phase: string; containerStatuses?: ContainerStatus[]; [key: string]: unknown };
 }
 
 export interface Secret extends KubeObject {
@@ -186,6 +204,42 @@ export function daemonSet(namespace: string, name: string, options: { image: str
     },
     status: { observedGeneration: 1, currentNumberScheduled: nodes, desiredNumberScheduled: nodes, numberReady: nodes, numberAvailable: nodes, updatedNumberScheduled: nodes },
   };
+}
+
+/**
+ * The pods a workload's controller runs from its current template, each container reporting the
+ * image it pulled as `REPOSITORY@DIGEST` (containerd's imageID; `docker` gives dockershim's
+ * docker-pullable:// form; `pending` containers have not started and have no imageID yet).
+ */
+export function podsOf(workload: Deployment | StatefulSet | DaemonSet, digest: string, options: { count?: number; imageID?: 'containerd' | 'docker' | 'pending'; hash?: string } = {}): Pod[] {
+  const { name, namespace } = workload.metadata;
+  const replicas = workload.spec.replicas;
+  const count = options.count ?? (typeof replicas === 'number' ? replicas : 1);
+  const hash = options.hash ?? '7c9d8f6b5';
+  const { containers } = workload.spec.template.spec;
+  return Array.from({ length: count }, (_, i) => {
+    const podName = workload.kind === 'StatefulSet' ? `${name}-${i}` : `${name}-${hash}-${['x2k9p', 'm4q7z', 'b8t3w', 'r6n1c', 'h5v2d'][i % 5] ?? 'z'}${i >= 5 ? i : ''}`;
+    const pending = options.imageID === 'pending';
+    const statuses: ContainerStatus[] = containers.map((c) => {
+      const repository = c.image.replace(/[:@][^/]*$/, '');
+      const imageID = pending ? '' : options.imageID === 'docker' ? `docker-pullable://${repository}@${digest}` : `${repository}@${digest}`;
+      return {
+        name: c.name, image: c.image, imageID, ...(!pending && { containerID: `containerd://${'4f0c9e'.repeat(10)}${String(i).padStart(4, '0')}` }),
+        ready: !pending, started: !pending, restartCount: 0,
+        state: pending ? { waiting: { reason: 'ContainerCreating' } } : { running: { startedAt: NOW } }, lastState: {},
+      };
+    });
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...metadata(namespace, podName, { labels: { ...workload.spec.template.metadata.labels, 'pod-template-hash': hash } }) },
+      spec: { ...workload.spec.template.spec, nodeName: 'coulombcore', serviceAccountName: 'default' },
+      status: {
+        phase: pending ? 'Pending' : 'Running', hostIP: '92.205.130.254', podIP: `10.42.0.${10 + i}`, qosClass: 'BestEffort', startTime: NOW,
+        conditions: [{ type: 'Ready', status: pending ? 'False' : 'True', lastTransitionTime: NOW }], containerStatuses: statuses,
+      },
+    };
+  });
 }
 
 /** A Secret with `values` (plain text here, base64 in `data` as the API serves it). */

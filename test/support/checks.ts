@@ -33,7 +33,7 @@ export async function runYaml(yaml: string, options: { name?: string; debug?: bo
   const check = options.name ? checks.find((c) => c.spec.name === options.name) : checks[0];
   if (!check) throw new Error(`no check ${options.name ?? ''} in YAML`);
   // As the daemon and `driftwatch run` do: load what the check needs before its timeout starts.
-  const services = createServices({ release: options.release });
+  const services = createServices({ release: options.release, lookupCheck: (name) => checks.find((c) => c.spec.name === name)?.spec });
   await prepareServices(services, [check.spec]);
   return runCheck(check.bound, {
     log: options.log ?? memoryLogger().log,

@@ -45,6 +45,32 @@ export function deriveKubeReads(checkFiles: readonly string[]): KubeReads {
   return reads;
 }
 
+/**
+ * What check files must list through the service account (the chart template's
+ * driftwatch.kubeLists): namespace -> sorted "group/resource". A k8s-rollout with
+ * expect.digestFrom lists its workload's pods; a helm-release check lists Secrets (Helm's
+ * release Secrets by label).
+ */
+export type KubeLists = Record<string, string[]>;
+
+export function deriveKubeLists(checkFiles: readonly string[]): KubeLists {
+  const lists: KubeLists = {};
+  const add = (namespace: unknown, key: string) => {
+    if (typeof namespace !== 'string') throw new Error(`no namespace for ${key}`);
+    lists[namespace] = [...new Set([...(lists[namespace] ?? []), key])].sort();
+  };
+  for (const text of checkFiles) {
+    const doc = record(parse(text));
+    const defaults = record(doc.defaults);
+    for (const check of Array.isArray(doc.checks) ? doc.checks.map(record) : []) {
+      if (check.kubeconfig ?? check.context ?? defaults.kubeconfig ?? defaults.context) continue;
+      if (check.type === 'k8s-rollout' && record(check.expect).digestFrom !== undefined) add(check.namespace, '/pods');
+      if (check.type === 'helm-release') add(check.namespace, '/secrets');
+    }
+  }
+  return lists;
+}
+
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

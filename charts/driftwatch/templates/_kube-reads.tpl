@@ -51,6 +51,42 @@ own kubeconfig or context (file defaults do not reach inside ingressFrom; src/co
 {{- toYaml $reads }}
 {{- end }}
 
+{{/*
+driftwatch.kubeLists: what the checks must *list* through the service account, as YAML:
+NAMESPACE -> ["GROUP/RESOURCE"...]. A list cannot be narrowed by resourceNames (RBAC matches
+names only on get, and on a list only with a metadata.name field selector), so these rules grant
+every object of the resource in that namespace; docs/kubernetes.md says what that means.
+  k8s-rollout with expect.digestFrom -> "" pods (the workload's pods by its selector: imageIDs)
+  helm-release                      -> "" secrets (Helm's release Secrets by label owner=helm,name=NAME)
+Own credentials (kubeconfig or context, also from the file's defaults) need no Role, as above.
+*/}}
+{{- define "driftwatch.kubeLists" -}}
+{{- $lists := dict }}
+{{- range $file, $text := .Values.checks }}
+{{- $doc := fromYaml $text }}
+{{- $defaults := $doc.defaults | default dict }}
+{{- range $i, $check := $doc.checks | default list }}
+{{- $where := printf "checks.%s: checks[%d] (%s)" $file $i ($check.name | default "no name") }}
+{{- if not (or $check.kubeconfig $check.context $defaults.kubeconfig $defaults.context) }}
+{{- if and (eq $check.type "k8s-rollout") (dig "expect" "digestFrom" "" $check) }}
+{{- include "driftwatch.addList" (list $lists (required (printf "%s: namespace is required" $where) $check.namespace) "" "pods") }}
+{{- else if eq $check.type "helm-release" }}
+{{- include "driftwatch.addList" (list $lists (required (printf "%s: namespace is required" $where) $check.namespace) "" "secrets") }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $lists }}
+{{- end }}
+
+{{/* Adds "GROUP/RESOURCE" to LISTS[NAMESPACE], kept unique and sorted. Args: list LISTS NAMESPACE GROUP RESOURCE. */}}
+{{- define "driftwatch.addList" -}}
+{{- $lists := index . 0 }}
+{{- $namespace := toString (index . 1) }}
+{{- $resources := append (get $lists $namespace | default list) (printf "%s/%s" (index . 2) (index . 3)) | uniq | sortAlpha }}
+{{- $_ := set $lists $namespace $resources }}
+{{- end }}
+
 {{/* Adds NAME to READS[NAMESPACE]["GROUP/RESOURCE"], kept unique and sorted. Args: list READS NAMESPACE GROUP RESOURCE NAME. */}}
 {{- define "driftwatch.addRead" -}}
 {{- $reads := index . 0 }}

@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClientNode } from '../src/kube/client-node.js';
+import { startKubeApi, type KubeApi } from './peers/kube-api.js';
+import {
+  completeDeployment, daemonSet, deployment, exceedProgressDeadline, startDeploymentRollout, statefulSet,
+  type DaemonSet, type Deployment, type KubeObject, type StatefulSet,
+} from './peers/kube-objects.js';
+import { runYaml } from './support/checks.js';
+
+/**
+ * kubectl is a real Kubernetes client: pointed at the stand-in API server through a kubeconfig,
+ * `kubectl get` and `kubectl rollout status --watch=false` must work, and kubectl's rollout
+ * verdict must be driftwatch's on every workload below. Verdicts, not messages, are compared
+ * (kubectl's wording differs between 1.20 and 1.32): exit 0 with "successfully rolled out" /
+ * "rolling update complete" / "partitioned roll out complete" is complete, exit 0 with
+ * "Waiting ..." is progressing (with --watch=false kubectl exits 0 either way), a non-zero exit
+ * with "exceeded its progress deadline" is stuck, one with "only available for RollingUpdate"
+ * is unsupported.
+ */
+
+const run = promisify(execFile);
+const NS = 'agreement';
+const IMAGE = 'gitea.coulomb.social/coulomb/inter-hub';
+type Verdict = 'complete' | 'progressing' | 'stuck' | 'unsupported';
+
+/** One workload per row: how it is made, and the verdict both must give. */
+const ROWS: [string, () => Deployment | StatefulSet | DaemonSet, Verdict][] = [
+  ['deployment rolled out', () => deployment(NS, 'd-done', { image: `${IMAGE}:a`, replicas: 2 }), 'complete'],
+  ['deployment with 1 of 3 new replicas', () => tap(deployment(NS, 'd-moving', { image: `${IMAGE}:a`, replicas: 3 }), (d) => {
+    startDeploymentRollout(d, `${IMAGE}:b`);
+  }), 'progressing'],
+  ['deployment with old replicas pending termination', () => tap(deployment(NS, 'd-draining', { image: `${IMAGE}:a`, replicas: 3 }), (d) => {
+    startDeploymentRollout(d, `${IMAGE}:b`);
+    Object.assign(d.status, { replicas: 4, updatedReplicas: 3 });
+  }), 'progressing'],
+  ['deployment with updated replicas not yet available', () => tap(deployment(NS, 'd-unavailable', { image: `${IMAGE}:a`, replicas: 3 }), (d) => Object.assign(d.status, { availableReplicas: 2, unavailableReplicas: 1 })), 'progressing'],
+  ['deployment stuck past progressDeadlineSeconds', () => tap(deployment(NS, 'd-stuck', { image: `${IMAGE}:a`, replicas: 2 }), (d) => {
+    startDeploymentRollout(d, `${IMAGE}:b`);
+    exceedProgressDeadline(d);
+  }), 'stuck'],
+  ['deployment with a generation not yet observed', () => tap(deployment(NS, 'd-old-generation', { image: `${IMAGE}:a` }), (d) => (d.metadata.generation = 2)), 'progressing'],
+  ['deployment past its deadline, then changed again (not yet observed)', () => tap(deployment(NS, 'd-stuck-changed', { image: `${IMAGE}:a`, replicas: 2 }), (d) => {
+    startDeploymentRollout(d, `${IMAGE}:b`);
+    exceedProgressDeadline(d);
+    d.metadata.generation = (d.metadata.generation ?? 1) + 1;
+  }), 'progressing'],
+  ['paused deployment with a changed template', () => tap(deployment(NS, 'd-paused', { image: `${IMAGE}:a`, replicas: 2 }), (d) => {
+    d.spec.paused = true;
+    d.metadata.generation = 2;
+    Object.assign(d.status, { observedGeneration: 2, updatedReplicas: 0 });
+    d.status.conditions = d.status.conditions.map((c) => (c.type === 'Progressing' ? { ...c, status: 'Unknown' as const, reason: 'DeploymentPaused', message: 'Deployment is paused' } : c));
+  }), 'progressing'],
+  ['deployment scaled to zero', () => tap(deployment(NS, 'd-zero', { image: `${IMAGE}:a`, replicas: 0 }), completeDeployment), 'complete'],
+  ['statefulset rolled out', () => statefulSet(NS, 's-done', { image: `${IMAGE}:a`, replicas: 3 }), 'complete'],
+  ['statefulset with pods not ready', () => tap(statefulSet(NS, 's-not-ready', { image: `${IMAGE}:a`, replicas: 3 }), (s) => (s.status.readyReplicas = 2)), 'progressing'],
+  ['statefulset never observed (observedGeneration 0)', () => tap(statefulSet(NS, 's-unobserved', { image: `${IMAGE}:a`, replicas: 1 }), (s) => delete s.status.observedGeneration), 'progressing'],
+  ['partitioned statefulset, 1 of 2 pods above the partition updated', () => tap(statefulSet(NS, 's-partition-moving', { image: `${IMAGE}:a`, replicas: 4, partition: 2 }), (s) => {
+    s.metadata.generation = 2;
+    Object.assign(s.status, { observedGeneration: 2, updatedReplicas: 1, updateRevision: 's-partition-moving-7f6e5d4c3' });
+  }), 'progressing'],
+  ['partitioned statefulset, every pod above the partition updated', () => tap(statefulSet(NS, 's-partition-done', { image: `${IMAGE}:a`, replicas: 4, partition: 2 }), (s) => {
+    s.metadata.generation = 2;
+    Object.assign(s.status, { observedGeneration: 2, updatedReplicas: 2, currentReplicas: 2, updateRevision: 's-partition-done-7f6e5d4c3' });
+  }), 'complete'],
+  ['statefulset mid rolling update (partition 0)', () => tap(statefulSet(NS, 's-rolling', { image: `${IMAGE}:a`, replicas: 3 }), (s) => {
+    s.metadata.generation = 2;
+    Object.assign(s.status, { observedGeneration: 2, updatedReplicas: 1, currentReplicas: 2, updateRevision: 's-rolling-7f6e5d4c3' });
+  }), 'progressing'],
+  ['statefulset with OnDelete updates', () => tap(statefulSet(NS, 's-ondelete', { image: `${IMAGE}:a` }), (s) => (s.spec.updateStrategy = { type: 'OnDelete' })), 'unsupported'],
+  ['daemonset rolled out', () => daemonSet(NS, 'ds-done', { image: `${IMAGE}:a`, nodes: 3 }), 'complete'],
+  ['daemonset with 1 of 3 nodes updated', () => tap(daemonSet(NS, 'ds-moving', { image: `${IMAGE}:a`, nodes: 3 }), (d) => Object.assign(d.status, { updatedNumberScheduled: 1 })), 'progressing'],
+  ['daemonset with updated pods not yet available', () => tap(daemonSet(NS, 'ds-unavailable', { image: `${IMAGE}:a`, nodes: 3 }), (d) => Object.assign(d.status, { numberAvailable: 2, numberUnavailable: 1 })), 'progressing'],
+  ['daemonset with a generation not yet observed', () => tap(daemonSet(NS, 'ds-old-generation', { image: `${IMAGE}:a` }), (d) => (d.metadata.generation = 3)), 'progressing'],
+  ['daemonset with OnDelete updates', () => tap(daemonSet(NS, 'ds-ondelete', { image: `${IMAGE}:a` }), (d) => (d.spec.updateStrategy = { type: 'OnDelete' })), 'unsupported'],
+];
+
+function tap<T>(value: T, change: (value: T) => unknown): T {
+  change(value);
+  return value;
+}
+
+let kube: KubeApi;
+let kubeconfig: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  await loadClientNode();
+  kube = await startKubeApi();
+  kubeconfig = await kube.writeKubeconfig();
+  // kubectl caches discovery per server; a fresh folder per run keeps the runs apart.
+  cacheDir = await mkdtemp(join(tmpdir(), 'driftwatch-kubectl-cache-'));
+});
+
+afterAll(async () => {
+  await kube.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=10s', ...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    // execFile rejects with the exit code and both outputs on a non-zero exit.
+    if (err === null || typeof err !== 'object' || !('code' in err) || typeof err.code !== 'number') throw err;
+    const text = (key: string) => (key in err ? String((err as Record<string, unknown>)[key]) : '');
+    return { code: err.code, stdout: text('stdout'), stderr: text('stderr') };
+  }
+}
+
+/** The verdict, or what kubectl said when it is none of the four. */
+function kubectlVerdict(result: { code: number; stdout: string; stderr: string }): string {
+  const text = `${result.stdout}\n${result.stderr}`;
+  if (result.code === 0 && /successfully rolled out|rolling update complete|partitioned roll out complete/i.test(result.stdout)) return 'complete';
+  if (result.code === 0 && /^Waiting for/im.test(result.stdout)) return 'progressing';
+  if (result.code !== 0 && /exceeded its progress deadline/.test(text)) return 'stuck';
+  if (result.code !== 0 && /only available for RollingUpdate/i.test(text)) return 'unsupported';
+  return `unrecognised (exit ${result.code}): ${text.trim()}`;
+}
+
+function resourceOf(object: KubeObject): string {
+  return `${object.kind.toLowerCase()}/${object.metadata.name}`;
+}
+
+describe('kubectl against the stand-in API server', () => {
+  it('kubectl is installed (scripts/test-deps.sh installs kubernetes-client when it is not)', async () => {
+    const version = await kubectl('version', '--client', '-o', 'json');
+    expect(version.code).toBe(0);
+    expect(JSON.parse(version.stdout)).toMatchObject({ clientVersion: { major: '1' } });
+  });
+
+  it('kubectl get reads objects and lists through discovery, short names included', async () => {
+    kube.put(deployment(NS, 'get-me', { image: `${IMAGE}:6455902`, replicas: 2 }));
+    kube.put(statefulSet(NS, 'get-me-too', { image: `${IMAGE}:6455902` }));
+    const one = await kubectl('get', 'deploy', 'get-me', '-n', NS, '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+    expect(one).toMatchObject({ code: 0, stdout: `${IMAGE}:6455902` });
+    const listed = await kubectl('get', 'deployments,sts', '-n', NS, '-o', 'name');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout.split('\n')).toEqual(expect.arrayContaining(['deployment.apps/get-me', 'statefulset.apps/get-me-too']));
+    const missing = await kubectl('get', 'deployment', 'nope', '-n', NS);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('deployments.apps "nope" not found');
+  });
+
+  it(`kubectl rollout status and driftwatch agree on all ${ROWS.length} workloads`, { timeout: 120_000 }, async () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(12);
+    const objects = ROWS.map(([, make]) => kube.put(make()));
+    const rows: { name: string; expected: Verdict; kubectl: string; driftwatch: string; message: string }[] = [];
+    for (const [index, [name, , expected]] of ROWS.entries()) {
+      const object = objects[index]!;
+      const status = await kubectl('rollout', 'status', resourceOf(object), '-n', NS, '--watch=false');
+      const ran = await runYaml(`checks:\n  - { name: agree, type: k8s-rollout, kubeconfig: ${kubeconfig}, namespace: ${NS}, resource: ${resourceOf(object)} }\n`);
+      rows.push({ name, expected, kubectl: kubectlVerdict(status), driftwatch: String(ran.result.observations.state), message: ran.result.message });
+    }
+    const table = rows.map((r) => `${r.name}: expected ${r.expected}, kubectl ${r.kubectl}, driftwatch ${r.driftwatch} (${r.message})`).join('\n');
+    expect(rows.map((r) => r.kubectl), table).toEqual(rows.map((r) => r.expected));
+    expect(rows.map((r) => r.driftwatch), table).toEqual(rows.map((r) => r.expected));
+  });
+});
