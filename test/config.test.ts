@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_TYPES } from '../src/checks/registry.js';
 import { loadChecks, parseCheckFile } from '../src/config/load.js';
 import { ConfigError, formatProblem, type Problem } from '../src/config/problem.js';
+import { EVERY_PROBLEM, everyProblem } from './support/config-cases.js';
 
 function problemsOf(yaml: string): string[] {
   const problems: Problem[] = [];
@@ -35,6 +36,21 @@ const INVALID: [string, string, string[]][] = [
   ['duplicate YAML key', 'checks:\n  - name: a\n    name: b\n', ['t.yaml:3:5: YAML: Map keys must be unique']],
   ['empty file', '', ['t.yaml:1:1: checks: required (array)']],
   ['checks not a list', 'checks: 3\n', ['t.yaml:1:9: checks: expected array, got number 3']],
+  [
+    'an unknown top-level key does not hide the problems of the checks',
+    'defualts:\n  interval: 5s\nchecks:\n  - name: A\n    type: tcp\n    host: x\n    port: 1\n',
+    ['t.yaml:1:1: defualts: unknown key "defualts" (accepted: defaults, checks)', 't.yaml:4:11: checks[0].name: must match [a-z0-9][a-z0-9-]* (lower case, digits, dashes) (got "A")'],
+  ],
+  [
+    'an unknown type does not hide a bad name (the fields every check has are checked on their own)',
+    'checks:\n  - name: A\n    type: nope\n',
+    [`t.yaml:3:11: checks[0].type: unknown check type "nope" (accepted: ${types})`, 't.yaml:2:11: checks[0].name: must match [a-z0-9][a-z0-9-]* (lower case, digits, dashes) (got "A")'],
+  ],
+  [
+    'an unknown type does not hide bad timing',
+    'checks:\n  - name: a\n    type: nope\n    interval: 5s\n    timeout: 10s\n',
+    [`t.yaml:3:11: checks[0].type: unknown check type "nope" (accepted: ${types})`, 't.yaml:5:14: checks[0].timeout: timeout 10s exceeds interval 5s (runs would overlap and be skipped)'],
+  ],
   ['unknown defaults key', 'defaults:\n  intervall: 5s\nchecks: []\n', ['t.yaml:2:3: defaults.intervall: unknown key "intervall" (accepted: interval, schedule, timeout, labels, kubeconfig, context)']],
   [
     'bad default reported once, at the default',
@@ -112,6 +128,38 @@ describe('loadChecks', () => {
     await symlink(join('..data', 'hub.yaml'), join(mount, 'hub.yaml'));
     const checks = await loadChecks([mount]);
     expect(checks.map((c) => c.spec.name)).toEqual(['a']);
+  });
+
+  it('reports every problem at once: a misspelled default, a bad name beside an unknown type, a duplicate of an invalid check', async () => {
+    const file = join(dir, 'every.yaml');
+    await writeFile(file, EVERY_PROBLEM);
+    const error = await loadChecks([file]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map(formatProblem)).toEqual(everyProblem(relative(process.cwd(), file)));
+  });
+
+  it('follows symbolic links to folders once: a loop, a second way to a folder and deep nesting are located problems', async () => {
+    const root = join(dir, 'links');
+    const at = (...parts: string[]) => relative(process.cwd(), join(root, ...parts));
+    await mkdir(join(root, 'shared', 'sub'), { recursive: true });
+    await writeFile(join(root, 'shared', 'sub', 'hub.yaml'), `checks:\n  - ${TCP}\n`);
+    await symlink('..', join(root, 'shared', 'sub', 'up'));
+    await symlink('.', join(root, 'shared', 'self'));
+    await symlink('shared', join(root, 'again'));
+    await symlink('loop-b.yaml', join(root, 'loop-a.yaml'));
+    await symlink('loop-a.yaml', join(root, 'loop-b.yaml'));
+    const deep = join(root, ...Array.from({ length: 18 }, (_, i) => `d${i}`));
+    await mkdir(deep, { recursive: true });
+    const error = await loadChecks([root]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map(formatProblem)).toEqual([
+      `${at(...Array.from({ length: 17 }, (_, i) => `d${i}`))}:1:1: folders nested deeper than 16 levels below ${at()} are not read`,
+      `${at('shared', 'sub', 'up')}:1:1: symbolic link loop: leads back to ${at('shared')}`,
+      `${at('shared', 'self')}:1:1: symbolic link loop: leads back to ${at('shared')}`,
+      `${at('again')}:1:1: folder already read as ${at('shared')} (each folder is read once)`,
+      `${at('loop-a.yaml')}:1:1: symbolic link loop: too many levels of symbolic links`,
+      `${at('loop-b.yaml')}:1:1: symbolic link loop: too many levels of symbolic links`,
+    ]);
   });
 
   it('names a missing path', async () => {
