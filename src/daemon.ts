@@ -109,8 +109,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
       }
     }
     for (const check of selected) series.declare(check.spec);
-    state.set(selected);
-    scheduler.update(selected);
+    // Unchanged checks keep their objects, so runs in flight of them are still recorded.
+    scheduler.update(state.set(selected));
     metrics.checks.set(selected.length);
   };
 

@@ -2,10 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startCli } from './support/cli.js';
 import { startTcpPeer } from './support/tcp-peer.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Lines of pino JSON from the daemon's stderr. */
 function logLines(stderr: string): { msg?: string; check?: string; error?: string }[] {
@@ -31,6 +34,10 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
   let slowPort: number;
   let peer: Awaited<ReturnType<typeof startTcpPeer>>;
   const slowMs = 1500;
+  // Answers after 3 s and counts what it holds per path, for runs that span reloads.
+  let slower: Server;
+  let slowerUrl: string;
+  const holding = new Map<string, number>();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'driftwatch-serve-'));
@@ -43,10 +50,24 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     const address = slow.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
     slowPort = address.port;
+    slower = createServer((req, res) => {
+      const path = req.url ?? '/';
+      holding.set(path, (holding.get(path) ?? 0) + 1);
+      setTimeout(() => {
+        holding.set(path, (holding.get(path) ?? 1) - 1);
+        res.end('slower ok');
+      }, 3000);
+    });
+    await new Promise<void>((resolve) => slower.listen(0, '127.0.0.1', resolve));
+    const slowerAddress = slower.address();
+    if (slowerAddress === null || typeof slowerAddress === 'string') throw new Error('no port');
+    slowerUrl = `http://127.0.0.1:${slowerAddress.port}`;
   });
   afterAll(async () => {
-    slow.closeAllConnections();
-    await new Promise<void>((resolve) => slow.close(() => { resolve(); }));
+    for (const server of [slow, slower]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    }
     await peer.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -119,6 +140,51 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     const shutdown = lines.findIndex((l) => l.msg === 'shutting down: draining running checks');
     const cancelled = lines.slice(shutdown).find((l) => l.msg === 'check failed' && l.check === 'slow-page');
     expect(cancelled?.error).toBe('cancelled: daemon shutting down');
+  });
+
+  it('keeps the runs in flight of unchanged checks across reloads, scheduled and on demand, and their new file:line', async () => {
+    const slowPage = `  - { name: slow-page, type: http, url: "${slowerUrl}/page", schedule: "* * * * * *", timeout: 5s }\n`;
+    const onDemand = `  - { name: slow-on-demand, type: http, url: "${slowerUrl}/on-demand", schedule: "0 0 1 1 *", timeout: 5s }\n`;
+    const filler = `  - { name: filler, type: tcp, host: 127.0.0.1, port: ${peer.port}, schedule: "0 0 1 1 *" }\n`;
+    // The same two checks, the second version with one more check before them (they move a line down).
+    const versions = [`checks:\n${slowPage}${onDemand}`, `checks:\n${filler}${slowPage}${onDemand}`];
+    const { child, base, file, done } = await serve(versions[0] ?? '');
+    const reloadAt = async () => ((await (await fetch(`${base}/api/v1/checks`)).json()) as { reload?: { at: string } }).reload?.at;
+    const onDemandRun = fetch(`${base}/api/v1/checks/slow-on-demand/run`, { method: 'POST' }).then(async (r) => (await r.json()) as { startedAt: string; ok: boolean });
+    // A SIGHUP each second for 8 s: every 3 s run spans at least two reloads.
+    for (let i = 1; i <= 8; i++) {
+      const before = await reloadAt();
+      await writeFile(file, versions[(i + 1) % 2] ?? '');
+      child.kill('SIGHUP');
+      await waitFor(async () => ((await reloadAt()) !== before ? true : undefined), `reload ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const entry = async (name: string) => (await (await fetch(`${base}/api/v1/checks/${name}`)).json()) as { source: string; recent: { startedAt: string }[]; last?: { startedAt: string } };
+    const page = await entry('slow-page');
+    expect(page.recent.length).toBeGreaterThanOrEqual(1);
+    expect(page.source).toBe(`${relative(ROOT, file)}:3`);
+    const ran = await onDemandRun;
+    expect(ran.ok).toBe(true);
+    expect((await entry('slow-on-demand')).last?.startedAt).toBe(ran.startedAt);
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(0);
+  });
+
+  it('discards the run in flight of a check whose spec changed (it observed the old spec)', async () => {
+    const check = (description: string) => `checks:\n  - { name: slow-changing, type: http, url: "${slowerUrl}/changing", description: ${description}, schedule: "* * * * * *", timeout: 5s }\n`;
+    const { child, base, file, done } = await serve(check('v1'));
+    await waitFor(async () => ((holding.get('/changing') ?? 0) > 0 ? true : undefined), 'a run of v1 in flight');
+    await writeFile(file, check('v2'));
+    child.kill('SIGHUP');
+    const entry = async () => (await (await fetch(`${base}/api/v1/checks/slow-changing`)).json()) as { description: string; recent: { startedAt: string }[] };
+    await waitFor(async () => ((await entry()).description === 'v2' ? true : undefined), 'the v2 reload');
+    const reloaded = Date.now();
+    // The v1 run ends within 3 s; v2's first run cannot start before it ends, and takes 3 s more.
+    await waitFor(async () => ((holding.get('/changing') ?? 0) === 0 ? true : undefined), 'the v1 run to end');
+    await waitFor(async () => ((await entry()).recent.length > 0 ? true : undefined), 'a run of v2');
+    for (const run of (await entry()).recent) expect(Date.parse(run.startedAt)).toBeGreaterThan(reloaded);
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(0);
   });
 
   it('refuses to start on invalid check files, naming the problem (exit 2)', async () => {
