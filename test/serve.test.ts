@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,15 +72,16 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function serve(checks: string, extra: string[] = []): Promise<{ child: ChildProcess; base: string; file: string; done: ReturnType<typeof collect> }> {
-    const file = join(dir, `checks-${Math.random().toString(36).slice(2)}.yaml`);
+  /** Serves a new checks file, or a folder holding it (`--checks folder`). */
+  async function serve(checks: string, extra: string[] = [], folder?: string): Promise<{ child: ChildProcess; base: string; file: string; done: ReturnType<typeof collect> }> {
+    const file = join(folder ?? dir, `checks-${Math.random().toString(36).slice(2)}.yaml`);
     await writeFile(file, checks);
     const port = await waitFor(async () => {
       const probe = await startTcpPeer();
       await probe.close();
       return probe.closedPort;
     }, 'a free port');
-    const child = startCli(['serve', '--checks', file, '--listen', `127.0.0.1:${port}`, '--log-level', 'debug', ...extra]);
+    const child = startCli(['serve', '--checks', folder ?? file, '--listen', `127.0.0.1:${port}`, '--log-level', 'debug', ...extra]);
     const done = collect(child, 80_000);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 'readyz');
@@ -183,6 +184,26 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     await waitFor(async () => ((holding.get('/changing') ?? 0) === 0 ? true : undefined), 'the v1 run to end');
     await waitFor(async () => ((await entry()).recent.length > 0 ? true : undefined), 'a run of v2');
     for (const run of (await entry()).recent) expect(Date.parse(run.startedAt)).toBeGreaterThan(reloaded);
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(0);
+  });
+
+  it('a symbolic link loop in the checks folder fails the reload at once, and the next reload is not stuck behind it', async () => {
+    const folder = join(dir, 'looped');
+    await mkdir(join(folder, 'sub'), { recursive: true });
+    const { child, base, done } = await serve(`checks:\n  - { name: port-a, type: tcp, host: 127.0.0.1, port: ${peer.port}, schedule: "0 0 1 1 *" }\n`, [], folder);
+    const reload = async () => (await fetch(`${base}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(20_000) })).json() as Promise<{ ok: boolean; problems: string[] }>;
+    // Two links to the parent: readdir({ recursive: true }) followed them without end.
+    await symlink('..', join(folder, 'sub', 'up'));
+    await symlink('..', join(folder, 'sub', 'up-too'));
+    const failed = await reload();
+    expect(failed).toMatchObject({ ok: false });
+    expect(failed.problems).toEqual([
+      `${relative(ROOT, join(folder, 'sub', 'up'))}:1:1: symbolic link loop: leads back to ${relative(ROOT, folder)}`,
+      `${relative(ROOT, join(folder, 'sub', 'up-too'))}:1:1: symbolic link loop: leads back to ${relative(ROOT, folder)}`,
+    ]);
+    await rm(join(folder, 'sub'), { recursive: true });
+    expect(await reload()).toMatchObject({ ok: true, checks: 1 });
     child.kill('SIGTERM');
     expect((await done).code).toBe(0);
   });
