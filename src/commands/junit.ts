@@ -1,4 +1,5 @@
 import type { Result } from '../result.js';
+import { replaceXmlForbidden } from './visible-text.js';
 
 /** A JUnit XML report: one testcase per check, failures with their reason as type. */
 export function formatJunit(results: readonly Result[]): string {
@@ -6,10 +7,10 @@ export function formatJunit(results: readonly Result[]): string {
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = results.reduce((sum, r) => sum + r.durationMs, 0);
   const cases = results.map((r) => {
-    const open = `    <testcase classname="driftwatch.${escapeXml(r.type)}" name="${escapeXml(r.name)}" time="${seconds(r.durationMs)}"`;
+    const open = `    <testcase classname="driftwatch.${escapeAttribute(r.type)}" name="${escapeAttribute(r.name)}" time="${seconds(r.durationMs)}"`;
     if (r.ok) return `${open}/>`;
-    const reason = escapeXml(r.reason ?? 'error');
-    return `${open}>\n      <failure type="${reason}" message="${escapeXml(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>\n    </testcase>`;
+    const reason = escapeAttribute(r.reason ?? 'error');
+    return `${open}>\n      <failure type="${reason}" message="${escapeAttribute(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -22,6 +23,17 @@ export function formatJunit(results: readonly Result[]): string {
   ].join('\n');
 }
 
+const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/**
+ * Text for an element. Characters XML forbids become visible escapes: a message carries what
+ * targets sent, and one ESC in it made the whole report not well-formed.
+ */
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return replaceXmlForbidden(text).replace(/[<>&"']/g, (c) => ENTITIES[c] ?? c);
+}
+
+/** An attribute value: tabs and line breaks as references too, or a parser reads them as spaces. */
+function escapeAttribute(text: string): string {
+  return replaceXmlForbidden(text).replace(/[<>&"'\t\n\r]/g, (c) => ENTITIES[c] ?? c);
 }

@@ -1,9 +1,11 @@
 import type { Result } from '../result.js';
+import { showControls } from './visible-text.js';
 
 /** The human table of `driftwatch run`, failing checks first, then a summary line. */
 export function formatTable(results: readonly Result[]): string {
   const sorted = [...results].sort((a, b) => Number(a.ok) - Number(b.ok) || a.name.localeCompare(b.name));
-  const rows = sorted.map((r) => [r.ok ? 'PASS' : 'FAIL', r.name, r.type, `${Math.round(r.durationMs)}ms`, describe(r)]);
+  // Messages carry what targets sent (DNS names, certificate fields, body snippets): no raw controls.
+  const rows = sorted.map((r) => [r.ok ? 'PASS' : 'FAIL', r.name, r.type, `${Math.round(r.durationMs)}ms`, describe(r)].map(showControls));
   const header = ['RESULT', 'CHECK', 'TYPE', 'TIME', 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
