@@ -213,6 +213,6 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     await writeFile(file, 'checks:\n  - { name: x, type: tcp, host: 127.0.0.1, port: 0 }\n');
     const result = await collect(startCli(['serve', '--checks', file, '--listen', '127.0.0.1:0']));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid.yaml:2:50: checks[0].port: Too small');
+    expect(result.stderr).toContain('invalid.yaml:2:50: checks[0].port: must be at least 1 (got 0)');
   });
 });

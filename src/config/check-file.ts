@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkSchema, type CheckSpec } from '../checks/registry.js';
 import { baseFields, defaultsSchema, type Defaults } from './base.js';
 import { formatDuration } from './duration.js';
-import { toProblems, type Locate } from './issue-message.js';
+import { describeRawIssue, toProblems, type Locate } from './issue-message.js';
 import { acceptedKeys, formatPath, formatProblem, schemaAt, type Problem } from './problem.js';
 
 const problemSchema = z.object({ file: z.string(), line: z.number(), col: z.number(), path: z.string(), message: z.string() });
@@ -28,6 +28,9 @@ const fileSchema = z.strictObject({
 
 /** The fields every check has, checked on their own when the type is missing or unknown. */
 const baseSchema = z.looseObject(baseFields);
+
+/** Every parse words zod's own messages for the user (a schema's own message still wins). */
+const WORDS = { error: describeRawIssue };
 
 /** Yaml's default: an anchor's uses times the aliases inside it; stops "billion laughs" documents. */
 const MAX_ALIAS_COUNT = 100;
@@ -55,7 +58,7 @@ export function validateCheckFile(file: string, text: string): ValidatedFile {
     result.problems.push({ file, ...firstAlias(doc, lines), path: '', message: `YAML: ${message}` });
     return result;
   }
-  const top = fileSchema.safeParse(data ?? {});
+  const top = fileSchema.safeParse(data ?? {}, WORDS);
   if (!top.success) result.problems.push(...toProblems(file, top.error.issues, fileSchema, data, (p) => [...p], where));
   // An unknown top-level key does not hide the problems of the checks.
   const body = top.success ? top.data : checksOf(data);
@@ -72,7 +75,7 @@ export function validateCheckFile(file: string, text: string): ValidatedFile {
       const key = path[0];
       return typeof key === 'string' && !own.includes(key) && key in defaults ? ['defaults', ...path] : [...prefix, ...path];
     };
-    const parsed = checkSchema.safeParse(merged);
+    const parsed = checkSchema.safeParse(merged, WORDS);
     let timing: CheckTiming | undefined;
     if (parsed.success) {
       timing = parsed.data;
@@ -80,7 +83,7 @@ export function validateCheckFile(file: string, text: string): ValidatedFile {
       found.push(...toProblems(file, parsed.error.issues, checkSchema, merged, placeOf, where));
       // Without a known type there is no type schema: still check the fields every check has.
       if (!parsed.error.issues.some(isUnknownType)) return;
-      const base = baseSchema.safeParse(merged);
+      const base = baseSchema.safeParse(merged, WORDS);
       if (!base.success) {
         found.push(...toProblems(file, base.error.issues, baseSchema, merged, placeOf, where));
         return;
@@ -121,7 +124,7 @@ function isUnknownType(issue: z.core.$ZodIssue): boolean {
 
 /** The defaults block; one that fails is reported, and the file is checked without its bad keys. */
 function parseDefaults(file: string, raw: unknown, where: Locate, problems: Problem[]): Defaults {
-  const parsed = defaultsSchema.safeParse(raw ?? {});
+  const parsed = defaultsSchema.safeParse(raw ?? {}, WORDS);
   if (parsed.success) return parsed.data;
   problems.push(...toProblems(file, parsed.error.issues, defaultsSchema, raw, (p) => ['defaults', ...p], where));
   if (!isRecord(raw)) return {};
