@@ -85,26 +85,27 @@ async function walk(w: Walk): Promise<void> {
     w.problems.push(at(w.folder, describeFsError(err, 'folder')));
     return [];
   });
-  // In name order, links last: a folder reached both ways is read, and named, by its own path.
-  const names = entries.sort((a, b) => Number(a.isSymbolicLink()) - Number(b.isSymbolicLink()) || (a.name < b.name ? -1 : 1)).map((e) => e.name);
-  for (const name of names) {
-    if (name.startsWith('.')) continue;
-    const path = join(w.folder, name);
-    const wanted = CHECK_FILE.test(name);
+  // In name order, but linked folders after the real ones: a folder reached both ways is read,
+  // and named in problems, by its own path.
+  const linked: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(w.folder, entry.name);
+    const wanted = CHECK_FILE.test(entry.name);
     const { info, error } = await tryStat(path);
     if (!info) {
       // A broken link or unreadable entry matters only where a check file was meant to be.
       if (wanted) w.problems.push(at(path, await describeMissing(path, error)));
-      continue;
-    }
-    if (info.isDirectory() && !wanted) {
-      await walk({ ...w, folder: path, depth: w.depth + 1, ancestors: [...w.ancestors, real] });
+    } else if (info.isDirectory() && !wanted) {
+      if (entry.isSymbolicLink()) linked.push(path);
+      else await walk({ ...w, folder: path, depth: w.depth + 1, ancestors: [...w.ancestors, real] });
     } else if (wanted) {
       const problem = notACheckFile(info);
       if (problem) w.problems.push(at(path, problem));
       else w.found.push(relative(w.root, path));
     }
   }
+  for (const path of linked) await walk({ ...w, folder: path, depth: w.depth + 1, ancestors: [...w.ancestors, real] });
 }
 
 async function tryStat(path: string): Promise<{ info: Stats; error?: undefined } | { info?: undefined; error: unknown }> {
