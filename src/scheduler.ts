@@ -169,8 +169,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
       }
       for (const check of checks) {
-        const key = specKey(check.spec);
         const entry = entries.get(check.spec.name);
+        // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
+        if (entry?.check === check && !entry.removed) continue;
+        const key = specKey(check.spec);
         if (entry === undefined) {
           const created: Entry = { check, key, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
           entries.set(check.spec.name, created);

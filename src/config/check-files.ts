@@ -5,8 +5,9 @@ import { ConfigError, type Problem } from './problem.js';
 
 /**
  * The largest check file read. A 10,000-check file is about 2 MB (bench/lib/checks-file.ts, in
- * flow or block style); parsing takes some 75 MB of memory per MB of YAML, so 8 MiB holds four
- * such files and keeps a reload under about 700 MB.
+ * flow or block style), so 8 MiB holds four of them. Parsing holds some 75 MB of heap per MB of
+ * YAML: `validate` of a 7.9 MB, 45,000-check file peaked at 850 MB RSS (10,000 checks: 300 MB),
+ * where the 50 MB file of issue 14 took 3.4 GB.
  */
 export const MAX_CHECK_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -150,7 +151,7 @@ export async function readCheckFile(file: string, problems: Problem[]): Promise<
       ({ bytesRead: n } = await handle.read(buffer, length, buffer.length - length));
     }
     if (info.size > limit || length > limit) {
-      problems.push(at(file, `file is ${formatBytes(Math.max(info.size, length))}, larger than the ${formatBytes(limit)} a check file may have (split it into several files in a folder)`));
+      problems.push(at(file, `file is ${formatBytes(Math.max(info.size, length))}, more than the ${formatBytes(limit)} a check file may have: split it into several files in a folder`));
       return undefined;
     }
     return buffer.toString('utf8', 0, length);
@@ -163,7 +164,8 @@ export async function readCheckFile(file: string, problems: Problem[]): Promise<
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
+  const mib = bytes / 1024 / 1024;
+  return `${bytes.toLocaleString('en-US')} bytes${Number.isInteger(mib) ? ` (${mib} MiB)` : ''}`;
 }
 
 function at(path: string, message: string): Problem {
