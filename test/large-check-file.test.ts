@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, runCli, startCli } from './support/cli.js';
 import { freePort } from './support/ports.js';
 import { startTcpPeer } from './support/tcp-peer.js';
+import { waitFor } from './support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_BYTES = 8 * 1024 * 1024;
@@ -21,16 +22,6 @@ function manyChecks(count: number, port: number): string {
       : `  - {"name":"${name}","type":"dns","query":"${name}.example.test","resolvers":["127.0.0.1:${port}"],"expect":{"answers":["127.0.0.10"]},"schedule":"0 0 1 1 *","timeout":"5s"}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('large check files', { timeout: 180_000 }, () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, startCli } from './support/cli.js';
 import { startTcpPeer } from './support/tcp-peer.js';
+import { waitFor } from './support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,16 +17,6 @@ function logLines(stderr: string): { msg?: string; check?: string; error?: strin
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { msg?: string });
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
