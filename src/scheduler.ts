@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LoadedCheck } from './config/load.js';
+import { specKey } from './config/spec-key.js';
 import { DueHeap } from './scheduler/due-heap.js';
 import { createRunPool } from './scheduler/run-pool.js';
 import { createTiming, type Timing } from './scheduler/slot.js';
@@ -31,7 +32,7 @@ export interface Scheduler {
 /** One scheduled check. */
 interface Entry {
   check: LoadedCheck;
-  /** JSON of the spec: an equal key on reload keeps the entry's timing. */
+  /** specKey of the spec: an equal key on reload keeps the entry's timing. */
   key: string;
   timing: Timing;
   /** The next planned slot (epoch ms). */
@@ -168,8 +169,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
       }
       for (const check of checks) {
-        const key = JSON.stringify(check.spec);
         const entry = entries.get(check.spec.name);
+        // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
+        if (entry?.check === check && !entry.removed) continue;
+        const key = specKey(check.spec);
         if (entry === undefined) {
           const created: Entry = { check, key, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
           entries.set(check.spec.name, created);

@@ -1,4 +1,5 @@
 import type { LoadedCheck } from './config/load.js';
+import { specKey } from './config/spec-key.js';
 import { REASONS, type Reason, type Result } from './result.js';
 
 /**
@@ -31,8 +32,12 @@ export interface CheckEntry {
 }
 
 export interface StateStore {
-  /** Replaces the set of checks (load or reload); results of checks that stay are kept. */
-  set(checks: readonly LoadedCheck[]): void;
+  /**
+   * Replaces the set of checks (load or reload); results of checks that stay are kept. A check
+   * whose spec is unchanged keeps its LoadedCheck object (with the new file and line), so a run
+   * in flight, which holds that object, is still recorded; returns the checks as now held.
+   */
+  set(checks: readonly LoadedCheck[]): LoadedCheck[];
   get(name: string): CheckEntry | undefined;
   all(): CheckEntry[];
   /** Records a finished run; returns true when the check's state (ok, failing, blocked) changed. */
@@ -41,14 +46,24 @@ export interface StateStore {
 
 export function createStateStore(keep = 20): StateStore {
   let entries = new Map<string, CheckEntry>();
+  const keys = new WeakMap<LoadedCheck, string>();
+  const keyOf = (check: LoadedCheck): string => {
+    let key = keys.get(check);
+    if (key === undefined) keys.set(check, (key = specKey(check.spec)));
+    return key;
+  };
   return {
     set(checks) {
       const next = new Map<string, CheckEntry>();
-      for (const check of checks) {
-        const old = entries.get(check.spec.name);
+      const held: LoadedCheck[] = [];
+      for (const loaded of checks) {
+        const old = entries.get(loaded.spec.name);
+        const check = old && keyOf(old.check) === keyOf(loaded) ? Object.assign(old.check, { file: loaded.file, line: loaded.line, index: loaded.index }) : loaded;
         next.set(check.spec.name, old ? { ...old, check } : { check, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined });
+        held.push(check);
       }
       entries = next;
+      return held;
     },
     get: (name) => entries.get(name),
     all: () => [...entries.values()],

@@ -164,7 +164,7 @@ checks:
     await writeFile(file, `${goodChecks}  - name: broken\n    type: tcp\n    port: 1\n`);
     const res = await app.inject({ method: 'POST', url: '/-/reload', headers: auth });
     expect(res.statusCode).toBe(422);
-    expect(res.json<{ problems: string[] }>().problems).toEqual([expect.stringMatching(/checks\.yaml:\d+:\d+: checks\[2\]\.host: required \(string\)$/)]);
+    expect(res.json<{ problems: string[] }>().problems).toEqual([expect.stringMatching(/checks\.yaml:\d+:\d+: checks\[2\]\.host: required \(a string\)$/)]);
     expect((await app.inject('/api/v1/checks')).json<{ checks: unknown[] }>().checks).toHaveLength(2);
     expect((await app.inject('/metrics')).body).toMatch(/^driftwatch_config_last_reload_successful 0$/m);
     expect((await app.inject({ url: '/probe?check=db-port', headers: auth })).json()).toMatchObject({ ok: true });

@@ -320,8 +320,8 @@ describe('dns check configuration', () => {
       'dns.yaml:6:25: checks[0].resolvers[1]: not a resolver: "127.0.0.1:99999" (expected system, IP, IP:port or [IPv6]:port)',
       'dns.yaml:6:44: checks[0].resolvers[2]: not a resolver: "hub.example.test" (expected system, IP, IP:port or [IPv6]:port)',
       'dns.yaml:6:16: checks[0].resolvers: resolvers must be unique (each is a metric label)',
-      'dns.yaml:7:16: checks[0].transport: expected one of "udp", "tcp", got "quic"',
-      'dns.yaml:11:14: checks[0].expect.rcode: expected one of "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "NOTAUTH", "YXDOMAIN", got "NOPE"',
+      'dns.yaml:7:16: checks[0].transport: expected one of "udp", "tcp" (got "quic")',
+      'dns.yaml:11:14: checks[0].expect.rcode: expected one of "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "NOTAUTH", "YXDOMAIN" (got "NOPE")',
       'dns.yaml:12:7: checks[0].expect.count: unknown key "count" (accepted: answers, includes, excludes, rcode, agree, minTtl, maxTtl)',
     ]);
   });
@@ -329,7 +329,7 @@ describe('dns check configuration', () => {
   it('rejects expected answers that cannot be answers of the record type, beside other problems', () => {
     const yaml = dnsYaml({ query: 'hub.example.test', record: 'A', resolvers: ['127.0.0.1:53'], transport: 'quic', expect: { answers: ['hub.example.test', '127.0.0.2'], excludes: ['::1'] } });
     expect(problemsOf(yaml).map((p) => p.replace(/^test\.yaml:\d+:\d+: /, ''))).toEqual([
-      'checks[0].transport: expected one of "udp", "tcp", got "quic"',
+      'checks[0].transport: expected one of "udp", "tcp" (got "quic")',
       'checks[0].expect.answers[0]: "hub.example.test" is not a valid A answer: expected an IPv4 address',
       'checks[0].expect.excludes[0]: "::1" is not a valid A answer: expected an IPv4 address',
     ]);

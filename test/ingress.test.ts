@@ -363,7 +363,7 @@ describe('ingress check file', () => {
       'url: "https://hub.example.com/", ingress: [203.0.113.10], ingressFrom: { namespace: hub, service: traefik }',
       'test.yaml:1:109: checks[0].ingressFrom: give either ingress or ingressFrom, not both',
     ],
-    ['url: "https://hub.example.com/", ingressFrom: { namespace: hub }', 'test.yaml:1:84: checks[0].ingressFrom.service: required (string)'],
+    ['url: "https://hub.example.com/", ingressFrom: { namespace: hub }', 'test.yaml:1:84: checks[0].ingressFrom.service: required (a string)'],
     ['url: "https://hub.example.com/", ingress: [203.0.113.10], resolvers: [nowhere]', 'test.yaml:1:108: checks[0].resolvers[0]: not a resolver: "nowhere" (expected system, IP, IP:port or [IPv6]:port)'],
   ])('rejects %s', (fragment, problem) => {
     let error: unknown;

@@ -278,7 +278,7 @@ describe('postgres check file validation', () => {
 
   it.each([
     ['an inline password', '    password: hunter2\n', 'test.yaml:7:15: checks[0].password:'],
-    ['an unknown sslmode', '    password: { env: DB_PW }\n    sslmode: prefer\n', 'test.yaml:8:14: checks[0].sslmode: expected one of "disable", "require", "verify-ca", "verify-full", got "prefer"'],
+    ['an unknown sslmode', '    password: { env: DB_PW }\n    sslmode: prefer\n', 'test.yaml:8:14: checks[0].sslmode: expected one of "disable", "require", "verify-ca", "verify-full" (got "prefer")'],
     ['a ca without verification', '    password: { env: DB_PW }\n    sslmode: require\n    ca: /etc/ca.pem\n', 'test.yaml:9:9: checks[0].ca: ca is only used with sslmode verify-ca or verify-full (sslmode is require)'],
     ['serverName without verify-full', '    password: { env: DB_PW }\n    sslmode: verify-ca\n    serverName: db\n', 'test.yaml:9:17: checks[0].serverName: serverName is only used with sslmode verify-full (sslmode is verify-ca)'],
     ['expect.result without a query', '    password: { env: DB_PW }\n    expect: { result: "2" }\n', 'test.yaml:8:23: checks[0].expect.result: expect.result needs a query to compare with'],

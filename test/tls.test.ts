@@ -147,10 +147,10 @@ describe('tls check configuration', () => {
   });
 
   it.each([
-    ['port: 0', 'test.yaml:1:57: checks[0].port: Too small: expected number to be >=1 (got number 0)'],
+    ['port: 0', 'test.yaml:1:57: checks[0].port: must be at least 1 (got 0)'],
     ['resolve: "10.0.0"', 'test.yaml:1:60: checks[0].resolve: expected an IPv4 or IPv6 address'],
     ['expect: { minDays: 3 }', 'test.yaml:1:61: checks[0].expect.minDays: unknown key "minDays" (accepted: minDaysValid, issuer, chainVerifies)'],
-    ['expect: { chainVerifies: "yes" }', 'test.yaml:1:76: checks[0].expect.chainVerifies: expected boolean, got "yes"'],
+    ['expect: { chainVerifies: "yes" }', 'test.yaml:1:76: checks[0].expect.chainVerifies: expected true or false (got "yes")'],
   ])('rejects %s', (fragment, problem) => {
     let error: unknown;
     try {

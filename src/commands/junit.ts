@@ -1,4 +1,5 @@
 import { formatSeconds, type GateCheck } from '../gate/wait.js';
+import { replaceXmlForbidden } from './visible-text.js';
 
 /**
  * A JUnit XML report: one testcase per check, failures with their reason as type. A blocked
@@ -15,14 +16,14 @@ export function formatJunit(checks: readonly GateCheck[], options: { waited: boo
   const total = results.reduce((sum, r) => sum + r.durationMs, 0);
   const cases = checks.map((check) => {
     const r = check.result;
-    const open = `    <testcase classname="driftwatch.${escapeXml(r.type)}" name="${escapeXml(r.name)}" time="${seconds(r.durationMs)}"`;
+    const open = `    <testcase classname="driftwatch.${escapeAttribute(r.type)}" name="${escapeAttribute(r.name)}" time="${seconds(r.durationMs)}"`;
     const out = options.waited ? [`      <system-out>${escapeXml(describeAttempts(check))}</system-out>`] : [];
-    const reason = escapeXml(r.reason ?? 'error');
+    const reason = escapeAttribute(r.reason ?? 'error');
     const outcome = r.ok
       ? []
       : r.blocked
-        ? [`      <skipped message="${escapeXml(r.message)}"/>`]
-        : [`      <failure type="${reason}" message="${escapeXml(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>`];
+        ? [`      <skipped message="${escapeAttribute(r.message)}"/>`]
+        : [`      <failure type="${reason}" message="${escapeAttribute(r.message)}">${escapeXml(`${r.reason ?? 'error'}: ${r.message}`)}</failure>`];
     if (outcome.length + out.length === 0) return `${open}/>`;
     return [`${open}>`, ...outcome, ...out, '    </testcase>'].join('\n');
   });
@@ -37,8 +38,19 @@ export function formatJunit(checks: readonly GateCheck[], options: { waited: boo
   ].join('\n');
 }
 
+const ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+/**
+ * Text for an element. Characters XML forbids become visible escapes: a message carries what
+ * targets sent, and one ESC in it made the whole report not well-formed.
+ */
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return replaceXmlForbidden(text).replace(/[<>&"']/g, (c) => ENTITIES[c] ?? c);
+}
+
+/** An attribute value: tabs and line breaks as references too, or a parser reads them as spaces. */
+function escapeAttribute(text: string): string {
+  return replaceXmlForbidden(text).replace(/[<>&"'\t\n\r]/g, (c) => ENTITIES[c] ?? c);
 }
 
 /** "passed on attempt 3, 6.1s after the gate started", "failed all 5 attempts". */

@@ -1,6 +1,7 @@
 import type { Result } from '../result.js';
 import { summarySentence } from '../gate/summary.js';
 import { formatSeconds, type GateCheck } from '../gate/wait.js';
+import { showControls } from './visible-text.js';
 
 /**
  * The human table of `driftwatch run`, failing checks first, then blocked, then passing; then
@@ -16,7 +17,8 @@ export function formatTable(checks: readonly GateCheck[], options: { waited: boo
     `${Math.round(r.durationMs)}ms`,
     ...(options.waited ? [String(attempts), passedAfterMs === undefined ? '-' : formatSeconds(passedAfterMs)] : []),
     describe(r),
-  ]);
+    // Messages carry what targets sent (DNS names, certificate fields, body snippets): no raw controls.
+  ].map(showControls));
   const header = ['RESULT', 'CHECK', 'TYPE', 'TIME', ...(options.waited ? ['ATTEMPTS', 'PASSED AFTER'] : []), 'DETAIL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>
@@ -25,7 +27,7 @@ export function formatTable(checks: readonly GateCheck[], options: { waited: boo
       .join('  ')
       .trimEnd();
   const results = checks.map((c) => c.result);
-  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${formatCounts(results)}\n${summarySentence(results)}\n`;
+  return `${[line(header), ...rows.map(line)].join('\n')}\n\n${formatCounts(results)}\n${showControls(summarySentence(results))}\n`;
 }
 
 /** "5 passed, 1 failed, 3 blocked" (blocked only when there are some). */

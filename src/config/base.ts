@@ -1,26 +1,29 @@
 import cron from 'node-cron';
 import { z } from 'zod';
-import { duration } from './duration.js';
+import { duration, DURATION_WANTED } from './duration.js';
+import { describeValue } from './problem.js';
 
 /** Label names a check's static labels may not take: the daemon sets these itself. */
 export const RESERVED_LABELS = ['check', 'type', 'location', 'result', 'reason', 'resolver', 'answer', 'via', 'phase', 'verdict', 'state', 'le', 'job', 'instance'];
 
 export const checkName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must match [a-z0-9][a-z0-9-]* (lower case, digits, dashes)')
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must match [a-z0-9][a-z0-9-]*: lower case letters, digits and dashes, like hub-dns')
   .max(63, 'must be at most 63 characters');
 
+const CRON_WANTED = 'expected a cron expression of 5 fields (minute hour day month weekday) or 6 with seconds first, like "*/5 * * * *" for every 5 minutes';
+
 export const cronSchedule = z
-  .string()
+  .string({ error: CRON_WANTED })
   .meta({ description: 'cron expression, node-cron syntax (optional seconds field first)' })
-  .refine((expr) => cron.validate(expr), { error: 'invalid cron expression' });
+  .refine((expr) => cron.validate(expr), { error: (issue) => `${CRON_WANTED} (got ${describeValue(issue.input)})` });
 
 export const labels = z
   .record(
     z
       .string()
-      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*')
-      .refine((key) => !key.startsWith('__'), 'label names starting with __ are reserved')
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names must match [a-zA-Z_][a-zA-Z0-9_]*: letters, digits and underscores, like service or team_name')
+      .refine((key) => !key.startsWith('__'), 'label names starting with __ are reserved for Prometheus')
       .refine((key) => !RESERVED_LABELS.includes(key), { error: `reserved label name (reserved: ${RESERVED_LABELS.join(', ')})` }),
     z.string(),
   )
@@ -50,9 +53,9 @@ export const baseFields = {
  * as part of each check, so a bad default is reported once per check it reaches.
  */
 export const defaultsSchema = z.strictObject({
-  interval: z.string().optional(),
-  schedule: z.string().optional(),
-  timeout: z.string().optional(),
+  interval: z.string({ error: DURATION_WANTED }).optional(),
+  schedule: z.string({ error: CRON_WANTED }).optional(),
+  timeout: z.string({ error: DURATION_WANTED }).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   kubeconfig: z.string().optional().meta({ description: 'kubeconfig file for the Kubernetes checks of this file' }),
   context: z.string().optional().meta({ description: 'kubeconfig context for the Kubernetes checks of this file' }),

@@ -6,10 +6,10 @@ import type { Problem } from './problem.js';
 /**
  * k8s-rollout's expect.digestFrom must name an oci-image check of the loaded files (any file,
  * any shard): checked once all files are read, since the named check may stand in another file.
- * Only a broken reference costs anything: its file is read again to place the problem at the
+ * `written` is every check name the files hold, valid or not. Only a broken reference costs anything: its file is read again to place the problem at the
  * key, as every other problem is placed.
  */
-export async function digestFromProblems(checks: readonly LoadedCheck[]): Promise<Problem[]> {
+export async function digestFromProblems(checks: readonly LoadedCheck[], written: ReadonlySet<string>): Promise<Problem[]> {
   const types = new Map(checks.map((c) => [c.spec.name, c.spec.type]));
   const images = checks.filter((c) => c.spec.type === 'oci-image').map((c) => c.spec.name);
   const problems: Problem[] = [];
@@ -18,6 +18,8 @@ export async function digestFromProblems(checks: readonly LoadedCheck[]): Promis
     const name = check.spec.expect.digestFrom;
     const type = types.get(name);
     if (type === 'oci-image') continue;
+    // Named in the files but not loaded (it has problems of its own, reported already).
+    if (type === undefined && written.has(name)) continue;
     const known = images.length > 0 ? images.join(', ') : 'none';
     const message = type === undefined ? `no check named "${name}" (oci-image checks: ${known})` : `check "${name}" is a ${type} check, expected an oci-image check (oci-image checks: ${known})`;
     const path = ['checks', check.index, 'expect', 'digestFrom'];

@@ -20,14 +20,16 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+export const DURATION_WANTED = 'expected a duration: a number and ms, s, m or h, like 30s or 1.5m';
+
 /** A duration string in the check file, parsed to milliseconds. */
 export const duration = z
-  .string()
+  .string({ error: DURATION_WANTED })
   .meta({ description: 'duration such as 500ms, 30s, 5m, 1h', pattern: DURATION.source })
   .transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (expected a number and ms, s, m or h, like 30s)` });
+      ctx.addIssue({ code: 'custom', message: `${ms === undefined ? DURATION_WANTED : 'must be longer than 0'} (got ${JSON.stringify(text)})` });
       return z.NEVER;
     }
     return ms;

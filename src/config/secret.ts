@@ -80,7 +80,7 @@ export class SecretUnavailableError extends Error {
 export const secretRef = z
   .union(
     [
-      z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+      z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name: letters, digits and _, like HUB_TOKEN') }),
       z.strictObject({ file: z.string().min(1) }),
     ],
     { error: 'expected a secret reference: { env: NAME } or { file: /path } (secrets are never written inline)' },
