@@ -79,7 +79,7 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
 
   it('rejects a malformed name in dependsOn through the schema', async () => {
     const { folder, shown } = await files({ 'a.yaml': `checks:\n${tcp('app', '    dependsOn: [Hub_DB]\n')}` });
-    expect(await problemsOf(folder)).toEqual([`${shown('a.yaml')}:6:17: checks[0].dependsOn[0]: must match [a-z0-9][a-z0-9-]* (lower case, digits, dashes) (got "Hub_DB")`]);
+    expect(await problemsOf(folder)).toEqual([`${shown('a.yaml')}:6:17: checks[0].dependsOn[0]: must match [a-z0-9][a-z0-9-]*: lower case letters, digits and dashes, like hub-dns (got "Hub_DB")`]);
   });
 
   it('a long chain loads, and closing it into a cycle names the whole cycle', async () => {
