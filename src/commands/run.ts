@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
 import { ConfigError } from '../config/problem.js';
@@ -9,15 +7,19 @@ import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
 import { formatJunit } from './junit.js';
 import { formatTable } from './table.js';
-import { DEFAULT_CHECKS, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
+import { DEFAULT_CHECKS, parseCommandLine, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
+import { ensureWritable, writeReportFile } from './report-file.js';
 
 export const RUN_HELP = `Usage: driftwatch run [options]
 
-Runs the checks once, in parallel, prints a table (or JSON), and exits
-0 when all pass, 1 when any fails, 2 on invalid configuration. The post-deploy smoke gate.
+Runs the checks once, in parallel, prints a table (or JSON), and exits 0 when all pass,
+1 when any fails (a check failing with reason config too: an unset env secret, no kubeconfig),
+2 when it could not judge: bad usage, invalid check files, a --junit file it cannot write.
+The post-deploy smoke gate.
 
 Options:
-  --checks PATH       check file or folder of *.yaml (repeatable; default: checks/)
+  --checks PATH...    check files or folders of *.yaml: several after one --checks, or
+                      --checks repeated (default: checks/)
   --only NAME,...     run only these checks
   --release TAG       the release under verification (k8s-rollout checks with tag: release)
   --json              print { ok, results: [...] } instead of the table
@@ -28,7 +30,7 @@ Options:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       checks: { type: 'string', multiple: true },
@@ -40,8 +42,6 @@ export async function run(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-    allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write(RUN_HELP);
@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     if (unknown.length > 0) throw new UsageError(`--only: no check named ${unknown.join(', ')}`);
     checks = checks.filter((c) => only.includes(c.spec.name));
   }
+  if (values.junit !== undefined) await ensureWritable('--junit', values.junit);
   const services = createServices({ release: values.release });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
@@ -72,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const ok = results.every((r) => r.ok);
   process.stdout.write(values.json ? `${JSON.stringify({ ok, results }, null, 2)}\n` : formatTable(results));
-  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(results));
+  if (values.junit !== undefined) await writeReportFile('--junit', values.junit, formatJunit(results));
   log.flush();
   return ok ? 0 : 1;
 }
