@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCli, startCli } from './support/cli.js';
+import { collect, runCli, startCli, waitForLog } from './support/cli.js';
 import { startTcpPeer } from './support/tcp-peer.js';
 
 describe('driftwatch CLI', { timeout: 90_000 }, () => {
@@ -90,18 +90,9 @@ describe('driftwatch CLI', { timeout: 90_000 }, () => {
 
     const child = startCli(['serve', '--checks', third, folder, '--checks', good, '--listen', '127.0.0.1:0', '--log-level', 'info']);
     const done = collect(child, 60_000);
-    const address = await new Promise<string>((resolve, reject) => {
-      let seen = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        const bound = /"address":"(127\.0\.0\.1:\d+)".*"msg":"driftwatch serving"/.exec(seen)?.[1];
-        if (bound !== undefined) resolve(bound);
-      });
-      child.once('exit', () => {
-        reject(new Error(`serve exited: ${seen}`));
-      });
-    });
-    const listed = (await (await fetch(`http://${address}/api/v1/checks`)).json()) as { checks: { name: string }[] };
+    const { address } = await waitForLog(child, 'driftwatch serving');
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const listed = (await (await fetch(`http://${String(address)}/api/v1/checks`)).json()) as { checks: { name: string }[] };
     child.kill('SIGTERM');
     expect((await done).code).toBe(0);
     expect(listed.checks.map((c) => c.name).sort()).toEqual(['fourth', 'third', 'up', 'up-too']);
