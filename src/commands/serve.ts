@@ -106,20 +106,24 @@ export async function serve(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason }, 'unhandled rejection (a bug: please report it)');
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
+  // Listeners stay until the end: a second signal while draining must not kill the process, and
+  // one comes at once under `npm start` (the terminal sends Ctrl-C to npm and the daemon, and npm
+  // forwards it). Without a listener Node would take the default action and exit mid-drain.
+  let onStop: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    onStop = resolve;
   });
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  const signal = await stopRequested;
   process.off('SIGHUP', onHup);
   log.info({ signal, grace: formatDuration(graceMs) }, 'shutting down: draining running checks');
   await daemon.stop(graceMs);
   await api.close();
   log.info('stopped');
   log.flush();
+  process.off('SIGTERM', onStop);
+  process.off('SIGINT', onStop);
   return 0;
 }
 
