@@ -4,7 +4,8 @@
 # starts its own instance on a free loopback port.
 set -euo pipefail
 # golang-go + sprig + sigs.k8s.io/yaml: test/helm-render renders the Helm chart (no helm binary here).
-packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
+# curl and git: test/readme.test.ts clones the repository and runs the README's commands.
+packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 curl git golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
