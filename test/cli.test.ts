@@ -135,6 +135,14 @@ describe('driftwatch CLI', { timeout: 90_000 }, () => {
     expect(oneLine(foreign.stderr)).toBe('driftwatch serve: cannot listen on 198.18.0.1:9147: address not available: no interface of this machine has it (EADDRNOTAVAIL)');
   });
 
+  it('run: a check failing with reason config (an unset env secret) is exit 1, like any failed check, not 2', async () => {
+    const file = join(dir, 'secret.yaml');
+    await writeFile(file, `checks:\n  - { name: needs-token, type: http, url: "http://127.0.0.1:${peer.closedPort}/", headers: { Authorization: { env: DRIFTWATCH_TEST_UNSET_TOKEN } } }\n`);
+    const res = await runCli(['run', '--checks', file, '--json'], { DRIFTWATCH_TEST_UNSET_TOKEN: undefined });
+    expect(res.code).toBe(1);
+    expect((JSON.parse(res.stdout) as { results: { reason?: string }[] }).results.map((r) => r.reason)).toEqual(['config']);
+  });
+
   it('run: exit 2 on invalid configuration', async () => {
     const res = await runCli(['run', '--checks', bad]);
     expect(res.code).toBe(2);
