@@ -41,5 +41,8 @@ WORKDIR /etc/driftwatch
 # distroless' nonroot user, numeric so Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
 EXPOSE 9147
-ENTRYPOINT ["/nodejs/bin/node", "/app/bin/driftwatch.js", "serve"]
+# serve listens on 127.0.0.1 unless told otherwise; in a container that would be unreachable
+# through -p or a Service, so the image listens on every interface of its own network namespace.
+# A --listen among the arguments after the image wins (the last one counts).
+ENTRYPOINT ["/nodejs/bin/node", "/app/bin/driftwatch.js", "serve", "--listen", "0.0.0.0:9147"]
 CMD ["--checks", "/etc/driftwatch/checks"]

@@ -151,7 +151,7 @@ await runBenchmark(async () => {
   const missing = checks.map((c) => String(c.name)).filter((name) => !runsAfter.has(name));
   const after = samples.filter((s) => s !== baseline);
   const log_ = await readFile(join(dir, 'driftwatch-soak.log'), 'utf8').catch(() => '');
-  const errorLines = log_.split('\n').filter((line) => /"level":(50|60)/.test(line));
+  const errorLines = log_.split('\n').filter((line) => /"level":"(error|fatal)"/.test(line));
 
   const verdict = {
     minutes: round(elapsed() / 60, 2),

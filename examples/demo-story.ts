@@ -47,27 +47,33 @@ function hang(lead: string, leadWidth: number, text: string, indent: number): st
   return [...lines, line].join('\n');
 }
 
-export function intro(world: IncidentWorld, daemonUrl: string, checksFile: string): string[] {
+/**
+ * What runs where. With `once` all of it is gone a moment after the story is told, so it names
+ * addresses without ports and says "temp folder" instead of giving URLs and paths to open.
+ */
+export function intro(world: IncidentWorld, daemonUrl: string, checksFile: string, once: boolean): string[] {
   const row = (what: string, where: string, why: string) => {
     const head = `  ${what.padEnd(13)} ${where.padEnd(26)}`;
     return head.length + 1 + why.length <= WIDTH ? `${head} ${dim(why)}` : `${head.trimEnd()}\n${' '.repeat(16)}${dim(why)}`;
   };
+  const here = once
+    ? 'Here, on this machine, for the few seconds of --once (it all stops, and its temp folder is removed, once the story is told):'
+    : 'Here, on this machine:';
   return [
     bold('driftwatch demo: the stale-DNS incident of 2026-06-14, replayed on loopback'),
     '',
     wrap(
       'The runbook: the deploy was healthy in the cluster (forced to the ingress, /api/v2/hubs answered 401), ' +
-        'but public DNS still sent hub.coulomb.social to an older host (404, OpenAPI without the bootstrap paths). ' +
-        'Here, on this machine:',
+        `but public DNS still sent hub.coulomb.social to an older host (404, OpenAPI without the bootstrap paths). ${here}`,
       0,
     ),
     '',
-    row('DNS server', `${world.resolver} udp+tcp`, `plays public DNS: ${world.hostname} A ${world.publicAddress}`),
-    row('ingress', `https://${INGRESS_IP}:${world.port}`, 'the new deploy: v2 paths answer 401, OpenAPI lists them'),
-    row('stale host', `https://${STALE_IP}:${world.port}`, 'the old host: v2 paths answer 404, older OpenAPI'),
-    row('certificates', world.caPath, `the CA of this run; both hosts serve ${world.hostname} from it`),
-    row('checks', checksFile, 'checks/inter-hub.yaml pointed at this world'),
-    row('driftwatch', daemonUrl, 'createDaemon + buildApi, every check every 5s'),
+    row('DNS server', once ? '127.0.0.1, udp+tcp' : `${world.resolver} udp+tcp`, `plays public DNS: ${world.hostname} A ${world.publicAddress}`),
+    row('ingress', once ? `${INGRESS_IP}, https` : `https://${INGRESS_IP}:${world.port}`, 'the new deploy: v2 paths answer 401, OpenAPI lists them'),
+    row('stale host', once ? `${STALE_IP}, https` : `https://${STALE_IP}:${world.port}`, 'the old host: v2 paths answer 404, older OpenAPI'),
+    row('certificates', once ? 'temp folder' : world.caPath, `the CA of this run; both hosts serve ${world.hostname} from it`),
+    row('checks', once ? 'temp folder' : checksFile, 'checks/inter-hub.yaml pointed at this world'),
+    row('driftwatch', once ? '127.0.0.1, http' : daemonUrl, 'createDaemon + buildApi, every check every 5s'),
     '',
   ];
 }
@@ -100,6 +106,15 @@ export function describeResults(results: readonly Result[], headline: string): s
   const failing = results.filter((r) => !r.ok).length;
   lines.push('', `  ${failing === 0 ? green(`all ${results.length} checks pass`) : red(`${failing} of ${results.length} checks fail`)}`, '');
   return lines;
+}
+
+/** With --once there is nothing left to look at afterwards: say how to get it. */
+export function withoutOnce(): string[] {
+  return [
+    dim('Without --once the demo keeps running and tells you where to look meanwhile: the status page,'),
+    dim('/metrics, a /probe with its step-by-step record, and `driftwatch run` on the demo\'s check file.'),
+    '',
+  ];
 }
 
 export function whereToLook(daemonUrl: string, runCommand: string, metricLine: string | undefined): string[] {

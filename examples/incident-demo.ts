@@ -16,7 +16,7 @@ import { createLogger } from '../src/log.js';
 import type { Result } from '../src/result.js';
 import { writeDemoChecks } from './demo-checks.js';
 import { isFree, waitForEnter, watchSignals } from './demo-controls.js';
-import { bold, describeResults, dim, intro, say, verdictOf, whereToLook, wrap } from './demo-story.js';
+import { bold, describeResults, dim, intro, say, verdictOf, whereToLook, withoutOnce, wrap } from './demo-story.js';
 import { HUB_HOSTNAME, INGRESS_IP, startIncidentWorld } from './incident-world.js';
 
 const HELP = `Usage: npm run demo [-- options]
@@ -121,12 +121,12 @@ async function play(options: PlayOptions, stop: AbortSignal, opened: Closer[]): 
   const stopped = () => stop.aborted;
   if (stopped()) return 0;
 
-  say(...intro(world, daemonUrl, checksFile));
+  say(...intro(world, daemonUrl, checksFile, options.once));
   say(bold(`1. The incident: public DNS still points ${HUB_HOSTNAME} at the stale host`), '');
   const incident = await runAll(daemon);
   say(...describeResults(incident, HEADLINE));
   say(wrap('dns-drift, not ingress-down: the ingress is fine; fix the A record, not the deploy.', 2), '');
-  say(...whereToLook(daemonUrl, runCommand(checksFile), await verdictSeries(daemon)));
+  say(...(options.once ? withoutOnce() : whereToLook(daemonUrl, runCommand(checksFile), await verdictSeries(daemon))));
 
   let fixed: Result[] | undefined;
   if (options.repoint && !stopped()) {

@@ -5,7 +5,8 @@
 set -euo pipefail
 # golang-go + sprig + sigs.k8s.io/yaml: test/helm-render renders the Helm chart (no helm binary here).
 # docker-registry (distribution 2.8) + apache2-utils (htpasswd -B): test/oci-image.test.ts's registry.
-packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev docker-registry apache2-utils)
+# curl and git: test/readme.test.ts clones the repository and runs the README's commands.
+packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 curl git golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev docker-registry apache2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,4 +1,4 @@
-import { packageVersion, UsageError } from './commands/options.js';
+import { CommandError, packageVersion, UsageError } from './commands/options.js';
 
 // Commands load on demand: `validate` need not pay for fastify, `schema` not for pg.
 
@@ -8,13 +8,13 @@ Synthetic monitoring for deployment verification.
 
 Commands:
   serve      run the checks on their schedules; /metrics, /probe, API, status page
-  run        run the checks once (the post-deploy smoke gate): exit 0 all pass, 1 any fails, 2 bad config
+  run        run the checks once (the post-deploy smoke gate): exit 0 all pass, 1 any fails,
+             2 could not judge (bad usage, invalid check files, a report it cannot write)
   validate   validate check files (exit 2 on problems)
   schema     print the JSON Schema of the check file format
 
 driftwatch <command> --help for its options. driftwatch --version prints the version.
 `;
-
 
 /** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -40,34 +40,19 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        process.stderr.write(`driftwatch: unknown command "${command}"\n\n${HELP}`);
+        process.stderr.write(`driftwatch: unknown command "${command}" (commands: serve, run, validate, schema; see driftwatch --help)\n`);
         return 2;
     }
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
-      const help = await helpFor(command);
-      process.stderr.write(`driftwatch ${command ?? ''}: ${err instanceof Error ? err.message : String(err)}\n\n${help}`);
-      return 2;
-    }
-    throw err;
+    // One line and exit 2 for whatever stopped the command before it could answer: for `run`,
+    // exit 1 means "a check failed", and a typo in CI must not read as a failed deploy.
+    const where = command === undefined ? 'driftwatch' : `driftwatch ${command}`;
+    if (err instanceof UsageError) process.stderr.write(`${where}: ${err.message} (see ${where} --help)\n`);
+    else if (err instanceof CommandError) process.stderr.write(`${where}: ${err.message}\n`);
+    // Not a problem of the user's making: a bug, whose report needs the stack.
+    else process.stderr.write(`${where}: unexpected error (a bug: please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 2;
   }
-}
-
-async function helpFor(command: string | undefined): Promise<string> {
-  switch (command) {
-    case 'serve':
-      return (await import('./commands/serve.js')).SERVE_HELP;
-    case 'run':
-      return (await import('./commands/run.js')).RUN_HELP;
-    case 'validate':
-      return (await import('./commands/validate.js')).VALIDATE_HELP;
-    default:
-      return HELP;
-  }
-}
-
-function isParseArgsError(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS');
 }
 
 const invokedDirectly = import.meta.url === `file://${process.argv[1] ?? ''}`;

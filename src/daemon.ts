@@ -8,6 +8,7 @@ import { blockedRun } from './gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
+import { createOutcomeLog } from './outcome-log.js';
 import { runCheck, type Run } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createServices, prepareServices } from './services.js';
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   concurrency?: number;
   /** On-demand runs (/probe, POST run) at once; as many again may wait. */
   probeConcurrency?: number;
+  /** How often a check that keeps failing is repeated in the log (default FAILURE_REPEAT_MS), and the clock for it. */
+  failureLog?: { repeatMs?: number; now?: () => number };
 }
 
 export interface ReloadOutcome {
@@ -64,6 +67,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const series = createSeriesStore({ location: options.location });
   const onDemand = createConcurrencyLimit(options.probeConcurrency ?? 8, options.probeConcurrency ?? 8);
   const loggers = new Map<string, Logger>();
+  const outcomes = createOutcomeLog(options.failureLog?.repeatMs, options.failureLog?.now);
   let lastReload: ReloadOutcome | undefined;
   let loaded = false;
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, checks: 0, problems: [], at: '' });
@@ -80,9 +84,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const record = (check: LoadedCheck, run: Run): void => {
     // The step-by-step record belongs to the caller who asked for it, not to the history.
     const { steps: _steps, ...result } = run.result;
-    if (state.record(result)) {
-      loggerFor(check).info({ ok: run.result.ok, reason: run.result.reason, blocked: run.result.blocked?.by, error: run.result.ok ? undefined : run.result.message }, 'check state changed');
-    }
+    const changed = state.record(result);
+    const entry = state.get(check.spec.name);
+    outcomes.note(loggerFor(check), run.result, { changed, since: entry?.changedAt, runs: entry?.streak ?? 1 });
     series.record(check.spec, run);
     if (!run.result.blocked) metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
   };
@@ -97,7 +101,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check.spec, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal }));
+      const run = blockedRun(check.spec, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal, failureLevel: 'debug' }));
       if (state.get(check.spec.name)?.check === check) record(check, run);
     },
   });
@@ -110,6 +114,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       if (!names.has(entry.check.spec.name)) {
         series.remove(entry.check.spec.name);
         loggers.delete(entry.check.spec.name);
+        outcomes.forget(entry.check.spec.name);
       }
     }
     const before = new Set(state.all().map((entry) => entry.check));
@@ -172,7 +177,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const { check } = entry;
       const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target);
       return onDemand.run(async () => {
-        const run = await runCheck(bound, { log: loggerFor(check), services, debug: runOptions.debug ?? false });
+        const run = await runCheck(bound, { log: loggerFor(check), services, debug: runOptions.debug ?? false, failureLevel: 'debug' });
         // A retargeted run observed something else than the check: it does not touch its state.
         if (bound === check.bound && state.get(name)?.check === check) record(check, run);
         return run;

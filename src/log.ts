@@ -6,8 +6,13 @@ export const REDACT_PATHS = [
   'secret', '*.secret', 'data', '*.data', 'stringData', '*.stringData', 'connectionString', '*.connectionString',
 ];
 
-/** The one root logger: JSON on stderr (or the given stream, for tests). */
+/** The one root logger: JSON on stderr (or the given stream, for tests), levels by name ("level":"info"). */
 export function createLogger(level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
-  const options = { level, base: { service: 'driftwatch' }, redact: { paths: REDACT_PATHS, censor: '[secret]' } };
+  const options = {
+    level,
+    base: { service: 'driftwatch' },
+    redact: { paths: REDACT_PATHS, censor: '[secret]' },
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   return destination ? pino(options, destination) : pino(options, pino.destination({ fd: 2, sync: false }));
 }

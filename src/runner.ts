@@ -13,6 +13,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Keep the step-by-step record (/probe?debug=true). */
   debug?: boolean;
+  /**
+   * The level of the "check failed" line (default info: `driftwatch run` logs each failure once).
+   * The daemon asks for debug and logs state changes itself (outcome-log.ts), not every run.
+   */
+  failureLevel?: 'info' | 'debug';
 }
 
 /** A finished run: the public result plus what the metrics need. */
@@ -90,7 +95,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   };
   const result = scrub(raw, secretsOf(spec));
   if (result.ok) log.debug({ durationMs }, 'check passed');
-  else log.info({ reason: result.reason, error: result.message, durationMs }, 'check failed');
+  else log[options.failureLevel ?? 'info']({ reason: result.reason, error: result.message, durationMs }, 'check failed');
   return { result, samples, probeSamples };
 }
 

@@ -101,8 +101,12 @@ describe('npm run demo', () => {
     expect(healthy).toBeGreaterThan(drift);
     expect(out).toContain('6 of 10 checks fail');
     expect(out).toContain('all 10 checks pass');
-    expect(out).toMatch(/curl -s 'http:\/\/127\.0\.0\.1:\d+\/probe\?check=hub-ingress-hubs&debug=true'/);
-    expect(out).toMatch(/src\/cli\.ts run --checks \/\S+\/inter-hub-demo\.yaml/);
+    // Nothing to open that is gone a moment later: no probe URL, no temp path but the one said removed.
+    expect(out).not.toContain('/probe?check=');
+    expect(out).not.toContain('inter-hub-demo.yaml');
+    expect(out.match(/\/\S*driftwatch-demo-\S*/g)).toEqual([expect.stringMatching(/^\/\S+driftwatch-demo-\S+$/)]);
+    expect(out).not.toMatch(/https?:\/\//);
+    expect(out.replace(/\s+/g, ' ')).toContain('for the few seconds of --once (it all stops, and its temp folder is removed, once the story is told)');
     expectStopped(out);
   }, SLOW);
 
@@ -120,6 +124,9 @@ describe('npm run demo', () => {
     const demo = await exited;
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).not.toContain('2. The fix');
+    // While it runs, it says where to look: the daemon and the check file exist meanwhile.
+    expect(demo.stdout).toMatch(/curl -s 'http:\/\/127\.0\.0\.1:\d+\/probe\?check=hub-ingress-hubs&debug=true'/);
+    expect(demo.stdout).toMatch(/src\/cli\.ts run --checks \/\S+\/inter-hub-demo\.yaml/);
     expectStopped(demo.stdout);
   }, SLOW);
 });

@@ -1,27 +1,25 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from './support/cli.js';
+import { createNamespace, type Namespace } from './support/netns.js';
 
 const BIN = fileURLToPath(new URL('../bin/driftwatch.js', import.meta.url));
 
 // A network namespace of the test's own with only loopback: every address outside 127/8 has no
 // route there, which is what the shipped checks meet on a laptop or in CI. Nothing can leave it.
 describe('targets without a route (a network namespace with only loopback)', { timeout: 60_000 }, () => {
-  const ns = `dw-${randomBytes(4).toString('hex')}`;
+  let ns: Namespace;
   let dir: string;
 
   beforeAll(async () => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    ns = createNamespace('noroute');
     dir = await mkdtemp(join(tmpdir(), 'driftwatch-netns-'));
   });
   afterAll(async () => {
-    execFileSync('ip', ['netns', 'delete', ns]);
+    ns.delete();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -45,7 +43,7 @@ checks:
   - { name: ingress-system, type: ingress, url: "https://hub.example.com/", ingress: [198.18.0.1] }
 `,
     );
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'run', '--checks', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = ns.spawn(process.execPath, [BIN, 'run', '--checks', file, '--json']);
     const result = await collect(child, 45_000);
     expect(result.stderr).not.toMatch(/at .*\(|Error \[|uncaught/i);
     expect(result.code).toBe(1);

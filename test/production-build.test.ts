@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { collect } from './support/cli.js';
 import { startTcpPeer } from './support/tcp-peer.js';
 import { freePort } from './support/ports.js';
@@ -78,7 +79,8 @@ describe('production build', { timeout: 60_000 }, () => {
     const [user] = ops('USER');
     expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     const [entrypoint] = ops('ENTRYPOINT');
-    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['/nodejs/bin/node', '/app/bin/driftwatch.js', 'serve']);
+    // serve listens on 127.0.0.1 by default: the image must listen on its interfaces to be reachable.
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['/nodejs/bin/node', '/app/bin/driftwatch.js', 'serve', '--listen', '0.0.0.0:9147']);
     expect(JSON.parse(ops('CMD')[0] ?? 'null')).toEqual(['--checks', '/etc/driftwatch/checks']);
     const labels = ops('LABEL').join(' ');
     for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'created']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
@@ -120,7 +122,11 @@ describe('production build', { timeout: 60_000 }, () => {
     for (const dir of [checks, config, token]) await chmod(dir, 0o555);
 
     const port = await freePort();
-    const args = [join(app, 'bin/driftwatch.js'), 'serve', '--checks', checks, '--listen', `127.0.0.1:${port}`, '--api-token-file', join(token, 'token'), '--grace', '2s'];
+    // The image's entrypoint (its --listen 0.0.0.0:9147 included), then arguments as `docker run IMAGE ...`
+    // passes them: the later --listen wins, so the test's own port on loopback is used.
+    const entrypoint = z.array(z.string()).parse(JSON.parse(stages[1]?.instructions.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]'));
+    expect(entrypoint.slice(1, 3)).toEqual(['/app/bin/driftwatch.js', 'serve']);
+    const args = [join(app, 'bin/driftwatch.js'), ...entrypoint.slice(2), '--checks', checks, '--listen', `127.0.0.1:${port}`, '--api-token-file', join(token, 'token'), '--grace', '2s', '--log-level', 'info'];
     const asRoot = process.getuid?.() === 0;
     const node = asRoot ? await nodeForNobody(work) : process.execPath;
     // setpriv execs in place (runuser would fork and stand between the signal and the daemon).
@@ -148,6 +154,7 @@ describe('production build', { timeout: 60_000 }, () => {
     const result = await exited;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('"msg":"stopped"');
+    expect(result.stderr).toContain(`"address":"127.0.0.1:${port}"`);
     expect(result.stderr).not.toContain('prod-build-canary-token');
     expect((await readdir(checks)).sort()).toEqual(['loopback.yaml']);
   });

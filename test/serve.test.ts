@@ -121,6 +121,22 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
     expect(lines.slice(shutdown).some((l) => l.msg === 'check failed')).toBe(false);
   });
 
+  it('a second signal while draining (npm start forwards Ctrl-C to a daemon the terminal also sent it to) does not cut the drain short', async () => {
+    const checks = `checks:\n  - { name: slow-page, type: http, url: "http://127.0.0.1:${slowPort}/", schedule: "* * * * * *", timeout: 5s }\n`;
+    const { child, done } = await serve(checks, ['--grace', '10s']);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A run in flight, so the drain takes a while.
+    await waitFor(async () => (stderr.includes('"msg":"check passed"') ? true : undefined), 'a first finished run');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    child.kill('SIGINT');
+    await waitFor(async () => (stderr.includes('shutting down: draining running checks') ? true : undefined), 'the drain');
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(logLines(result.stderr).map((l) => l.msg)).toContain('stopped');
+  });
+
   it('cancels runs still going when the grace period ends', async () => {
     const checks = `checks:\n  - { name: slow-page, type: http, url: "http://127.0.0.1:${slowPort}/", schedule: "* * * * * *", timeout: 5s }\n`;
     const { child, done } = await serve(checks, ['--grace', '100ms']);

@@ -1,11 +1,56 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { LevelWithSilent } from 'pino';
 import { parseShard, shardFromOrdinal } from '../shard.js';
 
-/** A usage error: printed with the command's help, exit code 2. */
-export class UsageError extends Error {
+/**
+ * A problem the command reports in one line on stderr and exits 2 for: bad usage, a file it
+ * cannot write, an address it cannot listen on. Exit 1 stays "a check failed" (run).
+ */
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
+/** Bad usage: a CommandError whose line also points at --help. */
+export class UsageError extends CommandError {
   override name = 'UsageError';
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The command line of serve, run and validate: node's parseArgs (strict, no positionals), except
+ * that paths may follow one --checks as well as repeat it (`--checks a.yaml b/ --checks c.yaml`):
+ * every argument after a --checks value up to the next flag is one more check path.
+ * parseArgs' own errors come back as UsageErrors in the user's words.
+ */
+export function parseCommandLine<const O extends OptionsConfig>({ args, options }: { args: string[]; options: O }) {
+  try {
+    const { tokens } = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
+    const rewritten = [...args];
+    let afterChecks = false;
+    for (const token of tokens) {
+      if (token.kind === 'option') afterChecks = token.name === 'checks';
+      else if (token.kind === 'option-terminator') afterChecks = false;
+      else if (afterChecks) rewritten[token.index] = `--checks=${token.value}`;
+    }
+    return parseArgs({ args: rewritten, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw isParseArgsError(err) ? new UsageError(describeParseArgsError(err)) : err;
+  }
+}
+
+function isParseArgsError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS');
+}
+
+/** parseArgs' messages, without their advice on positionals starting with "-" (nobody needs it here). */
+function describeParseArgsError(err: Error & { code: string }): string {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1];
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) return `unknown option ${quoted}`;
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted !== undefined) return `unexpected argument "${quoted}": check paths go after --checks`;
+  return err.message;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,5 +1,3 @@
-import { appendFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
@@ -14,16 +12,20 @@ import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
 import { formatJunit } from './junit.js';
 import { formatTable } from './table.js';
-import { DEFAULT_CHECKS, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
+import { DEFAULT_CHECKS, parseCommandLine, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
+import { ensureWritable, writeReportFile } from './report-file.js';
 
 export const RUN_HELP = `Usage: driftwatch run [options]
 
 Runs the checks once, in parallel where dependsOn allows, prints a table (or JSON), and exits
-0 when all pass, 1 when any fails, 2 on invalid configuration. The post-deploy smoke gate.
-A check whose dependency fails is not run but reported blocked (docs/gate.md).
+0 when all pass, 1 when any fails (a check failing with reason config too: an unset env secret,
+no kubeconfig), 2 when it could not judge: bad usage, invalid check files, a --junit or --summary
+file it cannot write. The post-deploy smoke gate. A check whose dependency fails is not run but
+reported blocked (docs/gate.md).
 
 Options:
-  --checks PATH       check file or folder of *.yaml (repeatable; default: checks/)
+  --checks PATH...    check files or folders of *.yaml: several after one --checks, or
+                      --checks repeated (default: checks/)
   --only NAME,...     run only these checks (a dependency left out does not block)
   --release TAG       the release under verification: {release} in expectations, k8s-rollout tag: release
   --wait DURATION     rerun what fails (and what it blocks) until all pass or DURATION has passed
@@ -38,7 +40,7 @@ Options:
 
 export async function run(argv: string[]): Promise<number> {
   const startedAt = performance.now();
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       checks: { type: 'string', multiple: true },
@@ -53,8 +55,6 @@ export async function run(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-    allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write(RUN_HELP);
@@ -84,6 +84,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${new ConfigError(releaseProblems).message}\n`);
     return 2;
   }
+  if (values.junit !== undefined) await ensureWritable('--junit', values.junit);
+  if (values.summary !== undefined) await ensureWritable('--summary', values.summary);
   const services = createServices({ release: values.release, lookupCheck: (name) => byName.get(name) });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
@@ -95,9 +97,9 @@ export async function run(argv: string[]): Promise<number> {
   const waited = waiting.waitMs > 0;
   const ok = outcome.checks.every((c) => c.result.ok);
   process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
-  if (values.junit !== undefined) await writeFile(values.junit, formatJunit(outcome.checks, { waited }));
+  if (values.junit !== undefined) await writeReportFile('--junit', values.junit, formatJunit(outcome.checks, { waited }));
   // Appended: a job summary file collects what every step of the job writes.
-  if (values.summary !== undefined) await appendFile(values.summary, formatMarkdown(outcome, { waited, release: values.release }));
+  if (values.summary !== undefined) await writeReportFile('--summary', values.summary, formatMarkdown(outcome, { waited, release: values.release }), { append: true });
   log.flush();
   return ok ? 0 : 1;
 }

@@ -1,18 +1,26 @@
-import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
 import { createDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
-import { DEFAULT_CHECKS, packageVersion, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError } from './options.js';
+import {
+  CommandError, DEFAULT_CHECKS, packageVersion, parseCommandLine, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError,
+} from './options.js';
+import { describeSystemError } from './system-error.js';
+
+/** Loopback unless told otherwise: the API runs probes on request, so the network reaches it only by choice. */
+export const DEFAULT_LISTEN = '127.0.0.1:9147';
 
 export const SERVE_HELP = `Usage: driftwatch serve [options]
 
 Runs the checks on their schedules, exports /metrics, serves the API and status page.
 
 Options:
-  --checks PATH         check file or folder of *.yaml (repeatable; default: checks/)
-  --listen HOST:PORT    address to listen on (default 0.0.0.0:9147)
+  --checks PATH...      check files or folders of *.yaml: several after one --checks, or
+                        --checks repeated (default: checks/)
+  --listen HOST:PORT    address to listen on (default 127.0.0.1:9147, this machine only;
+                        0.0.0.0:9147 or :9147 for every interface)
   --shard I/N           keep only the checks that hash to shard I of N (or ordinal/N: I from the
                         StatefulSet pod name in $HOSTNAME)
   --location NAME       label every series with location="NAME" (vantage point)
@@ -27,14 +35,15 @@ Options:
 
 Signals: SIGHUP reloads the check files (an invalid file keeps the old checks); SIGTERM and
 SIGINT stop scheduling, let running checks finish within --grace, and close the server.
+Exit 2 when it cannot start: bad usage, invalid check files, an address it cannot listen on.
 `;
 
 export async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: {
       checks: { type: 'string', multiple: true },
-      listen: { type: 'string', default: '0.0.0.0:9147' },
+      listen: { type: 'string', default: DEFAULT_LISTEN },
       shard: { type: 'string' },
       location: { type: 'string' },
       release: { type: 'string' },
@@ -45,8 +54,6 @@ export async function serve(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
-    allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
@@ -78,9 +85,17 @@ export async function serve(argv: string[]): Promise<number> {
   }
 
   const api = buildApi({ daemon, log, token, version: packageVersion() });
-  await api.listen({ host, port });
+  let address: string;
+  try {
+    address = await listenQuietly(api, host, port);
+  } catch (err) {
+    // Nothing else to stop: the scheduler has not started, so no check has run or is planned.
+    await api.close();
+    log.flush();
+    throw new CommandError(`cannot listen on ${values.listen}: ${describeSystemError(err)}`);
+  }
   daemon.start();
-  log.info({ address: `${host}:${port}`, checks: count, auth: token !== undefined, location: values.location, shard: values.shard }, 'driftwatch serving');
+  log.info({ address, checks: count, auth: token !== undefined, location: values.location, shard: values.shard }, 'driftwatch serving');
 
   const onHup = () => {
     void daemon.reload();
@@ -91,20 +106,24 @@ export async function serve(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason }, 'unhandled rejection (a bug: please report it)');
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
+  // Listeners stay until the end: a second signal while draining must not kill the process, and
+  // one comes at once under `npm start` (the terminal sends Ctrl-C to npm and the daemon, and npm
+  // forwards it). Without a listener Node would take the default action and exit mid-drain.
+  let onStop: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    onStop = resolve;
   });
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  const signal = await stopRequested;
   process.off('SIGHUP', onHup);
   log.info({ signal, grace: formatDuration(graceMs) }, 'shutting down: draining running checks');
   await daemon.stop(graceMs);
   await api.close();
   log.info('stopped');
   log.flush();
+  process.off('SIGTERM', onStop);
+  process.off('SIGINT', onStop);
   return 0;
 }
 
@@ -114,4 +133,22 @@ function parseListen(listen: string): [string, number] {
   if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen must be HOST:PORT, got "${listen}"`);
   const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   return [host === '' ? '0.0.0.0' : host, port];
+}
+
+/**
+ * Listens and returns the address really bound (`0.0.0.0:9147`, `[::]:9147`, the port the
+ * system chose for port 0). fastify's own "Server listening at" lines are left out: for 0.0.0.0
+ * they name 127.0.0.1 and each interface's address, never what was bound; the caller logs this one.
+ */
+async function listenQuietly(api: FastifyInstance, host: string, port: number): Promise<string> {
+  const level = api.log.level;
+  api.log.level = 'warn';
+  try {
+    await api.listen({ host, port });
+  } finally {
+    api.log.level = level;
+  }
+  const bound = api.server.address();
+  if (bound === null || typeof bound === 'string') return `${host}:${port}`;
+  return bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
 }

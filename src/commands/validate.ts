@@ -1,21 +1,16 @@
-import { parseArgs } from 'node:util';
 import { listCheckFiles, loadChecks } from '../config/load.js';
 import { ConfigError } from '../config/problem.js';
-import { DEFAULT_CHECKS } from './options.js';
+import { DEFAULT_CHECKS, parseCommandLine } from './options.js';
 
 export const VALIDATE_HELP = `Usage: driftwatch validate [--checks PATH...]
 
-Validates check files and reports every problem as file:line:col: path: message.
+Validates check files (several after one --checks, or --checks repeated; default: checks/)
+and reports every problem as file:line:col: path: message.
 Exits 0 when valid, 2 when not.
 `;
 
 export async function validate(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { checks: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values } = parseCommandLine({ args: argv, options: { checks: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     process.stdout.write(VALIDATE_HELP);
     return 0;

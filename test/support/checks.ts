@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { parseCheckFile, type LoadedCheck } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/config/problem.js';
 import { runCheck, type Run } from '../../src/runner.js';
-import { REDACT_PATHS } from '../../src/log.js';
+import { createLogger } from '../../src/log.js';
 import { createServices, prepareServices } from '../../src/services.js';
 
 /** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */
@@ -14,7 +14,7 @@ export function parseChecks(yaml: string, file = 'test.yaml'): LoadedCheck[] {
   return checks;
 }
 
-/** A logger writing JSON lines into memory, redacting like the daemon's, for canary tests. */
+/** The daemon's logger (level debug) writing its JSON lines into memory: for canary and log tests. */
 export function memoryLogger(): { log: Logger; lines: () => string } {
   const chunks: string[] = [];
   const sink = new Writable({
@@ -23,7 +23,7 @@ export function memoryLogger(): { log: Logger; lines: () => string } {
       done();
     },
   });
-  const log = pino({ level: 'debug', redact: { paths: REDACT_PATHS, censor: '[secret]' } }, sink);
+  const log = createLogger('debug', sink);
   return { log, lines: () => chunks.join('') };
 }
 

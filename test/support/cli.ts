@@ -37,3 +37,40 @@ export function collect(child: ChildProcess, timeoutMs = 30_000): Promise<CliRes
     });
   });
 }
+
+/** One pino line of the daemon's stderr. */
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** The JSON log lines in a process's stderr text (other lines skipped). */
+export function logLines(stderr: string): LogLine[] {
+  return stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine);
+}
+
+/** Resolves with the first log line on the child's stderr with this msg; rejects when the child exits first or after timeoutMs. */
+export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 60_000): Promise<LogLine> {
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`no "${msg}" log line within ${timeoutMs} ms; stderr so far:\n${seen}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const line = logLines(seen.slice(0, seen.lastIndexOf('\n') + 1)).find((l) => l.msg === msg);
+      if (line === undefined) return;
+      finish();
+      resolve(line);
+    };
+    const onExit = () => {
+      finish();
+      reject(new Error(`exited before a "${msg}" log line; stderr:\n${seen}`));
+    };
+    const finish = () => {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
