@@ -13,6 +13,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Keep the step-by-step record (/probe?debug=true). */
   debug?: boolean;
+  /** A shorter limit than the check's own timeout (what is left of a Prometheus scrape's). */
+  timeoutMs?: number;
 }
 
 /** A finished run: the public result plus what the metrics need. */
@@ -37,9 +39,10 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   const t0 = performance.now();
   const steps: Step[] | undefined = options.debug ? [] : undefined;
   const controller = new AbortController();
+  const timeoutMs = Math.min(spec.timeout, options.timeoutMs ?? spec.timeout);
   const timer = setTimeout(() => {
-    controller.abort(new RunTimeout(`timeout after ${formatDuration(spec.timeout)}`));
-  }, spec.timeout);
+    controller.abort(new RunTimeout(`timeout after ${formatDuration(timeoutMs)}`));
+  }, timeoutMs);
   const onOuterAbort = () => {
     controller.abort(new RunTimeout('cancelled: daemon shutting down'));
   };
@@ -71,27 +74,54 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     const reason: unknown = controller.signal.reason;
     failure = controller.signal.aborted && reason instanceof RunTimeout ? { reason: 'timeout', message: reason.message } : classifyError(err);
     samples = check.emptySamples();
+    probeSamples = () => check.emptyProbeSamples();
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
 
   const durationMs = round(performance.now() - t0);
+  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps }, log);
+  return { result, samples, probeSamples };
+}
+
+/**
+ * A run that never started, as a failed result like any other: an on-demand run whose deadline
+ * passed while it waited for a slot. Its series are those of a run without observations.
+ */
+export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, log: Logger): Run {
+  const durationMs = round(Date.now() - startedAt.getTime());
+  const result = finish(check, { failure, startedAt, durationMs, observations: undefined, steps: undefined }, log);
+  return { result, samples: check.emptySamples(), probeSamples: () => check.emptyProbeSamples() };
+}
+
+interface Ending {
+  failure: Failure | undefined;
+  passedMessage?: string | undefined;
+  startedAt: Date;
+  durationMs: number;
+  observations: object | undefined;
+  steps: Step[] | undefined;
+}
+
+function finish(check: BoundCheck, ending: Ending, log: Logger): Result {
+  const { spec } = check;
+  const { failure, durationMs, steps } = ending;
   const raw: Result = {
     name: spec.name,
     type: spec.type,
     ok: failure === undefined,
     ...(failure && { reason: failure.reason }),
-    message: failure?.message ?? passedMessage ?? 'ok',
-    startedAt: startedAt.toISOString(),
+    message: failure?.message ?? ending.passedMessage ?? 'ok',
+    startedAt: ending.startedAt.toISOString(),
     durationMs,
-    observations: toRecord(observations),
+    observations: toRecord(ending.observations),
     ...(steps && { steps }),
   };
   const result = scrub(raw, secretsOf(spec));
   if (result.ok) log.debug({ durationMs }, 'check passed');
   else log.info({ reason: result.reason, error: result.message, durationMs }, 'check failed');
-  return { result, samples, probeSamples };
+  return result;
 }
 
 /** A spec's Secret references, found once per spec (specs do not change after loading) rather than per run. */

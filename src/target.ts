@@ -7,13 +7,13 @@ import { TargetNotAllowedError } from './daemon-errors.js';
  * "unreserved" characters only (letters, digits, . _ ~ -): never / ? # @ or :, so a pattern like
  * https://*.example.com/health cannot be bent into https://evil.test?.example.com/health.
  */
-export function retarget(check: BoundCheck, target: string): BoundCheck {
+export function retarget(check: BoundCheck, target: string, as: 'check' | 'module' = 'check'): BoundCheck {
   const patterns = check.spec.allowTargets ?? [];
   if (check.target === undefined) throw new TargetNotAllowedError(`check ${check.spec.name} (${check.spec.type}) has no overridable target`);
   if (!patterns.some((p) => globToRegExp(p).test(target))) {
     throw new TargetNotAllowedError(`target "${target}" is not allowed by check ${check.spec.name} (allowTargets: ${patterns.join(', ') || 'none'})`);
   }
-  const spec = check.retarget(target);
+  const spec = check.retarget(target, as);
   if (!spec) throw new TargetNotAllowedError(`check ${check.spec.name} cannot take target "${target}"`);
   return bind(spec);
 }

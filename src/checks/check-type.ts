@@ -54,6 +54,10 @@ export interface CheckType<S extends { type: string; name: string }, O extends o
   samples?(spec: S, observations: O | undefined): Sample[];
   /** blackbox_exporter-named samples beyond probe_success and probe_duration_seconds. */
   probeSamples?(spec: S, observations: O | undefined): ProbeSample[];
-  /** The target a caller of /probe may override within the check's allowTargets. */
-  target?: { get(spec: S): string; set(spec: S, target: string): S };
+  /**
+   * The target a caller of /probe may override within the check's allowTargets. `setFromModule`
+   * reads it as blackbox_exporter's prober of the same kind does, for /probe?module= (a dns
+   * module's target is the name server, not the name); without it, `set` serves both.
+   */
+  target?: { get(spec: S): string; set(spec: S, target: string): S | undefined; setFromModule?(spec: S, target: string): S | undefined };
 }

@@ -44,9 +44,12 @@ export interface BoundCheck {
   run(ctx: RunContext): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }>;
   /** Samples for a run that ended without observations (thrown error, timeout). */
   emptySamples(): Sample[];
+  /** The blackbox-named samples of such a run (per-phase and size series at 0, as blackbox gives them). */
+  emptyProbeSamples(): ProbeSample[];
   /** The overridable target, when the type has one. */
   target: string | undefined;
-  retarget(target: string): CheckSpec | undefined;
+  /** The spec pointed at `target`; `as` says whose meaning the target has (a blackbox module's, for module=). */
+  retarget(target: string, as?: 'check' | 'module'): CheckSpec | undefined;
 }
 
 export function bind(spec: CheckSpec): BoundCheck {
@@ -86,7 +89,8 @@ function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, 
       };
     },
     emptySamples: () => type.samples?.(spec, undefined) ?? [],
+    emptyProbeSamples: () => type.probeSamples?.(spec, undefined) ?? [],
     target: type.target?.get(spec),
-    retarget: (target) => type.target?.set(spec, target),
+    retarget: (target, as = 'check') => (as === 'module' && type.target?.setFromModule ? type.target.setFromModule(spec, target) : type.target?.set(spec, target)),
   };
 }
