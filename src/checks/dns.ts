@@ -4,6 +4,7 @@ import { duration } from '../config/duration.js';
 import { normaliseExpected, RECORD_TYPES, type RecordType } from '../net/dns-answer.js';
 import { parseResolver, resolveRecords, type ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../result.js';
+import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
 import type { CheckType, Outcome, ProbeSample, Sample } from './check-type.js';
 
 /** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
@@ -79,6 +80,8 @@ function describeForm(record: DnsSpec['record']): string {
       return 'expected "flags tag value", like "0 issue letsencrypt.org"';
     case 'TXT':
       return 'expected text';
+    case 'SOA':
+      return 'expected "mname rname serial refresh retry expire minimum", like "ns.example.com. hostmaster.example.com. 2024010101 3600 600 86400 60"';
   }
 }
 
@@ -117,24 +120,40 @@ export const check: CheckType<DnsSpec, DnsObservations> = {
     return samples;
   },
 
-  probeSamples(_spec, observations) {
-    const first = observations?.resolvers[0];
-    const samples: ProbeSample[] = [{ name: 'probe_dns_query_succeeded', help: 'Displays whether or not the query was executed successfully', value: first && !first.error ? 1 : 0 }];
-    if (!first) return samples;
-    samples.push(
-      { name: 'probe_dns_lookup_time_seconds', help: 'Returns the time taken for probe dns lookup in seconds', value: first.durationMs / 1000 },
-      { name: 'probe_dns_answer_rrs', help: 'Returns number of entries in the answer resource record list', value: first.answerRrs ?? first.answers.length },
-      { name: 'probe_dns_authority_rrs', help: 'Returns number of entries in the authority resource record list', value: first.authorityRrs ?? 0 },
-      { name: 'probe_dns_additional_rrs', help: 'Returns number of entries in the additional resource record list', value: first.additionalRrs ?? 0 },
-    );
-    return samples;
-  },
+  probeSamples,
 
   target: {
     get: (spec) => spec.query,
     set: (spec, target) => ({ ...spec, query: target }),
+    // A blackbox dns module's target is the name server; the name is the module's.
+    setFromModule: (spec, target) => (parseResolver(target) === undefined ? undefined : { ...spec, resolvers: [target] }),
   },
 };
+
+/**
+ * The first resolver's exchange in blackbox's dns prober series (prober/dns.go): the name
+ * server's address (a system resolver has none), the phases (resolve is the server's name, an IP
+ * here), the section counts and, for SOA, the serial. On a run without an answer, the same
+ * series at 0, as blackbox gives them.
+ */
+function probeSamples(spec: DnsSpec, observations: DnsObservations | undefined): ProbeSample[] {
+  const first = observations?.resolvers[0];
+  const server = parseResolver(first?.resolver ?? spec.resolvers[0] ?? 'system');
+  const answered = first !== undefined && first.error === undefined;
+  const system = server?.kind !== 'server';
+  const samples: ProbeSample[] = system ? [probeSample('probe_dns_lookup_time_seconds', 0)] : addressSamples(server.host, 0);
+  const phases = { resolve: 0, connect: first?.connectMs ?? 0, request: first?.requestMs ?? (system && answered ? first.durationMs : 0) };
+  for (const [phase, ms] of Object.entries(phases)) samples.push(probeSample('probe_dns_duration_seconds', ms / 1000, { phase }));
+  samples.push(
+    probeSample('probe_dns_query_succeeded', answered ? 1 : 0),
+    probeSample('probe_dns_answer_rrs', answered ? (first.answerRrs ?? first.answers.length) : 0),
+    probeSample('probe_dns_authority_rrs', answered ? (first.authorityRrs ?? 0) : 0),
+    probeSample('probe_dns_additional_rrs', answered ? (first.additionalRrs ?? 0) : 0),
+  );
+  const serial = first?.serial ?? (spec.record === 'SOA' && answered ? Number(first.answers[0]?.split(' ')[2]) : undefined);
+  if (serial !== undefined && Number.isFinite(serial)) samples.push(probeSample('probe_dns_serial', serial));
+  return samples;
+}
 
 export interface ResolverReport extends ResolverAnswer {
   /** This resolver's answer meets the expectation. */

@@ -3,6 +3,7 @@ import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
+import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
 import { checkStatus, httpSamples, ipAddress, regex, requestHeaders, resolveHeaders, sendCheckRequest } from './http.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 
@@ -49,6 +50,9 @@ export interface OpenapiObservations {
   tls?: TlsInfo;
   contentType?: string;
   bodyBytes?: number;
+  contentLength?: number;
+  httpVersion?: string;
+  lastModified?: string;
   /** How the body was read. */
   format?: 'json' | 'yaml';
   specification?: 'openapi' | 'swagger';
@@ -80,6 +84,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
       ...(response.tls && { tls: response.tls }),
       ...(contentType !== undefined && { contentType }),
       bodyBytes: response.bodyBytes,
+      ...responseFacts(response),
     };
     const statusFailure = checkStatus(['2xx'], response);
     if (statusFailure) return { observations, failure: statusFailure };
@@ -107,7 +112,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
     return out;
   },
 
-  probeSamples: (_spec, o) => [{ name: 'probe_http_status_code', help: 'Response HTTP status code', value: o?.status ?? 0 }],
+  probeSamples: (_spec, o) => httpProbeSamples(o),
 
   target: {
     get: (spec) => spec.url,
