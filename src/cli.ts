@@ -11,6 +11,7 @@ Commands:
   run        run the checks once (the post-deploy smoke gate): exit 0 all pass, 1 any fails, 2 bad config
   validate   validate check files (exit 2 on problems)
   schema     print the JSON Schema of the check file format
+  import     translate a blackbox_exporter blackbox.yml into check files (import blackbox FILE)
 
 driftwatch <command> --help for its options. driftwatch --version prints the version.
 `;
@@ -29,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/validate.js')).validate(rest);
       case 'schema':
         return (await import('./commands/schema.js')).schema(rest);
+      case 'import':
+        return await (await import('./commands/import.js')).importConfig(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${packageVersion()}\n`);
@@ -61,6 +64,8 @@ async function helpFor(command: string | undefined): Promise<string> {
       return (await import('./commands/run.js')).RUN_HELP;
     case 'validate':
       return (await import('./commands/validate.js')).VALIDATE_HELP;
+    case 'import':
+      return (await import('./commands/import.js')).IMPORT_HELP;
     default:
       return HELP;
   }

@@ -49,6 +49,7 @@ describe('/probe side by side with blackbox_exporter 0.23', { timeout: 60_000 },
   const peers = new PeerSet();
   let certs: Certificates;
   let http: HttpPeer;
+  let http6: HttpPeer;
   let https: HttpsPeer;
   let silent: BrokenPeer;
   let tcp: Awaited<ReturnType<typeof startTcpPeer>>;
@@ -68,6 +69,7 @@ describe('/probe side by side with blackbox_exporter 0.23', { timeout: 60_000 },
       '/missing': { status: 404, body: 'no' },
     };
     http = await peers.start(startHttpPeer({ host: '127.0.0.1', routes }));
+    http6 = await peers.start(startHttpPeer({ host: '::1', routes }));
     https = await peers.start(startHttpsPeer({ host: '127.0.0.1', tls: localhost, routes }));
     silent = await peers.start(startSilentPeer('127.0.0.1'));
     tcp = await peers.start(startTcpPeer());
@@ -78,6 +80,10 @@ describe('/probe side by side with blackbox_exporter 0.23', { timeout: 60_000 },
     prober: http
     timeout: 5s
     http: { preferred_ip_protocol: ip4, ip_protocol_fallback: false, tls_config: { ca_file: ${certs.caPath} } }
+  http_ip6:
+    prober: http
+    timeout: 5s
+    http: { preferred_ip_protocol: ip6 }
   http_not_hello:
     prober: http
     timeout: 5s
@@ -112,6 +118,7 @@ describe('/probe side by side with blackbox_exporter 0.23', { timeout: 60_000 },
 checks:
   - { name: http-2xx, type: http, url: "${http.url('/')}", ca: ${certs.caPath}, followRedirects: true, ipProtocol: ip4, ipProtocolFallback: false,
       allowTargets: ["http://127.0.0.1:*/*", "https://localhost:*/*"] }
+  - { name: http-ip6, type: http, url: "http://[::1]:${http6.port}/", ipProtocol: ip6, allowTargets: ["http://[::1]:*/*"] }
   - { name: http-not-hello, type: http, url: "${http.url('/')}", followRedirects: true, ipProtocol: ip4, expect: { bodyNotMatches: hello }, allowTargets: ["http://127.0.0.1:*/*"] }
   - { name: tcp-connect, type: tcp, host: 127.0.0.1, port: ${tcp.port}, ipProtocol: ip4, allowTargets: ["127.0.0.1:*"] }
   - { name: tls-connect, type: tls, host: localhost, port: ${https.port}, ca: ${certs.caPath}, ipProtocol: ip4, expect: { minDaysValid: 0 }, allowTargets: ["localhost:*"] }
@@ -189,6 +196,7 @@ checks:
     ['http connection refused', 'http_2xx', `http://127.0.0.1:${tcp.closedPort}/`],
     ['http hanging target, cut by the scrape timeout', 'http_2xx', `http://127.0.0.1:${silent.port}/`],
     ['http body regex failing', 'http_not_hello', http.url('/')],
+    ['http to an IPv6 address', 'http_ip6', `http://[::1]:${http6.port}/sized`],
     ['https through a name, verified chain', 'http_2xx', `https://localhost:${https.port}/`],
     ['https redirect', 'http_2xx', `https://localhost:${https.port}/redirect`],
     ['tcp open port', 'tcp_connect', `127.0.0.1:${tcp.port}`],

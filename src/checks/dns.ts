@@ -5,6 +5,7 @@ import { normaliseExpected, RECORD_TYPES, type RecordType } from '../net/dns-ans
 import { parseResolver, resolveRecords, type ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../result.js';
 import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
+import { rrFields, rrProblems, SECTIONS } from './dns-rr-match.js';
 import type { CheckType, Outcome, ProbeSample, Sample } from './check-type.js';
 
 /** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
@@ -31,6 +32,7 @@ const expectSchema = z.strictObject({
   agree: z.boolean().default(false).meta({ description: 'all resolvers must give the same answer' }),
   minTtl: duration.optional().meta({ description: 'lowest acceptable TTL of the answer' }),
   maxTtl: duration.optional().meta({ description: 'highest acceptable TTL (for example before a migration)' }),
+  ...rrFields,
 });
 
 export const schema = z
@@ -45,7 +47,7 @@ export const schema = z
     record: z.enum(RECORD_TYPES).default('A').meta({ description: 'record type to ask for (default A)' }),
     resolvers: resolverList.default(['system']),
     transport: z.enum(['udp', 'tcp']).default('udp').meta({ description: 'for IP resolvers; a truncated UDP answer is always retried over TCP' }),
-    expect: expectSchema.default({ includes: [], excludes: [], rcode: 'NOERROR', agree: false }),
+    expect: expectSchema.prefault({}),
   })
   .superRefine(
     (spec, ctx) => {
@@ -60,7 +62,14 @@ export const schema = z
     // Runs despite problems elsewhere in the check (every problem is reported at once), but
     // only reads record and expect, so it needs those two valid.
     { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'record' || issue.path?.[0] === 'expect') },
-  );
+  )
+  .superRefine((spec, ctx) => {
+    for (const [key] of SECTIONS) {
+      if (spec.expect[key] !== undefined && spec.resolvers.includes('system')) {
+        ctx.addIssue({ code: 'custom', path: ['expect', key], message: 'record patterns need IP resolvers: the system resolver gives no records as text' });
+      }
+    }
+  });
 export type DnsSpec = z.infer<typeof schema>;
 
 function describeForm(record: DnsSpec['record']): string {
@@ -231,7 +240,7 @@ function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
     return { match: false, drift: answered && hasSet, failure: { reason, message: `${who} answered ${describeAnswer(spec.record, answer)}, expected ${describeWanted(spec, wanted)}` } };
   }
   if (status !== 'NOERROR') return { match: true, drift: false };
-  const problems = contentProblems(spec, answer.answers);
+  const problems = [...contentProblems(spec, answer.answers), ...(answer.sections ? rrProblems(spec.expect, answer.sections) : [])];
   const ttl = ttlProblem(spec, answer.ttl);
   if (problems.length === 0 && ttl === undefined) return { match: true, drift: false };
   const withTtl = ttl === undefined ? '' : ` with TTL ${answer.ttl ?? '?'}s`;
