@@ -326,7 +326,7 @@ describe('dns check configuration', () => {
       'dns.yaml:6:16: checks[0].resolvers: resolvers must be unique (each is a metric label)',
       'dns.yaml:7:16: checks[0].transport: expected one of "udp", "tcp", got "quic"',
       'dns.yaml:11:14: checks[0].expect.rcode: expected one of "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "NOTAUTH", "YXDOMAIN", got "NOPE"',
-      'dns.yaml:12:7: checks[0].expect.count: unknown key "count" (accepted: answers, includes, excludes, rcode, agree, minTtl, maxTtl)',
+      'dns.yaml:12:7: checks[0].expect.count: unknown key "count" (accepted: answers, includes, excludes, rcode, agree, minTtl, maxTtl, answerRrs, authorityRrs, additionalRrs)',
     ]);
   });
 
