@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +8,9 @@ import { createDaemon, type Daemon } from '../src/daemon.js';
 import { startBlackbox, type BlackboxPeer } from './peers/blackbox.js';
 import { startHttpPeer, startSilentPeer, type BrokenPeer, type HttpPeer } from './peers/https.js';
 import { memoryLogger } from './support/checks.js';
+import { startPrometheus, type PrometheusPeer, type PromSample } from './peers/prometheus.js';
 import { PeerSet } from './support/peers.js';
-import { freePort } from './support/ports.js';
+import { until } from './support/until.js';
 
 /**
  * The scrape job of blackbox_exporter's README, word for word but for the exporter's address,
@@ -34,21 +34,6 @@ ${targets.map((t) => `        - ${t}`).join('\n')}
 `;
 }
 
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 // A real Prometheus (Debian 2.42) scrapes blackbox_exporter and driftwatch with the same job.
 describe('a real Prometheus scraping driftwatch with a blackbox job copied unchanged', { timeout: 120_000 }, () => {
   const peers = new PeerSet();
@@ -58,9 +43,7 @@ describe('a real Prometheus scraping driftwatch with a blackbox job copied uncha
   let blackbox: BlackboxPeer;
   let daemon: Daemon;
   let app: FastifyInstance;
-  let prometheus: ChildProcess;
-  let promUrl: string;
-  let promLog = '';
+  let prometheus: PrometheusPeer;
   let targets: string[];
 
   beforeAll(async () => {
@@ -79,38 +62,24 @@ describe('a real Prometheus scraping driftwatch with a blackbox job copied uncha
     app = buildApi({ daemon, log: memoryLogger().log, version: 'test' });
     const daemonAddress = new URL(await app.listen({ host: '127.0.0.1', port: 0 })).host;
 
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    const config = join(dir, 'prometheus.yml');
     // A 2 s scrape timeout: the hanging target must answer probe_success 0 inside it.
-    await writeFile(config, `global: { scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s }\nscrape_configs:\n${readmeJob('blackbox', blackbox.address, targets)}${readmeJob('driftwatch', daemonAddress, targets)}`);
-    prometheus = spawn('/usr/bin/prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prometheus.stderr?.on('data', (chunk: Buffer) => (promLog += chunk.toString()));
-    await until('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined));
+    prometheus = await startPrometheus(`global: { scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s }\nscrape_configs:\n${readmeJob('blackbox', blackbox.address, targets)}${readmeJob('driftwatch', daemonAddress, targets)}`);
   });
 
   afterAll(async () => {
-    if (prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus.close();
     await app.close();
     await daemon.stop(1000);
     await peers.closeAll();
     await rm(dir, { recursive: true, force: true });
   });
 
-  const query = async (expr: string): Promise<Sample[]> => {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { data: { result: Sample[] } };
-    return body.data.result;
-  };
-  const byInstance = (samples: readonly Sample[]): Record<string, string> => Object.fromEntries(samples.map((s): [string, string] => [s.metric.instance ?? '', s.value[1]]).sort(([a], [b]) => a.localeCompare(b)));
+  const query = (expr: string) => prometheus.query(expr);
+  const byInstance = (samples: readonly PromSample[]): Record<string, string> => Object.fromEntries(samples.map((s): [string, string] => [s.metric.instance ?? '', s.value[1]]).sort(([a], [b]) => a.localeCompare(b)));
 
   it('gets up=1 for every target of both jobs and the same probe_success, the hanging target 0 within the scrape timeout', async () => {
     // Every target scraped by both jobs, and probe_success stored for all of them.
-    await until('both jobs scraped', async () => ((await query('probe_success')).length === targets.length * 2 ? true : undefined));
+    await until('both jobs scraped', async () => ((await query('probe_success')).length === targets.length * 2 ? true : undefined), 60_000);
     const up = await query('up');
     expect(up.map((s) => [s.metric.job, s.metric.instance, s.value[1]]).filter(([, , v]) => v !== '1')).toEqual([]);
     expect(up).toHaveLength(targets.length * 2);
@@ -126,6 +95,6 @@ describe('a real Prometheus scraping driftwatch with a blackbox job copied uncha
     expect(byInstance(await query('probe_timeout_seconds{job="driftwatch"}'))[`http://127.0.0.1:${silent.port}/`]).toBe('1.5');
     // Status codes agree too: what a dashboard's status panel shows.
     expect(byInstance(await query('probe_http_status_code{job="driftwatch"}'))).toEqual(byInstance(await query('probe_http_status_code{job="blackbox"}')));
-    expect(promLog).not.toMatch(/level=error/);
+    expect(prometheus.log()).not.toMatch(/level=error/);
   });
 });
