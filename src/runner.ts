@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProbeSample, Sample, Services } from './checks/check-type.js';
-import type { BoundCheck } from './checks/registry.js';
+import type { BoundCheck, Progress } from './checks/registry.js';
 import { classifyError } from './classify.js';
 import { formatDuration } from './config/duration.js';
 import { scrub, secretsIn, type Secret } from './config/secret.js';
@@ -55,14 +55,20 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   let observations: object | undefined;
   let samples: Sample[];
   let probeSamples: () => ProbeSample[] = () => [];
+  let progress: Progress | undefined;
   try {
     const ran = await raceAbort(
-      check.run({
-        signal: controller.signal,
-        log,
-        services: options.services,
-        trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
-      }),
+      check.run(
+        {
+          signal: controller.signal,
+          log,
+          services: options.services,
+          trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
+        },
+        (seen) => {
+          progress = seen;
+        },
+      ),
       controller.signal,
     );
     observations = ran.outcome.observations;
@@ -73,8 +79,11 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   } catch (err) {
     const reason: unknown = controller.signal.reason;
     failure = controller.signal.aborted && reason instanceof RunTimeout ? { reason: 'timeout', message: reason.message } : classifyError(err);
-    samples = check.emptySamples();
-    probeSamples = () => check.emptyProbeSamples();
+    // What the check had seen before the end, if it said: a hanging target's address and phases.
+    const seen = progress;
+    observations = seen?.observations;
+    samples = seen ? seen.samples : check.emptySamples();
+    probeSamples = seen ? seen.probeSamples : () => check.emptyProbeSamples();
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);

@@ -103,6 +103,9 @@ checks:
     expect(body).toMatch(/^probe_success 0$/m);
     // The check allows 20s; the scrape 3s less blackbox's 0.5s offset.
     expect(body).toMatch(/^probe_timeout_seconds 2\.5$/m);
+    // Cut off, the run still reports what it had: the address it dialled and the connect phase.
+    expect(body).toMatch(/^probe_ip_protocol 4$/m);
+    expect(Number(/^probe_http_duration_seconds\{phase="connect"\} (\S+)$/m.exec(body)?.[1])).toBeGreaterThan(0);
     expect(elapsed).toBeLessThan(3000);
   });
 

@@ -101,7 +101,9 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     if (spec.basicAuth) headers.authorization = await basicAuthorization(spec.basicAuth);
     const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
     ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
-    const sent = await sendCheckRequest(spec, headers, ctx);
+    const sent = await sendCheckRequest(spec, headers, ctx, (seen) => {
+      ctx.progress({ ...observed, ...seen });
+    });
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
     const statusFailure = checkStatus(spec.expect.status, response);
@@ -159,6 +161,7 @@ export async function sendCheckRequest(
   spec: RequestSpec,
   headers: Record<string, string>,
   ctx: RunContext,
+  onConnected?: (seen: Pick<HttpObservations, 'address' | 'phases' | 'tls'>) => void,
 ): Promise<{ response: HttpResponse } | { failure: Failure; seen: Pick<HttpObservations, 'address' | 'status' | 'phases' | 'tls'> }> {
   try {
     const response = await httpRequest({
@@ -172,6 +175,7 @@ export async function sendCheckRequest(
       followRedirects: spec.followRedirects,
       maxBodyBytes: spec.maxBodyBytes,
       ipPreference: ipPreference({ ipProtocol: spec.ipProtocol, ipProtocolFallback: spec.ipProtocolFallback ?? true }),
+      onConnected,
       signal: ctx.signal,
       trace: ctx.trace.bind(ctx),
     });

@@ -71,7 +71,9 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
     const headers = await resolveHeaders(spec.headers);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept')) headers.accept = 'application/json, application/yaml;q=0.9, */*;q=0.5';
     const observed: OpenapiObservations = { url: spec.url, via: spec.resolve ?? 'dns' };
-    const sent = await sendCheckRequest(spec, headers, ctx);
+    const sent = await sendCheckRequest(spec, headers, ctx, (seen) => {
+      ctx.progress({ ...observed, ...seen });
+    });
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
     const contentType = response.headers['content-type'];

@@ -29,6 +29,7 @@ export interface TcpObservations {
 export const check: CheckType<TcpSpec, TcpObservations> = {
   async run(spec, ctx) {
     const { address, lookupMs } = await lookupAddress(spec.resolve ?? spec.host, ipPreference(spec), ctx.signal);
+    ctx.progress({ address, port: spec.port, lookupMs });
     const started = performance.now();
     let socket: Socket;
     try {

@@ -66,6 +66,7 @@ export const check: CheckType<TlsSpec, TlsObservations> = {
     const serverName = spec.serverName ?? spec.host;
     const ca = spec.ca === undefined ? undefined : await readCaFile(spec.ca, ctx.signal);
     const { address, lookupMs } = await lookupAddress(spec.resolve ?? spec.host, ipPreference(spec), ctx.signal);
+    ctx.progress({ host: spec.host, port: spec.port, serverName, address, lookupMs });
     const started = performance.now();
     const socket = await handshake(address, spec.port, serverName, ca, ctx.signal);
     try {

@@ -23,6 +23,8 @@ export interface HttpRequestOptions {
   followRedirects?: boolean;
   /** Which address family to dial first, or only (blackbox's preferred_ip_protocol). */
   ipPreference?: IpPreference | undefined;
+  /** Told what is known once each connection is set up, before the request: for a run cut off later. */
+  onConnected?: ((seen: PartialResponse) => void) | undefined;
   /** Default 1 MiB; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
   maxBodyBytes?: number;
   signal: AbortSignal;
@@ -119,6 +121,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
       const socket = await dial({ url, resolve, ca, insecureSkipVerify: options.insecureSkipVerify, ipPreference: options.ipPreference, trace: options.trace, sockets }, last);
       addConnection(phases, last);
       lastCounted = true;
+      options.onConnected?.({ address: last.address, phases: floorAll(phases), ...(last.tlsInfo && { tls: last.tlsInfo }) });
       const hop = await exchange(socket, last, url, method, headers, body, options, phases, hopStart, (s) => (status = s));
       const location = hop.headers.location;
       if (!options.followRedirects || !REDIRECTS.has(hop.status) || location === undefined || redirects >= MAX_REDIRECTS) {
