@@ -12,6 +12,7 @@ Commands:
              2 could not judge (bad usage, invalid check files, a report it cannot write)
   validate   validate check files (exit 2 on problems)
   schema     print the JSON Schema of the check file format
+  import     translate a blackbox_exporter blackbox.yml into check files (import blackbox FILE)
 
 driftwatch <command> --help for its options. driftwatch --version prints the version.
 `;
@@ -29,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/validate.js')).validate(rest);
       case 'schema':
         return (await import('./commands/schema.js')).schema(rest);
+      case 'import':
+        return await (await import('./commands/import.js')).importConfig(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${packageVersion()}\n`);
@@ -40,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return command === undefined ? 2 : 0;
       default:
-        process.stderr.write(`driftwatch: unknown command "${command}" (commands: serve, run, validate, schema; see driftwatch --help)\n`);
+        process.stderr.write(`driftwatch: unknown command "${command}" (commands: serve, run, validate, schema, import; see driftwatch --help)\n`);
         return 2;
     }
   } catch (err) {

@@ -4,36 +4,109 @@ export class BusyError extends Error {
   readonly code = 'DRIFTWATCH_BUSY';
 }
 
+/** Thrown when a waiter's signal aborts (its deadline passed, or its caller went away) before a slot freed. */
+export class SlotWaitAborted extends Error {
+  override name = 'SlotWaitAborted';
+  constructor(
+    cause: unknown,
+    /** What the limit looked like when the wait ended, for the message the caller shows. */
+    readonly seen: { active: number; waiting: number; max: number; perKey: number },
+  ) {
+    super(`${seen.active} of ${seen.max} running, ${seen.waiting} waiting, at most ${seen.perKey} at once for one check and target`, { cause });
+  }
+}
+
+export interface TaskOptions {
+  /** Tasks of one key (a check and its target) share `perKey` slots; default: one key for all. */
+  key?: string;
+  /** Stops waiting when it aborts (the caller's deadline passed, or the caller left): SlotWaitAborted. */
+  signal?: AbortSignal | undefined;
+}
+
 export interface ConcurrencyLimit {
-  run<T>(task: () => Promise<T>): Promise<T>;
+  /** Runs `task` once a slot is free for its key. */
+  run<T>(task: () => Promise<T>, options?: TaskOptions): Promise<T>;
   readonly active: number;
   readonly waiting: number;
 }
 
-/** At most `max` tasks at once, at most `queue` more waiting in FIFO order; beyond that, BusyError. */
-export function createConcurrencyLimit(max: number, queue: number): ConcurrencyLimit {
+interface Waiter {
+  key: string;
+  start: () => void;
+}
+
+/**
+ * At most `max` tasks at once and `perKey` for one key, at most `queue` more waiting. A waiter
+ * waits until a slot it may take frees up or its own signal aborts, never behind a fixed tiny
+ * queue. For on-demand runs: a hanging target's probes wait out their own deadlines (and then
+ * answer probe_success 0) while probes of other keys pass them, first come first served among
+ * those allowed to start.
+ */
+export function createConcurrencyLimit(max: number, queue: number, perKey = max): ConcurrencyLimit {
   let active = 0;
-  const waiters: (() => void)[] = [];
-  const release = () => {
+  /** Running tasks by key; waiters in arrival order. */
+  const perKeyActive = new Map<string, number>();
+  const waiters: Waiter[] = [];
+
+  const mayStart = (key: string) => active < max && (perKeyActive.get(key) ?? 0) < perKey;
+  const take = (key: string) => {
+    active++;
+    perKeyActive.set(key, (perKeyActive.get(key) ?? 0) + 1);
+  };
+  const release = (key: string) => {
     active--;
-    const next = waiters.shift();
-    if (next) {
-      active++;
-      next();
+    const left = (perKeyActive.get(key) ?? 1) - 1;
+    if (left === 0) perKeyActive.delete(key);
+    else perKeyActive.set(key, left);
+    // The first waiter allowed to start goes; one of a saturated key lets the others pass.
+    for (let i = 0; i < waiters.length && active < max; ) {
+      const waiter = waiters[i];
+      if (waiter && mayStart(waiter.key)) {
+        waiters.splice(i, 1);
+        take(waiter.key);
+        waiter.start();
+      } else {
+        i++;
+      }
     }
   };
+
+  const wait = (key: string, signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      const seen = () => ({ active, waiting: waiters.length, max, perKey });
+      if (signal?.aborted) {
+        reject(new SlotWaitAborted(signal.reason, seen()));
+        return;
+      }
+      const waiter: Waiter = {
+        key,
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const at = waiters.indexOf(waiter);
+        if (at >= 0) waiters.splice(at, 1);
+        reject(new SlotWaitAborted(signal?.reason, seen()));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(waiter);
+    });
+
   return {
-    async run(task) {
-      if (active >= max) {
-        if (waiters.length >= queue) throw new BusyError(`too many on-demand runs (${max} running, ${queue} waiting)`);
-        await new Promise<void>((resolve) => waiters.push(resolve));
+    async run(task, { key = '', signal } = {}) {
+      if (mayStart(key)) {
+        take(key);
       } else {
-        active++;
+        if (waiters.length >= queue) throw new BusyError(`too many on-demand runs (${active} running, ${waiters.length} waiting)`);
+        await wait(key, signal);
+        // wait() took the slot for us when it started us.
       }
       try {
         return await task();
       } finally {
-        release();
+        release(key);
       }
     },
     get active() {

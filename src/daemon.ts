@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { createConcurrencyLimit } from './concurrency-limit.js';
+import { createConcurrencyLimit, SlotWaitAborted } from './concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from './config/load.js';
+import { formatDuration } from './config/duration.js';
 import { ConfigError, formatProblem } from './config/problem.js';
 import { CheckNotFoundError } from './daemon-errors.js';
 import { blockedRun } from './gate/blocked.js';
@@ -9,7 +10,7 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metric
 import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
 import { createOutcomeLog } from './outcome-log.js';
-import { runCheck, type Run } from './runner.js';
+import { failedRun, runCheck, type Run } from './runner.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createServices, prepareServices } from './services.js';
 import { selectShard } from './shard.js';
@@ -24,10 +25,29 @@ export interface DaemonOptions {
   shard?: { index: number; count: number } | undefined;
   /** Scheduled runs at once. */
   concurrency?: number;
-  /** On-demand runs (/probe, POST run) at once; as many again may wait. */
+  /** On-demand runs (/probe, POST run) at once (default 64); a quarter of them for one check and target. */
   probeConcurrency?: number;
   /** How often a check that keeps failing is repeated in the log (default FAILURE_REPEAT_MS), and the clock for it. */
   failureLog?: { repeatMs?: number; now?: () => number };
+}
+
+/** Defaults of the on-demand limit; see createConcurrencyLimit and docs/blackbox.md. */
+export const DEFAULT_PROBE_CONCURRENCY = 64;
+
+export interface RunNowOptions {
+  debug?: boolean;
+  target?: string | undefined;
+  /** Read `target` as a blackbox module's prober would (/probe?module=). */
+  targetAs?: 'check' | 'module';
+  /** At most this long, waiting for a slot included (a Prometheus scrape's timeout less its margin). */
+  timeoutMs?: number | undefined;
+  /** The caller went away: stop waiting or running, free the slot, record nothing. */
+  signal?: AbortSignal | undefined;
+}
+
+/** An on-demand run and the time limit it ran under (probe_timeout_seconds). */
+export interface OnDemandRun extends Run {
+  timeoutMs: number;
 }
 
 export interface ReloadOutcome {
@@ -49,7 +69,7 @@ export interface Daemon {
   reload(): Promise<ReloadOutcome>;
   start(): void;
   stop(graceMs: number): Promise<void>;
-  runNow(name: string, options?: { debug?: boolean; target?: string | undefined }): Promise<Run>;
+  runNow(name: string, options?: RunNowOptions): Promise<OnDemandRun>;
   renderMetrics(): Promise<string>;
   /** renderMetrics() in pieces, yielding to the event loop between them (GET /metrics). */
   streamMetrics(): AsyncIterable<string>;
@@ -65,7 +85,8 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const state = createStateStore();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
-  const onDemand = createConcurrencyLimit(options.probeConcurrency ?? 8, options.probeConcurrency ?? 8);
+  const probeSlots = options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
+  const onDemand = createConcurrencyLimit(probeSlots, probeSlots * 16, Math.ceil(probeSlots / 4));
   const loggers = new Map<string, Logger>();
   const outcomes = createOutcomeLog(options.failureLog?.repeatMs, options.failureLog?.now);
   let lastReload: ReloadOutcome | undefined;
@@ -175,13 +196,44 @@ export function createDaemon(options: DaemonOptions): Daemon {
       const entry = state.get(name);
       if (!entry) throw new CheckNotFoundError(name);
       const { check } = entry;
-      const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target);
-      return onDemand.run(async () => {
-        const run = await runCheck(bound, { log: loggerFor(check), services, debug: runOptions.debug ?? false, failureLevel: 'debug' });
-        // A retargeted run observed something else than the check: it does not touch its state.
-        if (bound === check.bound && state.get(name)?.check === check) record(check, run);
-        return run;
-      });
+      const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target, runOptions.targetAs);
+      const startedAt = new Date();
+      const timeoutMs = Math.min(bound.spec.timeout, runOptions.timeoutMs ?? bound.spec.timeout);
+      const deadline = new AbortController();
+      const timer = setTimeout(() => {
+        deadline.abort(new Error('deadline'));
+      }, timeoutMs);
+      const caller = runOptions.signal;
+      const waitSignal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
+      const log = loggerFor(check);
+      try {
+        // The task starts inside run() when a slot is free at once, later when it had to wait.
+        let queued = false;
+        let waitedMs = 0;
+        const pending = onDemand.run(
+          async () => {
+            waitedMs = queued ? Date.now() - startedAt.getTime() : 0;
+            return runCheck(bound, { log, services, debug: runOptions.debug ?? false, timeoutMs: Math.max(1, timeoutMs - waitedMs), signal: caller, failureLevel: 'debug' });
+          },
+          { key: `${check.spec.name} ${bound.target ?? ''}`, signal: waitSignal },
+        );
+        queued = true;
+        const run = await pending;
+        // The wait was part of the run's time: a timeout says how much of it went there.
+        if (run.result.reason === 'timeout' && waitedMs > 0) {
+          run.result.message = `timeout after ${formatDuration(timeoutMs)}, ${formatDuration(waitedMs)} of it waiting for an on-demand slot`;
+        }
+        // A retargeted run observed something else than the check, and a run whose caller left
+        // was cut short by it: neither touches the check's state.
+        if (bound === check.bound && !caller?.aborted && state.get(name)?.check === check) record(check, run);
+        return { ...run, timeoutMs };
+      } catch (err) {
+        if (!(err instanceof SlotWaitAborted) || caller?.aborted) throw err;
+        const message = `timeout after ${formatDuration(timeoutMs)} waiting for an on-demand slot: ${err.message}`;
+        return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, log), timeoutMs };
+      } finally {
+        clearTimeout(timer);
+      }
     },
     renderMetrics: () => renderMetrics(metrics, series),
     streamMetrics: () => streamMetrics(metrics, series),

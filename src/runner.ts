@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ProbeSample, Sample, Services } from './checks/check-type.js';
-import type { BoundCheck } from './checks/registry.js';
+import type { BoundCheck, Progress } from './checks/registry.js';
 import { classifyError } from './classify.js';
 import { formatDuration } from './config/duration.js';
 import { scrub, secretsIn, type Secret } from './config/secret.js';
@@ -18,6 +18,8 @@ export interface RunOptions {
    * The daemon asks for debug and logs state changes itself (outcome-log.ts), not every run.
    */
   failureLevel?: 'info' | 'debug';
+  /** A shorter limit than the check's own timeout (what is left of a Prometheus scrape's). */
+  timeoutMs?: number;
 }
 
 /** A finished run: the public result plus what the metrics need. */
@@ -42,9 +44,10 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   const t0 = performance.now();
   const steps: Step[] | undefined = options.debug ? [] : undefined;
   const controller = new AbortController();
+  const timeoutMs = Math.min(spec.timeout, options.timeoutMs ?? spec.timeout);
   const timer = setTimeout(() => {
-    controller.abort(new RunTimeout(`timeout after ${formatDuration(spec.timeout)}`));
-  }, spec.timeout);
+    controller.abort(new RunTimeout(`timeout after ${formatDuration(timeoutMs)}`));
+  }, timeoutMs);
   const onOuterAbort = () => {
     controller.abort(new RunTimeout('cancelled: daemon shutting down'));
   };
@@ -57,14 +60,20 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   let observations: object | undefined;
   let samples: Sample[];
   let probeSamples: () => ProbeSample[] = () => [];
+  let progress: Progress | undefined;
   try {
     const ran = await raceAbort(
-      check.run({
-        signal: controller.signal,
-        log,
-        services: options.services,
-        trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
-      }),
+      check.run(
+        {
+          signal: controller.signal,
+          log,
+          services: options.services,
+          trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
+        },
+        (seen) => {
+          progress = seen;
+        },
+      ),
       controller.signal,
     );
     observations = ran.outcome.observations;
@@ -75,28 +84,58 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   } catch (err) {
     const reason: unknown = controller.signal.reason;
     failure = controller.signal.aborted && reason instanceof RunTimeout ? { reason: 'timeout', message: reason.message } : classifyError(err);
-    samples = check.emptySamples();
+    // What the check had seen before the end, if it said: a hanging target's address and phases.
+    const seen = progress;
+    observations = seen?.observations;
+    samples = seen ? seen.samples : check.emptySamples();
+    probeSamples = seen ? seen.probeSamples : () => check.emptyProbeSamples();
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
 
   const durationMs = round(performance.now() - t0);
+  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps }, log, options.failureLevel);
+  return { result, samples, probeSamples };
+}
+
+/**
+ * A run that never started, as a failed result like any other: an on-demand run whose deadline
+ * passed while it waited for a slot. Its series are those of a run without observations.
+ */
+export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, log: Logger, level: 'info' | 'debug' = 'info'): Run {
+  const durationMs = round(Date.now() - startedAt.getTime());
+  const result = finish(check, { failure, startedAt, durationMs, observations: undefined, steps: undefined }, log, level);
+  return { result, samples: check.emptySamples(), probeSamples: () => check.emptyProbeSamples() };
+}
+
+interface Ending {
+  failure: Failure | undefined;
+  passedMessage?: string | undefined;
+  startedAt: Date;
+  durationMs: number;
+  observations: object | undefined;
+  steps: Step[] | undefined;
+}
+
+function finish(check: BoundCheck, ending: Ending, log: Logger, level: 'info' | 'debug' = 'info'): Result {
+  const { spec } = check;
+  const { failure, durationMs, steps } = ending;
   const raw: Result = {
     name: spec.name,
     type: spec.type,
     ok: failure === undefined,
     ...(failure && { reason: failure.reason }),
-    message: failure?.message ?? passedMessage ?? 'ok',
-    startedAt: startedAt.toISOString(),
+    message: failure?.message ?? ending.passedMessage ?? 'ok',
+    startedAt: ending.startedAt.toISOString(),
     durationMs,
-    observations: toRecord(observations),
+    observations: toRecord(ending.observations),
     ...(steps && { steps }),
   };
   const result = scrub(raw, secretsOf(spec));
   if (result.ok) log.debug({ durationMs }, 'check passed');
-  else log[options.failureLevel ?? 'info']({ reason: result.reason, error: result.message, durationMs }, 'check failed');
-  return { result, samples, probeSamples };
+  else log[level]({ reason: result.reason, error: result.message, durationMs }, 'check failed');
+  return result;
 }
 
 /** A spec's Secret references, found once per spec (specs do not change after loading) rather than per run. */

@@ -13,7 +13,7 @@ import { TargetNotAllowedError } from './daemon-errors.js';
  * http://h/public/.. cannot pass http://h/public/* and then request http://h/. Every redirect
  * hop of the run must match the patterns too.
  */
-export function retarget(check: BoundCheck, target: string): BoundCheck {
+export function retarget(check: BoundCheck, target: string, as: 'check' | 'module' = 'check'): BoundCheck {
   const patterns = check.spec.allowTargets ?? [];
   const name = check.spec.name;
   if (check.target === undefined) throw new TargetNotAllowedError(`check ${name} (${check.spec.type}) has no overridable target`);
@@ -21,12 +21,12 @@ export function retarget(check: BoundCheck, target: string): BoundCheck {
   if (!matchesAny(patterns, matched)) {
     throw new TargetNotAllowedError(`target "${matched}" is not allowed by check ${name} (allowTargets: ${patterns.join(', ') || 'none'})`);
   }
-  const spec = check.retarget(matched);
+  const spec = check.retarget(matched, as);
   if (!spec) throw new TargetNotAllowedError(`check ${name} cannot take target "${target}"`);
   // Every redirect hop stays inside the same patterns, or a 302 from an allowed URL would reach any other.
   const refuseRedirect = (url: string) => (matchesAny(patterns, url) ? undefined : `not allowed by check ${name} (allowTargets: ${patterns.join(', ')})`);
   const bound = bind(spec);
-  return { ...bound, run: (ctx) => bound.run({ ...ctx, refuseRedirect }) };
+  return { ...bound, run: (ctx, onProgress) => bound.run({ ...ctx, refuseRedirect }, onProgress) };
 }
 
 export function globToRegExp(glob: string): RegExp {

@@ -315,15 +315,26 @@ describe('metric samples', () => {
     expect(byName('probe_http_duration_seconds').map((s) => s.labels?.phase)).toEqual(['resolve', 'connect', 'tls', 'processing', 'transfer']);
     expect(byName('probe_ssl_earliest_cert_expiry')[0]?.value).toBe(notAfter);
     expect(byName('probe_http_ssl')[0]?.value).toBe(1);
-    expect(byName('probe_http_content_length')[0]?.value).toBe('unauthorized'.length);
+    // The peer answers chunked: no Content-Length, so -1 as blackbox says; the body length apart.
+    expect(byName('probe_http_content_length')[0]?.value).toBe(-1);
+    expect(byName('probe_http_uncompressed_body_length')[0]?.value).toBe('unauthorized'.length);
+    expect(byName('probe_http_version')[0]?.value).toBe(1.1);
+    expect(byName('probe_ip_protocol')[0]?.value).toBe(4);
     expect(byName('probe_tls_version_info')[0]).toMatchObject({ labels: { version: 'TLS 1.3' }, value: 1 });
     expect(byName('probe_http_redirects')[0]?.value).toBe(0);
   });
 
-  it('gives status 0 and no phases when nothing answered', async () => {
+  it('gives status 0 and no phases when nothing answered; the probe series at 0, as blackbox does', async () => {
     const run = await runYaml(stringify({ checks: [{ name: 'refused', type: 'http', url: `http://127.0.0.1:${closedPort}/` }] }));
     expect(run.samples).toEqual([{ name: 'driftwatch_http_status_code', labels: { via: 'dns' }, value: 0 }]);
-    expect(run.probeSamples()).toEqual([expect.objectContaining({ name: 'probe_http_status_code', value: 0 })]);
+    const probe = new Map(run.probeSamples().map((s) => [`${s.name}${s.labels?.phase ? `{${s.labels.phase}}` : ''}`, s.value]));
+    for (const name of ['probe_http_status_code', 'probe_http_content_length', 'probe_http_uncompressed_body_length', 'probe_http_version', 'probe_http_ssl', 'probe_http_redirects', 'probe_failed_due_to_regex', 'probe_http_duration_seconds{processing}', 'probe_http_duration_seconds{transfer}', 'probe_http_duration_seconds{tls}']) {
+      expect(probe.get(name), name).toBe(0);
+    }
+    // The address was dialled: blackbox reports it too.
+    expect(probe.get('probe_ip_protocol')).toBe(4);
+    expect(probe.get('probe_ip_addr_hash')).toBe(3668918509);
+    expect(probe.has('probe_ssl_earliest_cert_expiry')).toBe(false);
   });
 });
 
@@ -348,7 +359,7 @@ describe('http check configuration', () => {
     ['expect: { bodyMatches: "(" }', 'test.yaml:1:91: checks[0].expect.bodyMatches: Invalid regular expression: /(/: Unterminated group'],
     ['expect: { json: { "a..b": 1 } }', 'test.yaml:1:86: checks[0].expect.json.a..b: expected a path like info.version or items[0].name'],
     ['expect: { certMinDaysValid: 30 }', 'test.yaml:1:95: checks[0].expect.certMinDaysValid: needs an https:// url'],
-    ['expect: { statuses: [200] }', 'test.yaml:1:78: checks[0].expect.statuses: unknown key "statuses" (accepted: status, bodyContains, bodyMatches, json, headers, maxDuration, certMinDaysValid)'],
+    ['expect: { statuses: [200] }', 'test.yaml:1:78: checks[0].expect.statuses: unknown key "statuses" (accepted: status, bodyContains, json, bodyMatches, bodyNotMatches, headers, https, httpVersions, maxDuration, certMinDaysValid)'],
   ])('rejects %s', (fragment, problem) => {
     const url = fragment.startsWith('expect: { certMinDaysValid') ? 'http://hub.example.com/' : 'https://hub.example.com/';
     const yaml = fragment.startsWith('url:') ? `checks: [{ name: hub, type: http, ${fragment} }]` : `checks: [{ name: hub, type: http, url: "${url}", ${fragment} }]`;

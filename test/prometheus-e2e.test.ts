@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api/server.js';
 import { createDaemon, type Daemon } from '../src/daemon.js';
 import { startKnot, type Knot } from './peers/knot.js';
+import { startPrometheus, type PrometheusPeer } from './peers/prometheus.js';
 import { memoryLogger } from './support/checks.js';
-import { freePort } from './support/ports.js';
+import { until } from './support/until.js';
 
 const RULES = fileURLToPath(new URL('../grafana/prometheus/driftwatch-rules.yaml', import.meta.url));
 
@@ -18,17 +18,6 @@ interface Alert {
   state: 'pending' | 'firing';
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 45_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-
 // A real Prometheus (Debian package) scrapes a running daemon every second and evaluates the
 // shipped alert rules; a real Knot DNS server drifts under the daemon's dns check.
 describe('a real Prometheus scraping a daemon that watches a drifting DNS name', { timeout: 120_000 }, () => {
@@ -36,9 +25,7 @@ describe('a real Prometheus scraping a daemon that watches a drifting DNS name',
   let knot: Knot;
   let daemon: Daemon;
   let app: FastifyInstance;
-  let prometheus: ChildProcess;
-  let promUrl: string;
-  let promLog = '';
+  let prometheus: PrometheusPeer;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'driftwatch-prom-'));
@@ -63,11 +50,7 @@ describe('a real Prometheus scraping a daemon that watches a drifting DNS name',
     app = buildApi({ daemon, log: memoryLogger().log, version: 'test' });
     const daemonAddress = await app.listen({ host: '127.0.0.1', port: 0 });
 
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    const config = join(dir, 'prometheus.yml');
-    await writeFile(
-      config,
+    prometheus = await startPrometheus(
       `global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: ["${RULES}"]
 scrape_configs:
@@ -75,30 +58,19 @@ scrape_configs:
     static_configs: [{ targets: ["${new URL(daemonAddress).host}"] }]
 `,
     );
-    prometheus = spawn('/usr/bin/prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    prometheus.stderr?.on('data', (chunk: Buffer) => (promLog += chunk.toString()));
-    await until('Prometheus ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined));
   });
 
   afterAll(async () => {
-    if (prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus.close();
     await app.close();
     await daemon.stop(1000);
     await knot.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  const query = async (expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    return body.data.result;
-  };
+  const query = (expr: string) => prometheus.query(expr);
   const dnsAlerts = async (): Promise<Alert[]> => {
-    const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } };
+    const body = (await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] } };
     return body.data.alerts.filter((a) => a.labels.alertname === 'DriftwatchDNSDrift');
   };
 
@@ -131,6 +103,6 @@ scrape_configs:
 
     await knot.setZone('drift.test', ['hub 5 A 127.0.0.2']);
     await until('the alert cleared', async () => ((await dnsAlerts()).length === 0 ? true : undefined));
-    expect(promLog).not.toMatch(/level=error/);
+    expect(prometheus.log()).not.toMatch(/level=error/);
   });
 });

@@ -78,8 +78,10 @@ export function openApiDocument(version: string) {
           summary: 'Run a named check now',
           security: secured,
           parameters: [
-            { name: 'check', in: 'query', required: true, schema: { type: 'string' } },
-            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'prometheus'], default: 'json' } },
+            { name: 'check', in: 'query', schema: { type: 'string' }, description: 'the check to run (or module)' },
+            { name: 'module', in: 'query', schema: { type: 'string' }, description: 'blackbox_exporter style: the check as a template, http_2xx finds http-2xx; answers the text format' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'prometheus'] }, description: 'default: text when Accept asks for it or for module=, else JSON' },
+            { name: 'X-Prometheus-Scrape-Timeout-Seconds', in: 'header', schema: { type: 'number' }, description: 'the run ends 0.5 s before it (as blackbox_exporter does)' },
             { name: 'debug', in: 'query', schema: { type: 'boolean' } },
             { name: 'target', in: 'query', schema: { type: 'string' }, description: "only within the check's allowTargets" },
           ],

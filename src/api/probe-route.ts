@@ -1,19 +1,28 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Daemon } from '../daemon.js';
 import { renderProbe } from '../metrics/probe-exposition.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
+import { scrapeTimeoutMs, wantsExposition } from './scrape-request.js';
 
-const probeQuery = z.strictObject({
-  check: z.string().min(1),
-  format: z.enum(['json', 'prometheus']).default('json'),
-  debug: z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1'),
-  target: z.string().min(1).optional(),
-});
+const probeQuery = z
+  .strictObject({
+    check: z.string().min(1).optional(),
+    module: z.string().min(1).optional().meta({ description: "blackbox_exporter's name for the check used as a template" }),
+    format: z.enum(['json', 'prometheus']).optional(),
+    debug: z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1'),
+    target: z.string().min(1).optional(),
+  })
+  // Checked despite other problems (`when`), so one answer names them all; it reads only two keys.
+  .refine((q) => (q.check === undefined) !== (q.module === undefined), { error: 'give check=NAME or module=NAME (one of them)', path: ['check'], when: () => true });
 
 /**
- * GET /probe?check=NAME: run a named check now. Like blackbox_exporter, a failed check is
- * still a 200 answer: the failure is in the body (ok, probe_success).
+ * GET /probe: run a named check now (docs/blackbox.md). `check=NAME` answers the result JSON,
+ * `module=NAME` (blackbox_exporter's parameter) the Prometheus text format; an Accept header
+ * asking for the text format (as Prometheus sends it) or `format=` decide otherwise. Like
+ * blackbox, a failed check is still a 200 answer: the failure is in the body (ok, probe_success),
+ * and a run never outlives the scrape that asked for it (X-Prometheus-Scrape-Timeout-Seconds)
+ * nor the caller's connection.
  */
 export function registerProbeRoute(app: FastifyInstance, daemon: Daemon, auth: preHandlerAsyncHookHandler): void {
   app.get('/probe', { preHandler: auth }, async (request, reply) => {
@@ -22,9 +31,35 @@ export function registerProbeRoute(app: FastifyInstance, daemon: Daemon, auth: p
       const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
       return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_QUERY', message });
     }
-    const { check, format, debug, target } = parsed.data;
-    const run = await daemon.runNow(check, { debug, target });
-    if (format === 'prometheus') return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run));
+    const { check, module, format, debug, target } = parsed.data;
+    const timeout = scrapeTimeoutMs(request.headers['x-prometheus-scrape-timeout-seconds']);
+    if (timeout.error !== undefined) return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_SCRAPE_TIMEOUT', message: timeout.error });
+    const name = check ?? moduleCheck(daemon, module ?? '');
+    const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, signal: callerGone(reply) });
+    const exposition = format === undefined ? wantsExposition(request.headers.accept, module !== undefined) : format === 'prometheus';
+    if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run, run.timeoutMs));
     return run.result;
   });
+}
+
+/**
+ * blackbox module names use underscores (http_2xx), check names cannot: module=http_2xx finds
+ * the check named http_2xx's dashed form (http-2xx), as `driftwatch import blackbox` names them.
+ */
+function moduleCheck(daemon: Daemon, module: string): string {
+  return daemon.state.get(module) ? module : module.replaceAll('_', '-');
+}
+
+/**
+ * Aborts when the caller's connection closes before the answer is sent (Prometheus gave up, a
+ * curl was interrupted), so the run stops and frees its slot.
+ */
+function callerGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableEnded) controller.abort(new Error('caller went away'));
+  };
+  // 'close' comes when the answer is complete or when the connection ended before it was.
+  reply.raw.once('close', onClose);
+  return controller.signal;
 }

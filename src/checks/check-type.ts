@@ -33,11 +33,17 @@ export interface Services {
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */
-export interface RunContext {
+export interface RunContext<O extends object = object> {
   signal: AbortSignal;
   log: Logger;
   /** Records a step of the run for /probe?debug=true; cheap when debug is off. */
   trace(step: string, data?: Record<string, unknown>): void;
+  /**
+   * What the run has seen so far (the address dialled, the phases done). A run cut off by its
+   * timeout reports the last of these as its observations instead of none, as blackbox keeps
+   * what a probe measured before its deadline.
+   */
+  progress(observations: O): void;
   services: Services;
   /**
    * Set on a /probe run retargeted within allowTargets: why a redirect to `url` is refused, or
@@ -60,11 +66,15 @@ export interface Outcome<O> {
  * registry.ts.
  */
 export interface CheckType<S extends { type: string; name: string }, O extends object> {
-  run(spec: S, ctx: RunContext): Promise<Outcome<O>>;
+  run(spec: S, ctx: RunContext<O>): Promise<Outcome<O>>;
   /** Type-specific metric samples (core metrics are the runner's); observations may be absent after a thrown error or timeout. */
   samples?(spec: S, observations: O | undefined): Sample[];
   /** blackbox_exporter-named samples beyond probe_success and probe_duration_seconds. */
   probeSamples?(spec: S, observations: O | undefined): ProbeSample[];
-  /** The target a caller of /probe may override within the check's allowTargets. */
-  target?: { get(spec: S): string; set(spec: S, target: string): S };
+  /**
+   * The target a caller of /probe may override within the check's allowTargets. `setFromModule`
+   * reads it as blackbox_exporter's prober of the same kind does, for /probe?module= (a dns
+   * module's target is the name server, not the name); without it, `set` serves both.
+   */
+  target?: { get(spec: S): string; set(spec: S, target: string): S | undefined; setFromModule?(spec: S, target: string): S | undefined };
 }

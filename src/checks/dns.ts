@@ -4,6 +4,8 @@ import { duration } from '../config/duration.js';
 import { normaliseExpected, RECORD_TYPES, type RecordType } from '../net/dns-answer.js';
 import { parseResolver, resolveRecords, type ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../result.js';
+import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
+import { rrFields, rrProblems, SECTIONS } from './dns-rr-match.js';
 import type { CheckType, Outcome, ProbeSample, Sample } from './check-type.js';
 
 /** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
@@ -30,6 +32,7 @@ const expectSchema = z.strictObject({
   agree: z.boolean().default(false).meta({ description: 'all resolvers must give the same answer' }),
   minTtl: duration.optional().meta({ description: 'lowest acceptable TTL of the answer' }),
   maxTtl: duration.optional().meta({ description: 'highest acceptable TTL (for example before a migration)' }),
+  ...rrFields,
 });
 
 export const schema = z
@@ -44,7 +47,7 @@ export const schema = z
     record: z.enum(RECORD_TYPES).default('A').meta({ description: 'record type to ask for (default A)' }),
     resolvers: resolverList.default(['system']),
     transport: z.enum(['udp', 'tcp']).default('udp').meta({ description: 'for IP resolvers; a truncated UDP answer is always retried over TCP' }),
-    expect: expectSchema.default({ includes: [], excludes: [], rcode: 'NOERROR', agree: false }),
+    expect: expectSchema.prefault({}),
   })
   .superRefine(
     (spec, ctx) => {
@@ -59,7 +62,14 @@ export const schema = z
     // Runs despite problems elsewhere in the check (every problem is reported at once), but
     // only reads record and expect, so it needs those two valid.
     { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'record' || issue.path?.[0] === 'expect') },
-  );
+  )
+  .superRefine((spec, ctx) => {
+    for (const [key] of SECTIONS) {
+      if (spec.expect[key] !== undefined && spec.resolvers.includes('system')) {
+        ctx.addIssue({ code: 'custom', path: ['expect', key], message: 'record patterns need IP resolvers: the system resolver gives no records as text' });
+      }
+    }
+  });
 export type DnsSpec = z.infer<typeof schema>;
 
 function describeForm(record: DnsSpec['record']): string {
@@ -79,6 +89,8 @@ function describeForm(record: DnsSpec['record']): string {
       return 'expected "flags tag value", like "0 issue letsencrypt.org"';
     case 'TXT':
       return 'expected text';
+    case 'SOA':
+      return 'expected "mname rname serial refresh retry expire minimum", like "ns.example.com. hostmaster.example.com. 2024010101 3600 600 86400 60"';
   }
 }
 
@@ -117,24 +129,40 @@ export const check: CheckType<DnsSpec, DnsObservations> = {
     return samples;
   },
 
-  probeSamples(_spec, observations) {
-    const first = observations?.resolvers[0];
-    const samples: ProbeSample[] = [{ name: 'probe_dns_query_succeeded', help: 'Displays whether or not the query was executed successfully', value: first && !first.error ? 1 : 0 }];
-    if (!first) return samples;
-    samples.push(
-      { name: 'probe_dns_lookup_time_seconds', help: 'Returns the time taken for probe dns lookup in seconds', value: first.durationMs / 1000 },
-      { name: 'probe_dns_answer_rrs', help: 'Returns number of entries in the answer resource record list', value: first.answerRrs ?? first.answers.length },
-      { name: 'probe_dns_authority_rrs', help: 'Returns number of entries in the authority resource record list', value: first.authorityRrs ?? 0 },
-      { name: 'probe_dns_additional_rrs', help: 'Returns number of entries in the additional resource record list', value: first.additionalRrs ?? 0 },
-    );
-    return samples;
-  },
+  probeSamples,
 
   target: {
     get: (spec) => spec.query,
     set: (spec, target) => ({ ...spec, query: target }),
+    // A blackbox dns module's target is the name server; the name is the module's.
+    setFromModule: (spec, target) => (parseResolver(target) === undefined ? undefined : { ...spec, resolvers: [target] }),
   },
 };
+
+/**
+ * The first resolver's exchange in blackbox's dns prober series (prober/dns.go): the name
+ * server's address (a system resolver has none), the phases (resolve is the server's name, an IP
+ * here), the section counts and, for SOA, the serial. On a run without an answer, the same
+ * series at 0, as blackbox gives them.
+ */
+function probeSamples(spec: DnsSpec, observations: DnsObservations | undefined): ProbeSample[] {
+  const first = observations?.resolvers[0];
+  const server = parseResolver(first?.resolver ?? spec.resolvers[0] ?? 'system');
+  const answered = first !== undefined && first.error === undefined;
+  const system = server?.kind !== 'server';
+  const samples: ProbeSample[] = system ? [probeSample('probe_dns_lookup_time_seconds', 0)] : addressSamples(server.host, 0);
+  const phases = { resolve: 0, connect: first?.connectMs ?? 0, request: first?.requestMs ?? (system && answered ? first.durationMs : 0) };
+  for (const [phase, ms] of Object.entries(phases)) samples.push(probeSample('probe_dns_duration_seconds', ms / 1000, { phase }));
+  samples.push(
+    probeSample('probe_dns_query_succeeded', answered ? 1 : 0),
+    probeSample('probe_dns_answer_rrs', answered ? (first.answerRrs ?? first.answers.length) : 0),
+    probeSample('probe_dns_authority_rrs', answered ? (first.authorityRrs ?? 0) : 0),
+    probeSample('probe_dns_additional_rrs', answered ? (first.additionalRrs ?? 0) : 0),
+  );
+  const serial = first?.serial ?? (spec.record === 'SOA' && answered ? Number(first.answers[0]?.split(' ')[2]) : undefined);
+  if (serial !== undefined && Number.isFinite(serial)) samples.push(probeSample('probe_dns_serial', serial));
+  return samples;
+}
 
 export interface ResolverReport extends ResolverAnswer {
   /** This resolver's answer meets the expectation. */
@@ -212,7 +240,7 @@ function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
     return { match: false, drift: answered && hasSet, failure: { reason, message: `${who} answered ${describeAnswer(spec.record, answer)}, expected ${describeWanted(spec, wanted)}` } };
   }
   if (status !== 'NOERROR') return { match: true, drift: false };
-  const problems = contentProblems(spec, answer.answers);
+  const problems = [...contentProblems(spec, answer.answers), ...(answer.sections ? rrProblems(spec.expect, answer.sections) : [])];
   const ttl = ttlProblem(spec, answer.ttl);
   if (problems.length === 0 && ttl === undefined) return { match: true, drift: false };
   const withTtl = ttl === undefined ? '' : ` with TTL ${answer.ttl ?? '?'}s`;

@@ -3,29 +3,34 @@ import { z } from 'zod';
 import { classifyError } from '../classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
-import { blackboxTlsVersion, formatIssuer } from '../net/certificate.js';
+import { resolveValue, secretRef } from '../config/secret.js';
+import { formatIssuer } from '../net/certificate.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
 import { expandExpectations } from '../release.js';
 import type { Failure } from '../result.js';
 import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { walkExpectations } from './release-fields.js';
+import { matchFields, patternProblems, protocolProblems } from './http-match.js';
+import { ipPreference, ipProtocolFields } from './ip-protocol.js';
+import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
 
 /** A status code (401) or a class ("2xx"); shared with the ingress check. */
 export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
 export const statusList = z.union([statusPattern.transform((s) => [s]), z.array(statusPattern).min(1)]);
 export type StatusPattern = z.infer<typeof statusPattern>;
 
-/** A regular expression, checked when the file is loaded. */
-export const regex = z.string().superRefine((text, ctx) => {
-  try {
-    new RegExp(text);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : `invalid regular expression ${text}` });
-  }
-});
+export { regex } from './http-match.js';
 
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
+/** HTTP basic auth; the password only as a secret reference, never inline. */
+const basicAuth = z
+  .strictObject({
+    username: z.union([z.string(), secretRef], { error: 'expected a string or a secret reference ({ env: NAME } or { file: /path })' }),
+    password: secretRef,
+  })
+  .meta({ description: 'HTTP basic auth: username, and password as { env: NAME } or { file: /path }' });
+
 export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;
@@ -35,9 +40,8 @@ const jsonPath = z.string().regex(JSON_PATH, 'expected a path like info.version 
 export const expectSchema = z.strictObject({
   status: statusList.default(['2xx']).meta({ description: 'accepted status codes and classes (default [2xx])' }),
   bodyContains: z.union([z.string().transform((s) => [s]), z.array(z.string())]).optional(),
-  bodyMatches: regex.optional().meta({ description: 'regular expression the body must match' }),
   json: z.record(jsonPath, z.json()).optional().meta({ description: 'path (info.version, items[0].name) -> expected value' }),
-  headers: z.record(z.string().min(1), z.union([z.string(), z.strictObject({ matches: regex })])).optional(),
+  ...matchFields,
   maxDuration: duration.optional().meta({ description: 'the whole exchange must take at most this long' }),
   certMinDaysValid: z.number().min(0).optional().meta({ description: 'https: the certificate must stay valid this many more days' }),
 });
@@ -59,6 +63,8 @@ export const schema = z
       .default([])
       .meta({ description: 'inline headers still sent when a followed redirect leaves the origin (default none; secret references never are)' }),
     maxBodyBytes: maxBodyBytes(DEFAULT_MAX_BODY_BYTES),
+    basicAuth: basicAuth.optional(),
+    ...ipProtocolFields,
     expect: expectSchema.prefault({}),
   })
   .superRefine((spec, ctx) => {
@@ -86,7 +92,14 @@ export interface HttpObservations {
   firstByteMs?: number;
   totalMs?: number;
   bodyBytes?: number;
+  /** The Content-Length header; -1 when the response had none (chunked), as blackbox reports it. */
   contentLength?: number;
+  /** "1.1" */
+  httpVersion?: string;
+  /** The Last-Modified header, when it parses as a date. */
+  lastModified?: string;
+  /** The status was accepted but a body or header pattern failed (blackbox's probe_failed_due_to_regex). */
+  failedDueToRegex?: boolean;
   tls?: TlsInfo;
 }
 
@@ -95,12 +108,15 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
   async run(spec, ctx) {
     const expect = expandExpectations(spec.expect, walkExpectations, ctx.services.release);
     const headers = await resolveHeaders(spec.headers);
+    if (spec.basicAuth) headers.authorization = await basicAuthorization(spec.basicAuth);
     const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
     ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
-    const sent = await sendCheckRequest(spec, headers, ctx);
+    const sent = await sendCheckRequest(spec, headers, ctx, (seen) => {
+      ctx.progress({ ...observed, ...seen });
+    });
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
-    const length = Number(response.headers['content-length']);
+    const statusFailure = checkStatus(expect.status, response);
     const observations: HttpObservations = {
       ...observed,
       address: response.address,
@@ -111,10 +127,11 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
       firstByteMs: response.firstByteMs,
       totalMs: response.totalMs,
       bodyBytes: response.bodyBytes,
-      contentLength: Number.isInteger(length) ? length : response.bodyBytes,
+      ...responseFacts(response),
+      ...(statusFailure === undefined && { failedDueToRegex: patternProblems(expect, response).length > 0 }),
       ...(response.tls && { tls: response.tls }),
     };
-    const failure = checkStatus(expect.status, response) ?? checkExpectations(expect, response);
+    const failure = statusFailure ?? checkExpectations(expect, response);
     return failure ? { observations, failure } : { observations };
   },
   samples,
@@ -130,8 +147,17 @@ export function matchesStatus(patterns: readonly StatusPattern[], status: number
   return patterns.some((p) => (typeof p === 'number' ? p === status : p[0] === String(status)[0]));
 }
 
+/** The Authorization header of basic auth; the password is revealed for the request only. */
+async function basicAuthorization(auth: NonNullable<HttpSpec['basicAuth']>): Promise<string> {
+  const credentials = `${await resolveValue(auth.username)}:${await auth.password.reveal()}`;
+  const header = `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+  // An echoed header shows the password only base64-encoded, with the user: scrub that too.
+  auth.password.remember(header);
+  return header;
+}
+
 /** What an http or openapi check's spec says about its one request. */
-export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects' | 'redirectHeaders'>>;
+export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects' | 'redirectHeaders' | 'ipProtocol' | 'ipProtocolFallback'>>;
 
 /**
  * Sends a check's request. A transport failure (DNS, connect, TLS, timeout of the body, body
@@ -141,6 +167,7 @@ export async function sendCheckRequest(
   spec: RequestSpec,
   headers: Record<string, string>,
   ctx: RunContext,
+  onConnected?: (seen: Pick<HttpObservations, 'address' | 'phases' | 'tls'>) => void,
 ): Promise<{ response: HttpResponse } | { failure: Failure; seen: Pick<HttpObservations, 'address' | 'status' | 'phases' | 'tls'> }> {
   try {
     const response = await httpRequest({
@@ -155,6 +182,8 @@ export async function sendCheckRequest(
       crossOriginHeaders: spec.redirectHeaders,
       refuseRedirect: ctx.refuseRedirect,
       maxBodyBytes: spec.maxBodyBytes,
+      ipPreference: ipPreference({ ipProtocol: spec.ipProtocol, ipProtocolFallback: spec.ipProtocolFallback ?? true }),
+      onConnected,
       signal: ctx.signal,
       trace: ctx.trace.bind(ctx),
     });
@@ -183,18 +212,8 @@ export function checkExpectations(expect: HttpSpec['expect'], response: HttpResp
   for (const text of expect.bodyContains ?? []) {
     if (!response.body.includes(text)) problems.push(`body does not contain ${JSON.stringify(text)} (${response.bodyBytes} bytes)`);
   }
-  if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(response.body)) {
-    problems.push(`body does not match /${expect.bodyMatches}/ (${response.bodyBytes} bytes)`);
-  }
+  problems.push(...patternProblems(expect, response));
   if (expect.json) problems.push(...checkJson(expect.json, response));
-  for (const [name, wanted] of Object.entries(expect.headers ?? {})) {
-    const actual = response.headers[name.toLowerCase()];
-    const shown = typeof wanted === 'string' ? JSON.stringify(wanted) : `to match /${wanted.matches}/`;
-    if (actual === undefined) problems.push(`header ${name} is missing, expected ${shown}`);
-    else if (typeof wanted === 'string' ? actual !== wanted : !new RegExp(wanted.matches).test(actual)) {
-      problems.push(`header ${name} is ${JSON.stringify(actual)}, expected ${shown}`);
-    }
-  }
   if (expect.maxDuration !== undefined && response.totalMs > expect.maxDuration) {
     problems.push(`took ${Math.round(response.totalMs)}ms, expected at most ${formatDuration(expect.maxDuration)}`);
   }
@@ -205,6 +224,7 @@ export function checkExpectations(expect: HttpSpec['expect'], response: HttpResp
       problems.push(`certificate (${formatIssuer(cert)}) valid ${cert.daysLeft} more days (until ${cert.validTo}), expected at least ${expect.certMinDaysValid}`);
     }
   }
+  problems.push(...protocolProblems(expect, response));
   return problems.length > 0 ? { reason: 'assertion', message: problems.join('; ') } : undefined;
 }
 
@@ -242,8 +262,6 @@ export function readPath(document: unknown, path: string): { present: boolean; v
 }
 
 const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
-/** blackbox_exporter's names for the same phases. */
-const BLACKBOX_PHASE = { dns: 'resolve', connect: 'connect', tls: 'tls', processing: 'processing', transfer: 'transfer' } as const;
 
 function samples(spec: HttpSpec, observations: HttpObservations | undefined): Sample[] {
   return [...httpSamples(spec.resolve ?? 'dns', observations), ...certExpirySamples(observations?.tls)];
@@ -265,21 +283,5 @@ export function certExpirySamples(tls: TlsInfo | undefined): Sample[] {
 }
 
 function probeSamples(_spec: HttpSpec, observations: HttpObservations | undefined): ProbeSample[] {
-  const out: ProbeSample[] = [{ name: 'probe_http_status_code', help: 'Response HTTP status code', value: observations?.status ?? 0 }];
-  if (observations?.status === undefined) return out;
-  for (const phase of PHASES) {
-    const help = 'Duration of http request by phase, summed over all redirects';
-    out.push({ name: 'probe_http_duration_seconds', help, labels: { phase: BLACKBOX_PHASE[phase] }, value: (observations.phases?.[phase] ?? 0) / 1000 });
-  }
-  const tls = observations.tls;
-  out.push(
-    { name: 'probe_http_ssl', help: 'Indicates if SSL was used for the final redirect', value: tls ? 1 : 0 },
-    { name: 'probe_http_content_length', help: 'Length of http content response', value: observations.contentLength ?? -1 },
-    { name: 'probe_http_redirects', help: 'The number of redirects', value: observations.redirects ?? 0 },
-  );
-  if (tls?.certificate) {
-    out.push({ name: 'probe_ssl_earliest_cert_expiry', help: 'Returns last SSL chain expiry in unixtime', value: Date.parse(tls.certificate.chainValidTo) / 1000 });
-  }
-  if (tls) out.push({ name: 'probe_tls_version_info', help: 'Contains the TLS version used', labels: { version: blackboxTlsVersion(tls.version) }, value: 1 });
-  return out;
+  return httpProbeSamples(observations);
 }

@@ -9,12 +9,13 @@ import { resolveAddresses, type ResolverAnswer } from '../net/dns-resolver.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/http-request.js';
 import { expandExpectations } from '../release.js';
 import { CheckFailure } from '../result.js';
-import type { CheckType, ProbeSample, RunContext, Sample } from './check-type.js';
+import type { CheckType, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
 import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 import { walkExpectations } from './release-fields.js';
+import { httpProbeSamples } from './http-probe-samples.js';
 
 /**
  * The runbook's public-DNS gate as one check: resolve the URL's host through the resolvers, and
@@ -123,13 +124,8 @@ export const check: CheckType<IngressSpec, IngressObservations> = {
     return out;
   },
 
-  probeSamples(_spec, o) {
-    const first = o?.addresses.find((a) => a.via !== 'dns');
-    const out: ProbeSample[] = [{ name: 'probe_http_status_code', help: 'Response HTTP status code', value: first?.status ?? 0 }];
-    const cert = first?.tls?.certificate;
-    if (cert) out.push({ name: 'probe_ssl_earliest_cert_expiry', help: 'Returns last SSL chain expiry in unixtime', value: Date.parse(cert.chainValidTo) / 1000 });
-    return out;
-  },
+  // The exchange with the first expected ingress address: what blackbox would see pinned there.
+  probeSamples: (_spec, o) => httpProbeSamples(o?.addresses.find((a) => a.via !== 'dns')),
 
   target: {
     get: (spec) => spec.url,

@@ -6,6 +6,7 @@ import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
 import { checkStatus, httpSamples, ipAddress, regex, sendCheckRequest } from './http.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
+import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
 import { walkOpenapiExpectations } from './release-fields.js';
 
@@ -52,6 +53,9 @@ export interface OpenapiObservations {
   tls?: TlsInfo;
   contentType?: string;
   bodyBytes?: number;
+  contentLength?: number;
+  httpVersion?: string;
+  lastModified?: string;
   /** How the body was read. */
   format?: 'json' | 'yaml';
   specification?: 'openapi' | 'swagger';
@@ -71,7 +75,9 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
     const headers = await resolveHeaders(spec.headers);
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'accept')) headers.accept = 'application/json, application/yaml;q=0.9, */*;q=0.5';
     const observed: OpenapiObservations = { url: spec.url, via: spec.resolve ?? 'dns' };
-    const sent = await sendCheckRequest(spec, headers, ctx);
+    const sent = await sendCheckRequest(spec, headers, ctx, (seen) => {
+      ctx.progress({ ...observed, ...seen });
+    });
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
     const contentType = response.headers['content-type'];
@@ -84,6 +90,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
       ...(response.tls && { tls: response.tls }),
       ...(contentType !== undefined && { contentType }),
       bodyBytes: response.bodyBytes,
+      ...responseFacts(response),
     };
     const statusFailure = checkStatus(['2xx'], response);
     if (statusFailure) return { observations, failure: statusFailure };
@@ -111,7 +118,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
     return out;
   },
 
-  probeSamples: (_spec, o) => [{ name: 'probe_http_status_code', help: 'Response HTTP status code', value: o?.status ?? 0 }],
+  probeSamples: (_spec, o) => httpProbeSamples(o),
 
   target: {
     get: (spec) => spec.url,

@@ -41,15 +41,25 @@ export function usesKubernetes(spec: CheckSpec): boolean {
   }
 }
 
+/** A run's observations so far and their samples, for a run that ends before its outcome. */
+export interface Progress {
+  observations: object;
+  samples: Sample[];
+  probeSamples: () => ProbeSample[];
+}
+
 /** A check spec bound to its type's functions, so callers need no switch of their own. */
 export interface BoundCheck {
   spec: CheckSpec;
-  run(ctx: RunContext): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }>;
+  run(ctx: Omit<RunContext, 'progress'>, onProgress: (progress: Progress) => void): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }>;
   /** Samples for a run that ended without observations (thrown error, timeout). */
   emptySamples(): Sample[];
+  /** The blackbox-named samples of such a run (per-phase and size series at 0, as blackbox gives them). */
+  emptyProbeSamples(): ProbeSample[];
   /** The overridable target, when the type has one. */
   target: string | undefined;
-  retarget(target: string): CheckSpec | undefined;
+  /** The spec pointed at `target`; `as` says whose meaning the target has (a blackbox module's, for module=). */
+  retarget(target: string, as?: 'check' | 'module'): CheckSpec | undefined;
 }
 
 export function bind(spec: CheckSpec): BoundCheck {
@@ -84,8 +94,14 @@ export function bind(spec: CheckSpec): BoundCheck {
 function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, spec: S): BoundCheck {
   return {
     spec,
-    async run(ctx) {
-      const outcome = await type.run(spec, ctx);
+    async run(ctx, onProgress) {
+      const typed: RunContext<O> = {
+        ...ctx,
+        progress: (observations) => {
+          onProgress({ observations, samples: type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
+        },
+      };
+      const outcome = await type.run(spec, typed);
       return {
         outcome,
         samples: type.samples?.(spec, outcome.observations) ?? [],
@@ -93,7 +109,8 @@ function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, 
       };
     },
     emptySamples: () => type.samples?.(spec, undefined) ?? [],
+    emptyProbeSamples: () => type.probeSamples?.(spec, undefined) ?? [],
     target: type.target?.get(spec),
-    retarget: (target) => type.target?.set(spec, target),
+    retarget: (target, as = 'check') => (as === 'module' && type.target?.setFromModule ? type.target.setFromModule(spec, target) : type.target?.set(spec, target)),
   };
 }

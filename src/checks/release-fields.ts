@@ -9,22 +9,32 @@ import type { CheckSpec } from './registry.js';
 // load time that finds them, so a field is expanded exactly when it counts as using {release}.
 
 /**
- * The response expectations of http and ingress: body texts, the body pattern, json values at
- * any depth, header values and patterns. Keys (json paths, header names) are never expanded.
+ * The response expectations of http and ingress: body texts, the body patterns (both ways), json
+ * values at any depth, header values and patterns. Keys (json paths, header names) are never expanded.
  */
 export function walkExpectations(expect: HttpSpec['expect'], expand: ReleaseExpander): HttpSpec['expect'] {
   const at = ['expect'];
+  const patterns = (list: readonly string[], key: string) => list.map((text, i) => expand(text, [...at, key, i], 'pattern'));
   return {
     ...expect,
     ...(expect.bodyContains && { bodyContains: expect.bodyContains.map((text, i) => expand(text, [...at, 'bodyContains', i], 'text')) }),
-    ...(expect.bodyMatches !== undefined && { bodyMatches: expand(expect.bodyMatches, [...at, 'bodyMatches'], 'pattern') }),
+    ...(expect.bodyMatches && { bodyMatches: patterns(expect.bodyMatches, 'bodyMatches') }),
+    ...(expect.bodyNotMatches && { bodyNotMatches: patterns(expect.bodyNotMatches, 'bodyNotMatches') }),
     ...(expect.json && { json: Object.fromEntries(Object.entries(expect.json).map(([path, value]) => [path, walkJson(value, [...at, 'json', path], expand)])) }),
     ...(expect.headers && {
       headers: Object.fromEntries(
-        Object.entries(expect.headers).map(([name, wanted]) => [
-          name,
-          typeof wanted === 'string' ? expand(wanted, [...at, 'headers', name], 'text') : { matches: expand(wanted.matches, [...at, 'headers', name, 'matches'], 'pattern') },
-        ]),
+        Object.entries(expect.headers).map(([name, wanted]): [string, HeaderExpectation] => {
+          const where = [...at, 'headers', name];
+          if (typeof wanted === 'string') return [name, expand(wanted, where, 'text')];
+          return [
+            name,
+            {
+              ...wanted,
+              ...(wanted.matches !== undefined && { matches: expand(wanted.matches, [...where, 'matches'], 'pattern') }),
+              ...(wanted.notMatches !== undefined && { notMatches: expand(wanted.notMatches, [...where, 'notMatches'], 'pattern') }),
+            },
+          ];
+        }),
       ),
     }),
   };
@@ -51,6 +61,8 @@ export function releaseFields(spec: CheckSpec): ReleaseField[] {
     }
   });
 }
+
+type HeaderExpectation = NonNullable<HttpSpec['expect']['headers']>[string];
 
 type JsonValue = z.infer<ReturnType<typeof z.json>>;
 

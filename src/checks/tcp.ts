@@ -1,7 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { z } from 'zod';
+import { classifyError } from '../classify.js';
 import { baseFields } from '../config/base.js';
+import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
+import { lookupAddress } from '../net/address-lookup.js';
 import type { CheckType } from './check-type.js';
+import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 
 export const schema = z.strictObject({
   ...baseFields,
@@ -9,29 +13,41 @@ export const schema = z.strictObject({
   host: z.string().min(1).meta({ description: 'host name or IP address' }),
   port: z.number().int().min(1).max(65535),
   resolve: z.ipv4().or(z.ipv6()).optional().meta({ description: 'dial this IP instead of resolving host' }),
+  ...ipProtocolFields,
 });
 export type TcpSpec = z.infer<typeof schema>;
 
 export interface TcpObservations {
-  address: string;
+  address?: string;
   port: number;
-  connectMs: number;
+  /** Resolving host (0 for an IP or a pinned address). */
+  lookupMs?: number;
+  connectMs?: number;
 }
 
 /** Opens a TCP connection and closes it: reachability and connect time. */
 export const check: CheckType<TcpSpec, TcpObservations> = {
   async run(spec, ctx) {
+    const { address, lookupMs } = await lookupAddress(spec.resolve ?? spec.host, ipPreference(spec), ctx.signal);
+    ctx.progress({ address, port: spec.port, lookupMs });
     const started = performance.now();
-    const socket = await dial(spec.resolve ?? spec.host, spec.port, ctx.signal);
+    let socket: Socket;
+    try {
+      socket = await dial(address, spec.port, ctx.signal);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return { observations: { address, port: spec.port, lookupMs }, failure: classifyError(err) };
+    }
     try {
       const connectMs = performance.now() - started;
-      const address = socket.remoteAddress ?? spec.host;
       ctx.trace('connected', { address, port: spec.port, connectMs });
-      return { observations: { address, port: spec.port, connectMs } };
+      return { observations: { address, port: spec.port, lookupMs, connectMs } };
     } finally {
       socket.destroy();
     }
   },
+  // blackbox's tcp prober without query_response: the address series, and no regex to fail.
+  probeSamples: (_spec, o) => [...addressSamples(o?.address, o?.lookupMs), probeSample('probe_failed_due_to_regex', 0)],
   target: {
     get: (spec) => `${spec.host}:${spec.port}`,
     set: (spec, target) => {

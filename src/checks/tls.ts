@@ -2,9 +2,12 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { blackboxTlsVersion, CertificateError, describeCertificate, describeVerifyError, formatIssuer, readCaFile, verifyErrorOf, type CertificateInfo } from '../net/certificate.js';
+import { addressSamples, probeSample, tlsSamples } from '../metrics/blackbox-series.js';
+import { lookupAddress } from '../net/address-lookup.js';
+import { CertificateError, describeCertificate, describeVerifyError, formatIssuer, readCaFile, verifyErrorOf, type CertificateInfo } from '../net/certificate.js';
 import type { Failure } from '../result.js';
-import type { CheckType } from './check-type.js';
+import type { CheckType, ProbeSample } from './check-type.js';
+import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { ipAddress } from './http.js';
 
 export const schema = z.strictObject({
@@ -14,6 +17,7 @@ export const schema = z.strictObject({
   port: z.number().int().min(1).max(65535).default(443),
   resolve: ipAddress.optional().meta({ description: 'dial this IP; SNI and the name check keep the host name' }),
   ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
+  ...ipProtocolFields,
   serverName: z.string().min(1).optional().meta({ description: 'SNI, and the name the certificate must cover (default: host)' }),
   expect: z
     .strictObject({
@@ -30,6 +34,8 @@ export interface TlsObservations {
   port: number;
   serverName: string;
   address?: string;
+  /** Resolving host (0 for an IP or a pinned address). */
+  lookupMs?: number;
   protocol?: string;
   handshakeMs?: number;
   subject?: string;
@@ -42,6 +48,10 @@ export interface TlsObservations {
   /** Earliest notAfter in the chain the server sent. */
   chainNotAfter?: string;
   fingerprint256?: string;
+  /** Subject and issuer as blackbox labels them (Go's form), and the DNS names among the SANs. */
+  subjectDn?: string;
+  issuerDn?: string;
+  dnsNames?: string[];
   chainVerified?: boolean;
   chainError?: string;
 }
@@ -55,12 +65,14 @@ export const check: CheckType<TlsSpec, TlsObservations> = {
   async run(spec, ctx) {
     const serverName = spec.serverName ?? spec.host;
     const ca = spec.ca === undefined ? undefined : await readCaFile(spec.ca, ctx.signal);
+    const { address, lookupMs } = await lookupAddress(spec.resolve ?? spec.host, ipPreference(spec), ctx.signal);
+    ctx.progress({ host: spec.host, port: spec.port, serverName, address, lookupMs });
     const started = performance.now();
-    const socket = await handshake(spec, serverName, ca, ctx.signal);
+    const socket = await handshake(address, spec.port, serverName, ca, ctx.signal);
     try {
       const handshakeMs = Math.round((performance.now() - started) * 1000) / 1000;
       const peer = socket.getPeerCertificate(true);
-      const base: TlsObservations = { host: spec.host, port: spec.port, serverName, address: socket.remoteAddress, protocol: socket.getProtocol() ?? 'unknown', handshakeMs };
+      const base: TlsObservations = { host: spec.host, port: spec.port, serverName, address: socket.remoteAddress ?? address, lookupMs, protocol: socket.getProtocol() ?? 'unknown', handshakeMs };
       ctx.trace('handshake', { ...base });
       const chainError = verifyErrorOf(socket).verifyError;
       let cert: CertificateInfo | undefined;
@@ -83,6 +95,9 @@ export const check: CheckType<TlsSpec, TlsObservations> = {
         daysLeft: cert.daysLeft,
         chainNotAfter: cert.chainValidTo,
         fingerprint256: cert.fingerprint256,
+        subjectDn: cert.subjectDn,
+        issuerDn: cert.issuerDn,
+        dnsNames: cert.dnsNames,
         chainVerified: socket.authorized,
         ...(chainError !== undefined && { chainError }),
       };
@@ -93,10 +108,7 @@ export const check: CheckType<TlsSpec, TlsObservations> = {
     }
   },
   samples: (_spec, o) => (o?.notAfter ? [{ name: 'driftwatch_tls_cert_expiry_timestamp_seconds', value: Date.parse(o.notAfter) / 1000 }] : []),
-  probeSamples: (_spec, o) => [
-    ...(o?.chainNotAfter ? [{ name: 'probe_ssl_earliest_cert_expiry', help: 'Returns last SSL chain expiry in unixtime', value: Date.parse(o.chainNotAfter) / 1000 }] : []),
-    ...(o?.protocol ? [{ name: 'probe_tls_version_info', help: 'Contains the TLS version used', labels: { version: blackboxTlsVersion(o.protocol) }, value: 1 }] : []),
-  ],
+  probeSamples,
   target: {
     get: (spec) => `${spec.host}:${spec.port}`,
     set: (spec, target) => {
@@ -131,12 +143,27 @@ function evaluate(spec: TlsSpec, o: TlsObservations, cert: CertificateInfo): Fai
   return undefined;
 }
 
-function handshake(spec: TlsSpec, serverName: string, ca: string | undefined, signal: AbortSignal): Promise<TLSSocket> {
+/**
+ * blackbox's tcp prober with tls: true: the address series, no regex, and the TLS series when
+ * its handshake would have succeeded (a verified chain covering the name, or verification off).
+ */
+function probeSamples(spec: TlsSpec, o: TlsObservations | undefined): ProbeSample[] {
+  const out = [...addressSamples(o?.address, o?.lookupMs), probeSample('probe_failed_due_to_regex', 0)];
+  const connected = o?.protocol !== undefined && (!spec.expect.chainVerifies || (o.chainVerified === true && o.sansCoverHost === true));
+  if (!connected) return out;
+  const certificate =
+    o.chainNotAfter !== undefined && o.fingerprint256 !== undefined
+      ? { chainValidTo: o.chainNotAfter, fingerprint256: o.fingerprint256, subjectDn: o.subjectDn ?? '', issuerDn: o.issuerDn ?? '', dnsNames: o.dnsNames ?? [] }
+      : undefined;
+  return [...out, ...tlsSamples({ version: o.protocol ?? 'unknown', verified: o.chainVerified === true, certificate })];
+}
+
+function handshake(address: string, port: number, serverName: string, ca: string | undefined, signal: AbortSignal): Promise<TLSSocket> {
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
     const socket = connect({
-      host: spec.resolve ?? spec.host,
-      port: spec.port,
+      host: address,
+      port,
       // SNI carries names only (RFC 6066); Node warns when given an IP.
       servername: isIP(serverName) ? undefined : serverName,
       ca,

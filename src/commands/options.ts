@@ -37,8 +37,13 @@ export function parseCommandLine<const O extends OptionsConfig>({ args, options 
     }
     return parseArgs({ args: rewritten, options, strict: true, allowPositionals: false });
   } catch (err) {
-    throw isParseArgsError(err) ? new UsageError(describeParseArgsError(err)) : err;
+    throw asUsageError(err);
   }
+}
+
+/** parseArgs' own errors as UsageErrors in the user's words (one line, exit 2); anything else as is. */
+export function asUsageError(err: unknown): unknown {
+  return isParseArgsError(err) ? new UsageError(describeParseArgsError(err)) : err;
 }
 
 function isParseArgsError(err: unknown): err is Error & { code: string } {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
-import { createDaemon } from '../daemon.js';
+import { createDaemon, DEFAULT_PROBE_CONCURRENCY } from '../daemon.js';
 import { createLogger } from '../log.js';
 import {
   CommandError, DEFAULT_CHECKS, packageVersion, parseCommandLine, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError,
@@ -28,7 +28,8 @@ Options:
   --api-token-file F    require this bearer token on /probe and POST routes
                         (or DRIFTWATCH_API_TOKEN)
   --concurrency N       scheduled runs at once (default 64)
-  --probe-concurrency N on-demand runs at once (default 8)
+  --probe-concurrency N on-demand runs at once (default 64; a quarter of them for one check
+                        and target, the rest wait within their own deadline)
   --grace DURATION      on SIGTERM, how long running checks may finish (default 10s)
   --log-level LEVEL     fatal, error, warn, info (default), debug, trace, silent
   -h, --help            this help
@@ -71,7 +72,7 @@ export async function serve(argv: string[]): Promise<number> {
     location: values.location,
     shard: parseShardOption(values.shard),
     concurrency: parsePositiveInt(values.concurrency, '--concurrency', 64),
-    probeConcurrency: parsePositiveInt(values['probe-concurrency'], '--probe-concurrency', 8),
+    probeConcurrency: parsePositiveInt(values['probe-concurrency'], '--probe-concurrency', DEFAULT_PROBE_CONCURRENCY),
   });
 
   let count: number;

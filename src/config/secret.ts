@@ -41,11 +41,19 @@ export class Secret {
         throw new SecretUnavailableError(`secret from ${this.source} cannot be read (${code})`);
       }
     }
-    if (value !== '' && !this.#seen.has(value)) {
-      this.#seen.add(value);
-      for (const form of scrubForms(value)) this.#forms.add(form);
-    }
+    this.remember(value);
     return value;
+  }
+
+  /**
+   * Records a value made from this secret (the `Basic BASE64(user:password)` header built from a
+   * password), so outputs are scrubbed of it and its forms too: a target echoing the header
+   * would otherwise show a credential that contains the secret only encoded.
+   */
+  remember(value: string): void {
+    if (value === '' || this.#seen.has(value)) return;
+    this.#seen.add(value);
+    for (const form of scrubForms(value)) this.#forms.add(form);
   }
 
   /** Every value this secret has revealed. */

@@ -3,29 +3,37 @@ import type { Run } from '../runner.js';
 import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
 
 /**
- * One run in blackbox_exporter's names, for GET /probe?check=NAME&format=prometheus, so a
- * Prometheus job written for blackbox's multi-target pattern (and its dashboards) works
- * unchanged. Like blackbox, no check or type labels: the scrape config's relabelling adds them.
+ * One run in blackbox_exporter's names and help texts, for GET /probe?module=NAME (or
+ * check=NAME with the text format), so a Prometheus job written for blackbox's multi-target
+ * pattern (and its dashboards) works unchanged. Like blackbox, no check or type labels (the
+ * scrape config's relabelling adds them) and the families in name order. docs/blackbox.md lists
+ * every series and where it comes from.
  */
-export function renderProbe(run: Run): string {
+export function renderProbe(run: Run, timeoutMs?: number): string {
   const groups = new Map<string, { help: string; samples: ProbeSample[] }>();
   const add = (sample: ProbeSample) => {
     const group = groups.get(sample.name);
     if (group) group.samples.push(sample);
     else groups.set(sample.name, { help: sample.help, samples: [sample] });
   };
-  // blackbox's own help texts, word for word.
+  // blackbox's handler owns these two (prober/handler.go), as the runner does here.
   add({ name: 'probe_success', help: 'Displays whether or not the probe was a success', value: run.result.ok ? 1 : 0 });
   add({ name: 'probe_duration_seconds', help: 'Returns how long the probe took to complete in seconds', value: run.result.durationMs / 1000 });
+  // Not a blackbox 0.23 series: the limit the run had, after the scrape's timeout header.
+  if (timeoutMs !== undefined) add({ name: 'probe_timeout_seconds', help: 'Returns the time limit the probe ran under in seconds', value: timeoutMs / 1000 });
   for (const sample of run.probeSamples()) {
-    // The runner owns these two, as blackbox's handler does; a check's copy would be a duplicate.
-    if (sample.name === 'probe_success' || sample.name === 'probe_duration_seconds') continue;
+    // A check's copy of the runner's series would be a duplicate.
+    if (groups.has(sample.name) && RUNNER_SERIES.has(sample.name)) continue;
     add(sample);
   }
   let out = '';
-  for (const [name, group] of groups) {
+  for (const name of [...groups.keys()].sort()) {
+    const group = groups.get(name);
+    if (!group) continue;
     out += formatHeader(name, group.help, 'gauge');
     for (const sample of group.samples) out += formatSample(name, sample.labels ? formatLabelPairs(sample.labels) : '', sample.value);
   }
   return out;
 }
+
+const RUNNER_SERIES = new Set(['probe_success', 'probe_duration_seconds', 'probe_timeout_seconds']);

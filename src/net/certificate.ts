@@ -16,6 +16,11 @@ export interface CertificateInfo {
   fingerprint256: string;
   /** The earliest notAfter of the chain the server sent (blackbox's probe_ssl_earliest_cert_expiry). */
   chainValidTo: string;
+  /** Subject and issuer as Go's pkix.Name.String() writes them ("CN=hub,O=Example"), for probe_ssl_last_chain_info. */
+  subjectDn: string;
+  issuerDn: string;
+  /** The DNS names among the subject alternative names. */
+  dnsNames: string[];
 }
 
 /** What a TLS connection showed: protocol, verification and the leaf certificate. */
@@ -75,7 +80,39 @@ export function describeCertificate(cert: PeerCertificate | DetailedPeerCertific
     daysLeft: Math.floor(((validTo - now) / DAY_MS) * 10) / 10,
     fingerprint256: cert.fingerprint256,
     chainValidTo: new Date(earliestExpiry(cert, validTo)).toISOString(),
+    subjectDn: goDistinguishedName(cert.subject),
+    issuerDn: goDistinguishedName(cert.issuer),
+    dnsNames: (cert.subjectaltname ?? '').split(', ').flatMap((entry) => (entry.startsWith('DNS:') ? [entry.slice(4)] : [])),
   };
+}
+
+/** Go's order of the attributes it knows, last RDN first as String() prints them; others are left out. */
+const GO_NAME_ORDER = [
+  ['serialNumber', 'SERIALNUMBER'],
+  ['CN', 'CN'],
+  ['OU', 'OU'],
+  ['O', 'O'],
+  ['postalCode', 'POSTALCODE'],
+  ['street', 'STREET'],
+  ['L', 'L'],
+  ['ST', 'ST'],
+  ['C', 'C'],
+] as const;
+
+function goDistinguishedName(name: Certificate | undefined): string {
+  const fields: Partial<Record<string, string | string[]>> = { ...name };
+  const rdns: string[] = [];
+  for (const [key, goName] of GO_NAME_ORDER) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    rdns.push((Array.isArray(value) ? value : [value]).map((v) => `${goName}=${escapeDnValue(v)}`).join('+'));
+  }
+  return rdns.join(',');
+}
+
+/** RFC 4514 escapes as Go writes them: , + " \\ < > ; anywhere, a space at either end, # first. */
+function escapeDnValue(value: string): string {
+  return value.replace(/[,+"\\<>;]|^[ #]| $/g, (c) => `\\${c}`);
 }
 
 function readTime(text: string, name: 'notBefore' | 'notAfter', whose: string): number {

@@ -2,7 +2,7 @@ import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import type { Answer } from 'dns-packet';
 
 /** The record types the dns check speaks. */
-export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'NS', 'MX', 'SRV', 'CAA'] as const;
+export const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'TXT', 'NS', 'MX', 'SRV', 'CAA', 'SOA'] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /*
@@ -33,9 +33,33 @@ export function formatRecord(answer: Answer): string | undefined {
     }
     case 'CAA':
       return formatCaa(answer.data.flags ?? 0, answer.data.tag, answer.data.value);
+    case 'SOA': {
+      const d = answer.data;
+      return formatSoa(d.mname, d.rname, [d.serial, d.refresh, d.retry, d.expire, d.minimum].map((n) => n ?? 0));
+    }
     default:
       return undefined;
   }
+}
+
+/** `ns.example. hostmaster.example. serial refresh retry expire minimum`, as zone files write it. */
+export function formatSoa(mname: string, rname: string, numbers: readonly number[]): string {
+  return [fqdn(mname), fqdn(rname), ...numbers].join(' ');
+}
+
+/**
+ * A record as blackbox's DNS regexes see it (miekg/dns RR.String()): `name.<TAB>ttl<TAB>IN<TAB>
+ * TYPE<TAB>data`, TXT strings quoted; undefined for the EDNS OPT pseudo-record, which is no RR.
+ */
+export function formatRrLine(answer: Answer): string | undefined {
+  if (answer.type === 'OPT') return undefined;
+  const head = `${answer.name === '.' || answer.name === '' ? '' : answer.name}.\t${answer.ttl ?? 0}\t${answer.class ?? 'IN'}\t${answer.type}`;
+  if (answer.type === 'TXT') {
+    const parts = Array.isArray(answer.data) ? answer.data : [answer.data];
+    return `${head}\t${parts.map((part) => JSON.stringify(typeof part === 'string' ? part : part.toString('utf8'))).join(' ')}`;
+  }
+  const data = formatRecord(answer);
+  return data === undefined ? head : `${head}\t${data}`;
 }
 
 export function formatMx(preference: number, exchange: string): string {
@@ -95,5 +119,9 @@ export function normaliseExpected(record: RecordType, value: string): string | u
     }
     case 'TXT':
       return value;
+    case 'SOA': {
+      const m = /^(\S+)\s+(\S+)((?:\s+\d{1,10}){5})$/.exec(text);
+      return m?.[1] && m[2] && m[3] && HOST.test(m[1]) && HOST.test(m[2]) ? formatSoa(m[1], m[2], m[3].trim().split(/\s+/).map(Number)) : undefined;
+    }
   }
 }

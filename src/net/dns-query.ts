@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPacket } from 'dns-packet';
-import { formatRecord, fqdn, type RecordType } from './dns-answer.js';
+import { formatRecord, formatRrLine, fqdn, type RecordType } from './dns-answer.js';
 import { guard } from './listener-guard.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -29,9 +29,38 @@ export interface WireResponse {
   records: WireRecord[];
   answerRrs: number;
   authorityRrs: number;
+  /** Not counting the EDNS OPT pseudo-record (blackbox, asking without EDNS, never gets one). */
   additionalRrs: number;
   /** The transport that gave this response: tcp after a truncated UDP answer. */
   transport: Transport;
+  /** Setting up the socket (UDP connect, TCP handshake) and the exchange after it, summed over a TCP retry. */
+  connectMs: number;
+  requestMs: number;
+  /** The zone serial, when the answer holds the SOA asked for. */
+  serial?: number;
+  /** Every record of each section in miekg/dns's text form (see formatRrLine), for the RR regexes. */
+  sections: { answer: string[]; authority: string[]; additional: string[] };
+}
+
+/** The connect and request phases of a query, summed over its exchanges. */
+interface Timing {
+  connectMs: number;
+  requestMs: number;
+}
+
+/** Set by an exchange when its socket is set up. */
+interface Mark {
+  connectedAt?: number;
+}
+
+async function timed<T>(timing: Timing, exchange: (mark: Mark) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const mark: Mark = {};
+  const result = await exchange(mark);
+  const connectedAt = mark.connectedAt ?? started;
+  timing.connectMs += connectedAt - started;
+  timing.requestMs += performance.now() - connectedAt;
+  return result;
 }
 
 /** An error with a Node-style code, so classify.ts maps it to a reason. */
@@ -80,12 +109,13 @@ export async function queryDns(query: WireQuery): Promise<WireResponse> {
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
     });
     const accept = (packet: DecodedPacket) => packet.type === 'response' && packet.id === id && sameQuestion(packet, query.name);
+    const timing: Timing = { connectMs: 0, requestMs: 0 };
     if (query.transport === 'udp') {
-      const udp = await exchangeUdp(query, message, id, accept, signal);
-      if (udp !== 'truncated') return summarise(udp, query.record, 'udp');
+      const udp = await timed(timing, (mark) => exchangeUdp(query, message, id, accept, signal, mark));
+      if (udp !== 'truncated') return summarise(udp, query.record, 'udp', timing);
       phase = 'tcp';
     }
-    return summarise(await exchangeTcp(query, message, accept, signal), query.record, 'tcp');
+    return summarise(await timed(timing, (mark) => exchangeTcp(query, message, accept, signal, mark)), query.record, 'tcp', timing);
   } catch (err) {
     // The deadline's reason is the readable timeout; the outer signal's reason belongs to the runner.
     if (deadline.signal.aborted && !query.signal.aborted) throw deadline.signal.reason;
@@ -106,7 +136,7 @@ function describeFailure(err: unknown, transport: Transport): unknown {
 type Accept = (packet: DecodedPacket) => boolean;
 
 /** A truncated answer may end mid-record, so it is recognised from its header alone. */
-async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: AbortSignal): Promise<DecodedPacket | 'truncated'> {
+async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: AbortSignal, mark: Mark): Promise<DecodedPacket | 'truncated'> {
   const socket = createSocket(isIPv6(query.host) ? 'udp6' : 'udp4');
   let resend: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -138,6 +168,7 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
           reject(err);
           return;
         }
+        mark.connectedAt = performance.now();
         let sent = 0;
         const send = () => {
           sent++;
@@ -161,7 +192,7 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
  * No `signal` option on net.connect: net leaves its abort listener on the signal after the socket
  * closes, which kept every socket (about 7 KB a query) reachable. Our listener goes in finally.
  */
-async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: AbortSignal): Promise<DecodedPacket> {
+async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: AbortSignal, mark: Mark): Promise<DecodedPacket> {
   signal.throwIfAborted();
   const socket = connect({ host: query.host, port: query.port });
   let onAbort: (() => void) | undefined;
@@ -176,6 +207,7 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
         reject(signal.aborted ? abortReason(signal) : err);
       });
       socket.once('connect', () => {
+        mark.connectedAt = performance.now();
         const length = Buffer.alloc(2);
         length.writeUInt16BE(message.length);
         socket.write(Buffer.concat([length, message]));
@@ -217,21 +249,29 @@ function sameQuestion(packet: DecodedPacket, name: string): boolean {
   return question !== undefined && fqdn(question.name) === fqdn(name);
 }
 
-function summarise(packet: DecodedPacket, record: RecordType, transport: Transport): WireResponse {
+function summarise(packet: DecodedPacket, record: RecordType, transport: Transport, timing: Timing): WireResponse {
   const answers = packet.answers ?? [];
   const records: WireRecord[] = [];
+  let serial: number | undefined;
   for (const answer of answers) {
     if (answer.type !== record) continue;
     const value = formatRecord(answer);
     if (value !== undefined) records.push({ value, ttl: 'ttl' in answer ? (answer.ttl ?? 0) : 0 });
+    if (answer.type === 'SOA') serial ??= answer.data.serial;
   }
+  const additionals = (packet.additionals ?? []).filter((a) => a.type !== 'OPT');
+  const lines = (section: DecodedPacket['answers']) => (section ?? []).flatMap((rr) => formatRrLine(rr) ?? []);
   return {
     // dns-packet decodes the header rcode but its types omit it; the low 4 bits of flags hold it.
     rcode: RCODES[(packet.flags ?? 0) & 0xf] ?? `RCODE_${(packet.flags ?? 0) & 0xf}`,
     records,
     answerRrs: answers.length,
     authorityRrs: packet.authorities?.length ?? 0,
-    additionalRrs: packet.additionals?.length ?? 0,
+    additionalRrs: additionals.length,
     transport,
+    connectMs: timing.connectMs,
+    requestMs: timing.requestMs,
+    ...(serial !== undefined && { serial }),
+    sections: { answer: lines(answers), authority: lines(packet.authorities), additional: lines(additionals) },
   };
 }

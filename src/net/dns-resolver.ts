@@ -2,7 +2,7 @@ import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { errorCode, reasonForCode } from '../classify.js';
 import type { Reason } from '../result.js';
-import { formatCaa, formatMx, formatSrv, fqdn, type RecordType } from './dns-answer.js';
+import { formatCaa, formatMx, formatSoa, formatSrv, fqdn, type RecordType } from './dns-answer.js';
 import { DnsError, queryDns, type Transport } from './dns-query.js';
 
 /**
@@ -36,7 +36,15 @@ export interface ResolverAnswer {
   via: Transport | 'getaddrinfo' | 'system';
   answerRrs?: number;
   authorityRrs?: number;
+  /** Without the EDNS OPT pseudo-record. */
   additionalRrs?: number;
+  /** A wire query's phases (blackbox's probe_dns_duration_seconds connect and request). */
+  connectMs?: number;
+  requestMs?: number;
+  /** The zone serial of an SOA answer. */
+  serial?: number;
+  /** Each section's records as text (miekg/dns form), for the RR regex expectations. */
+  sections?: { answer: string[]; authority: string[]; additional: string[] };
   durationMs: number;
   /** Why no response came (timeout, refused connection, malformed answer). */
   error?: { reason: Reason; message: string };
@@ -64,7 +72,7 @@ export function resolveAddresses(name: string, resolvers: readonly string[], opt
 
 async function resolveOne(name: string, record: RecordType, resolver: string, options: ResolveOptions): Promise<ResolverAnswer> {
   const started = performance.now();
-  const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
+  const elapsed = () => round(performance.now() - started);
   const target = parseResolver(resolver);
   const transport = options.transport ?? 'udp';
   if (target === undefined) {
@@ -84,6 +92,10 @@ async function resolveOne(name: string, record: RecordType, resolver: string, op
       answerRrs: response.answerRrs,
       authorityRrs: response.authorityRrs,
       additionalRrs: response.additionalRrs,
+      connectMs: round(response.connectMs),
+      requestMs: round(response.requestMs),
+      ...(response.serial !== undefined && { serial: response.serial }),
+      sections: response.sections,
       durationMs: elapsed(),
     };
   } catch (err) {
@@ -142,6 +154,10 @@ async function systemRecords(name: string, record: RecordType, options: ResolveO
         return (await resolver.resolveSrv(name)).map((srv) => formatSrv(srv.priority, srv.weight, srv.port, srv.name));
       case 'TXT':
         return (await resolver.resolveTxt(name)).map((parts) => parts.join(''));
+      case 'SOA': {
+        const soa = await resolver.resolveSoa(name);
+        return [formatSoa(soa.nsname, soa.hostmaster, [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minttl])];
+      }
       case 'CAA':
         return (await resolver.resolveCaa(name)).flatMap((caa) => {
           const [tag, value] = Object.entries(caa).find(([key]) => key !== 'critical') ?? [];
@@ -174,4 +190,8 @@ async function withDeadline<T>(work: Promise<T>, options: ResolveOptions): Promi
     clearTimeout(timer);
     if (onAbort) options.signal.removeEventListener('abort', onAbort);
   }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { orderAddresses, type IpPreference } from './address-lookup.js';
 import { CertificateError, describeTls, describeVerifyError, type TlsInfo } from './certificate.js';
 import { guard } from './listener-guard.js';
 
@@ -22,6 +23,7 @@ export interface DialOptions {
   /** PEM text to trust instead of the system roots. */
   ca?: string | undefined;
   insecureSkipVerify?: boolean | undefined;
+  ipPreference?: IpPreference | undefined;
   trace?: ((step: string, data?: Record<string, unknown>) => void) | undefined;
   /** Every socket dialled, so the caller can destroy them all when the request ends or aborts. */
   sockets: Set<Socket>;
@@ -55,7 +57,8 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
         failDial(err);
       },
       (err: Error | null, found: LookupAddress[] | undefined) => {
-        const addresses = found ?? [];
+        const addresses = orderAddresses(found ?? [], pinned ? undefined : options.ipPreference);
+        if (!err && addresses.length === 0 && found?.length) err = Object.assign(new Error(`no IPv${options.ipPreference?.prefer ?? ''} address for ${name} (ipProtocolFallback: false)`), { code: 'ENOTFOUND' });
         dnsDone = performance.now();
         connection.dns = dnsDone - lookupStart;
         connection.address = addresses[0]?.address;

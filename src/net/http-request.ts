@@ -4,6 +4,8 @@ import { errorCode } from '../classify.js';
 import { readCaFile, type TlsInfo } from './certificate.js';
 import { dial, round, type Connection } from './http-connector.js';
 import { guard } from './listener-guard.js';
+import { withUserAgent } from './user-agent.js';
+import type { IpPreference } from './address-lookup.js';
 
 export type { TlsInfo } from './certificate.js';
 
@@ -24,6 +26,10 @@ export interface HttpRequestOptions {
   crossOriginHeaders?: readonly string[] | undefined;
   /** Asked before each redirect is followed: a reason refuses it (DRIFTWATCH_REDIRECT_REFUSED). */
   refuseRedirect?: ((url: string) => string | undefined) | undefined;
+  /** Which address family to dial first, or only (blackbox's preferred_ip_protocol). */
+  ipPreference?: IpPreference | undefined;
+  /** Told what is known once each connection is set up, before the request: for a run cut off later. */
+  onConnected?: ((seen: PartialResponse) => void) | undefined;
   /** Default 1 MiB, at most MAX_BODY_BYTES; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
   maxBodyBytes?: number;
   signal: AbortSignal;
@@ -50,6 +56,8 @@ export interface HttpResponse {
   redirects: number;
   /** The IP dialled for the final response. */
   address: string;
+  /** The final response's HTTP version, as node:http reads it ("1.1"). */
+  httpVersion: string;
   phases: Phases;
   firstByteMs: number;
   totalMs: number;
@@ -117,14 +125,15 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
     const resolve = options.resolve === undefined ? undefined : { host: url.hostname.replace(/^\[|\]$/g, ''), address: options.resolve };
     let method = (options.method ?? 'GET').toUpperCase();
     let body = options.body;
-    let headers = { ...options.headers };
+    let headers = withUserAgent(options.headers);
     for (let redirects = 0; ; redirects++) {
       const hopStart = performance.now();
       last = { dns: 0, connect: 0, tls: 0, address: undefined, readyAt: 0 };
       lastCounted = false;
-      const socket = await dial({ url, resolve, ca, insecureSkipVerify: options.insecureSkipVerify, trace: options.trace, sockets }, last);
+      const socket = await dial({ url, resolve, ca, insecureSkipVerify: options.insecureSkipVerify, ipPreference: options.ipPreference, trace: options.trace, sockets }, last);
       addConnection(phases, last);
       lastCounted = true;
+      options.onConnected?.({ address: last.address, phases: floorAll(phases), ...(last.tlsInfo && { tls: last.tlsInfo }) });
       const hop = await exchange(socket, last, url, method, headers, body, options, phases, hopStart, (s) => (status = s));
       const location = hop.headers.location;
       if (!options.followRedirects || !REDIRECTS.has(hop.status) || location === undefined || redirects >= MAX_REDIRECTS) {
@@ -216,6 +225,7 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
           body: Buffer.concat(chunks).toString('utf8'),
           bodyBytes: bytes,
           address: connection.address ?? '',
+          httpVersion: res.httpVersion,
           firstByteMs: round(firstByte - hopStart),
           ...(connection.tlsInfo && { tls: connection.tlsInfo }),
         };

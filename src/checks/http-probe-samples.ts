@@ -1,0 +1,60 @@
+import { addressSamples, probeSample, tlsSamples } from '../metrics/blackbox-series.js';
+import type { HttpResponse, Phases, TlsInfo } from '../net/http-request.js';
+import type { ProbeSample } from './check-type.js';
+
+/** What an exchange showed, as the http, openapi and ingress checks observe it. */
+export interface HttpProbeView {
+  address?: string | undefined;
+  status?: number | undefined;
+  phases?: Phases | undefined;
+  redirects?: number | undefined;
+  contentLength?: number | undefined;
+  bodyBytes?: number | undefined;
+  httpVersion?: string | undefined;
+  lastModified?: string | undefined;
+  failedDueToRegex?: boolean | undefined;
+  tls?: TlsInfo | undefined;
+}
+
+/** blackbox_exporter's names for the same phases. */
+const PHASES = [
+  ['dns', 'resolve'],
+  ['connect', 'connect'],
+  ['tls', 'tls'],
+  ['processing', 'processing'],
+  ['transfer', 'transfer'],
+] as const;
+
+/**
+ * One exchange in blackbox's http prober series (prober/http.go). Like blackbox, the phase,
+ * size and version series are there on a failed run too (0 for what did not happen), and the
+ * TLS series only when a response came over TLS.
+ */
+export function httpProbeSamples(o: HttpProbeView | undefined): ProbeSample[] {
+  const answered = o?.status !== undefined;
+  const out: ProbeSample[] = [
+    ...addressSamples(o?.address, o?.phases?.dns),
+    probeSample('probe_http_status_code', o?.status ?? 0),
+    ...PHASES.map(([ours, theirs]) => probeSample('probe_http_duration_seconds', (o?.phases?.[ours] ?? 0) / 1000, { phase: theirs })),
+    probeSample('probe_http_content_length', answered ? (o.contentLength ?? -1) : 0),
+    probeSample('probe_http_uncompressed_body_length', answered ? (o.bodyBytes ?? 0) : 0),
+    probeSample('probe_http_redirects', o?.redirects ?? 0),
+    probeSample('probe_http_ssl', answered && o.tls ? 1 : 0),
+    probeSample('probe_http_version', answered ? Number(o.httpVersion ?? 0) : 0),
+    probeSample('probe_failed_due_to_regex', o?.failedDueToRegex ? 1 : 0),
+  ];
+  if (answered && o.lastModified !== undefined) out.push(probeSample('probe_http_last_modified_timestamp_seconds', Date.parse(o.lastModified) / 1000));
+  if (answered) out.push(...tlsSamples(o.tls));
+  return out;
+}
+
+/** What blackbox reads off a response's head: Content-Length (-1 when absent), version, Last-Modified. */
+export function responseFacts(response: HttpResponse): { contentLength: number; httpVersion: string; lastModified?: string } {
+  const length = Number(response.headers['content-length'] ?? 'none');
+  const lastModified = Date.parse(response.headers['last-modified'] ?? '');
+  return {
+    contentLength: Number.isInteger(length) ? length : -1,
+    httpVersion: response.httpVersion,
+    ...(Number.isFinite(lastModified) && { lastModified: new Date(lastModified).toISOString() }),
+  };
+}
