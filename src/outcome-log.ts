@@ -32,9 +32,9 @@ export function createOutcomeLog(repeatMs = FAILURE_REPEAT_MS, now: () => number
         return;
       }
       if (state.changed || before === undefined || before.reason !== result.reason) {
-        log.info({ ok: false, reason: result.reason, error: result.message }, 'check state changed');
+        log.info({ ok: false, reason: result.reason, blocked: result.blocked?.by, error: result.message }, 'check state changed');
       } else if (at - before.at >= repeatMs) {
-        log.info({ reason: result.reason, error: result.message, since: state.since, runs: state.runs }, 'check still failing');
+        log.info({ reason: result.reason, blocked: result.blocked?.by, error: result.message, since: state.since, runs: state.runs }, 'check still failing');
       } else {
         return;
       }

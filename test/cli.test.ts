@@ -172,7 +172,7 @@ describe('driftwatch CLI', { timeout: 90_000 }, () => {
     expect(oneLine(unknown.stderr)).toBe('driftwatch run: unknown option --colour (see driftwatch run --help)');
     const command = await runCli(['frob']);
     expect(command.code).toBe(2);
-    expect(oneLine(command.stderr)).toBe('driftwatch: unknown command "frob" (commands: serve, run, validate, schema; see driftwatch --help)');
+    expect(oneLine(command.stderr)).toBe('driftwatch: unknown command "frob" (commands: serve, run, validate, schema, import; see driftwatch --help)');
     const missing = await runCli(['serve', '--checks']);
     expect(missing.code).toBe(2);
     expect(oneLine(missing.stderr)).toMatch(/^driftwatch serve: Option '--checks <value>' argument missing/);

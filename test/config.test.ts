@@ -38,7 +38,7 @@ const INVALID: [string, string, string[]][] = [
   ['a string for a list', `checks:\n  - ${TCP}\n    allowTargets: "tcp://h:*"\n`, ['t.yaml:6:19: checks[0].allowTargets: expected a list (got "tcp://h:*")']],
   ['a list for a mapping', `checks:\n  - ${TCP}\n    labels: [a]\n`, ['t.yaml:6:13: checks[0].labels: expected a mapping (got a list)']],
   ['not a boolean', 'checks:\n  - name: a\n    type: tls\n    host: h\n    expect: { chainVerifies: "yes" }\n', ['t.yaml:5:30: checks[0].expect.chainVerifies: expected true or false (got "yes")']],
-  ['not one of the values', 'checks:\n  - name: a\n    type: dns\n    query: h\n    record: B\n', ['t.yaml:5:13: checks[0].record: expected one of "A", "AAAA", "CNAME", "TXT", "NS", "MX", "SRV", "CAA" (got "B")']],
+  ['not one of the values', 'checks:\n  - name: a\n    type: dns\n    query: h\n    record: B\n', ['t.yaml:5:13: checks[0].record: expected one of "A", "AAAA", "CNAME", "TXT", "NS", "MX", "SRV", "CAA", "SOA" (got "B")']],
   ['none of a union', `checks:\n  - ${TCP}\n    resolve: x\n`, ['t.yaml:6:14: checks[0].resolve: expected an IPv4 address like 203.0.113.10 or an IPv6 address like 2001:db8::10']],
   ['a number for a duration', `checks:\n  - ${TCP}\n    timeout: 5\n`, ['t.yaml:6:14: checks[0].timeout: expected a duration: a number and ms, s, m or h, like 30s or 1.5m (got 5)']],
   ['a zero duration', `checks:\n  - ${TCP}\n    interval: 0s\n`, ['t.yaml:6:15: checks[0].interval: must be longer than 0 (got "0s")']],

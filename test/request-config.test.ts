@@ -42,7 +42,7 @@ describe('credentials in a URL', () => {
 describe('maxBodyBytes', () => {
   it.each(TYPES)('is at most 64 MiB in the %s check', (type, extra) => {
     const yaml = (bytes: number) => `checks:\n  - { name: hub, type: ${type}, url: "https://hub.example.com/"${extra}, maxBodyBytes: ${bytes} }\n`;
-    expect(problemsOf(yaml(1e9))).toEqual([expect.stringMatching(/^t\.yaml:2:\d+: checks\[0\]\.maxBodyBytes: at most 67108864 \(64 MiB\): the body is held in memory \(got number 1000000000\)$/)]);
+    expect(problemsOf(yaml(1e9))).toEqual([expect.stringMatching(/^t\.yaml:2:\d+: checks\[0\]\.maxBodyBytes: at most 67108864 \(64 MiB\): the body is held in memory \(got 1000000000\)$/)]);
     expect(problemsOf(yaml(64 * 1024 * 1024))).toEqual([]);
   });
 });
