@@ -92,6 +92,35 @@ describe('{release} in the expectations of http, ingress and openapi checks', { 
     expect(empty.stderr).toContain('--release must not be empty');
   });
 
+  it('run without --release: image tags and Helm expectations that need the release are config errors too', async () => {
+    const file = join(dir, 'chain.yaml');
+    await writeFile(
+      file,
+      [
+        'checks:',
+        '  - { name: roll, type: k8s-rollout, namespace: hub, resource: deployment/hub, expect: { image: registry.example/hub, tag: release } }',
+        '  - { name: image, type: oci-image, image: "registry.example/coulomb/hub:{release}" }',
+        '  - { name: image-kw, type: oci-image, image: "registry.example/coulomb/hub:release" }',
+        '  - { name: helm, type: helm-release, namespace: hub, release: hub, expect: { appVersion: "{release}", values: { image.tag: "{release}", replicas: 2 } } }',
+        '',
+      ].join('\n'),
+    );
+    const res = await runCli(['run', '--checks', file]);
+    expect(res.code).toBe(2);
+    const shown = relative(ROOT, file);
+    const why = 'uses {release} but no release was given (driftwatch run --release TAG)';
+    expect(res.stderr.trim().split('\n')).toEqual([
+      `${shown}:2:124: checks[0].expect.tag: ${why}`,
+      `${shown}:3:44: checks[1].image: ${why}`,
+      `${shown}:4:47: checks[2].image: ${why}`,
+      `${shown}:5:91: checks[3].expect.appVersion: ${why}`,
+      `${shown}:5:125: checks[3].expect.values.image.tag: ${why}`,
+    ]);
+    const serve = await runCli(['serve', '--checks', file, '--release', '']);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain('--release must not be empty');
+  });
+
   it('serve (no --release): a check using {release} fails with reason config, naming the field', async () => {
     const run = await runYaml(`checks:\n  - { name: v, type: http, url: "${host.url('/version')}", expect: { json: { info.version: "{release}" } } }\n`);
     expect(run.result).toMatchObject({ ok: false, reason: 'config', message: 'expect.json.info.version uses {release} but no release was given (driftwatch run/serve --release TAG)' });

@@ -1,3 +1,4 @@
+import { dependenciesOf } from '../checks/registry.js';
 import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
 import { REDACTED, Secret } from '../config/secret.js';
@@ -17,7 +18,8 @@ export function summarizeCheck(entry: CheckEntry, scheduler: Scheduler) {
     type: spec.type,
     description: spec.description,
     labels: spec.labels,
-    dependsOn: spec.dependsOn ?? [],
+    // dependsOn and the checks it reads from (expect.digestFrom): what can block it.
+    dependsOn: dependenciesOf(spec),
     source: `${file}:${line}`,
     every: spec.schedule ?? formatDuration(spec.interval ?? DEFAULT_INTERVAL_MS),
     timeout: formatDuration(spec.timeout),

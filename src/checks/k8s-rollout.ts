@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expandRelease } from '../release.js';
 import { baseFields, checkName } from '../config/base.js';
 import type { KubeClient } from '../kube/client.js';
 import { describeExpectation, imageMatches, parseImage, type ImageExpectation } from '../kube/image-ref.js';
@@ -115,6 +116,8 @@ function expectation(spec: K8sRolloutSpec, ctx: RunContext): { wanted: ImageExpe
   if (tag === 'release') {
     tag = ctx.services.release;
     if (tag === undefined) return { failure: { reason: 'config', message: 'expect.tag is "release" but no release was given (driftwatch run/serve --release TAG)' } };
+  } else if (tag !== undefined) {
+    tag = expandRelease(tag, ctx.services.release, 'expect.tag');
   }
   if (tag === undefined && spec.expect.image !== undefined && hasTagOrDigest(spec.expect.image)) {
     const parsed = parseImage(spec.expect.image);

@@ -48,6 +48,18 @@ export interface Progress {
   probeSamples: () => ProbeSample[];
 }
 
+/**
+ * The checks this one depends on: its `dependsOn`, and the checks it reads a value from (a
+ * k8s-rollout's `expect.digestFrom` oci-image check), so `run` orders them first and a failing
+ * registry check blocks the rollout check instead of failing it a second time. The one list the
+ * graph, blocking and the blocked gauge read.
+ */
+export function dependenciesOf(spec: CheckSpec): string[] {
+  const implied = spec.type === 'k8s-rollout' && spec.expect?.digestFrom !== undefined ? [spec.expect.digestFrom] : [];
+  const explicit = spec.dependsOn ?? [];
+  return implied.length === 0 ? explicit : [...new Set([...explicit, ...implied])];
+}
+
 /** A check spec bound to its type's functions, so callers need no switch of their own. */
 export interface BoundCheck {
   spec: CheckSpec;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { findReleaseUses, type ReleaseExpander, type ReleaseField } from '../release.js';
+import { findReleaseUses, RELEASE_PLACEHOLDER, type ReleaseExpander, type ReleaseField } from '../release.js';
 import type { HttpSpec } from './http.js';
 import type { OpenapiSpec } from './openapi.js';
 import type { CheckSpec } from './registry.js';
@@ -56,6 +56,15 @@ export function releaseFields(spec: CheckSpec): ReleaseField[] {
         return walkExpectations(spec.expect, expand);
       case 'openapi':
         return walkOpenapiExpectations(spec.expect, expand);
+      // The image tag `release` (k8s-rollout, oci-image) is the release as much as `{release}` is.
+      case 'k8s-rollout':
+        return spec.expect?.tag === undefined ? undefined : expand(spec.expect.tag === 'release' ? RELEASE_PLACEHOLDER : spec.expect.tag, ['expect', 'tag'], 'text');
+      case 'oci-image':
+        return expand(spec.image.replace(/:release$/, `:${RELEASE_PLACEHOLDER}`), ['image'], 'text');
+      case 'helm-release':
+        if (spec.expect.appVersion !== undefined) expand(spec.expect.appVersion, ['expect', 'appVersion'], 'text');
+        for (const [path, value] of Object.entries(spec.expect.values ?? {})) if (typeof value === 'string') expand(value, ['expect', 'values', path], 'text');
+        return undefined;
       default:
         return undefined;
     }

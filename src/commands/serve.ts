@@ -24,7 +24,7 @@ Options:
   --shard I/N           keep only the checks that hash to shard I of N (or ordinal/N: I from the
                         StatefulSet pod name in $HOSTNAME)
   --location NAME       label every series with location="NAME" (vantage point)
-  --release TAG         the release under verification (k8s-rollout tag: release)
+  --release TAG         the release under verification ({release} in expectations, tag: release)
   --api-token-file F    require this bearer token on /probe and POST routes
                         (or DRIFTWATCH_API_TOKEN)
   --concurrency N       scheduled runs at once (default 64)
@@ -61,6 +61,7 @@ export async function serve(argv: string[]): Promise<number> {
     return 0;
   }
   const [host, port] = parseListen(values.listen);
+  if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the deployment?)');
   const graceMs = parseDuration(values.grace);
   if (graceMs === undefined) throw new UsageError(`--grace must be a duration like 10s, got "${values.grace}"`);
   const log = createLogger(parseLogLevel(values['log-level'], 'info'));

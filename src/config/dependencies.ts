@@ -1,3 +1,4 @@
+import { dependenciesOf } from '../checks/registry.js';
 import type { LoadedCheck } from './load.js';
 import { createLocator } from './position.js';
 import { formatPath, type Problem } from './problem.js';
@@ -39,7 +40,7 @@ export async function findDependencyProblems(checks: readonly LoadedCheck[], fil
 
 /** The graph's problems, in file order; positions come later. */
 export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
-  if (!checks.some((check) => check.spec.dependsOn?.length)) return [];
+  if (!checks.some((check) => dependenciesOf(check.spec).length > 0)) return [];
   const byName = new Map(checks.map((check) => [check.spec.name, check]));
   const findings: Finding[] = [];
   const edges = new Map<string, string[]>();
@@ -52,6 +53,8 @@ export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
       else if (!byName.has(dependency)) findings.push({ check, entry, unknown: dependency, message: `unknown check "${dependency}" (no check of that name in the loaded files)` });
       else targets.push(dependency);
     });
+    // A check it reads from (expect.digestFrom) is an edge too: a cycle through one would block both forever.
+    for (const implied of dependenciesOf(check.spec)) if (!dependsOn.includes(implied) && byName.has(implied)) targets.push(implied);
     edges.set(name, targets);
   }
   const order = new Map(checks.map((check, i) => [check.spec.name, i]));
@@ -59,10 +62,13 @@ export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
     if (component.length < 2) continue;
     const members = new Set(component);
     const [start] = component.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    const check = start === undefined ? undefined : byName.get(start);
     const cycle = start === undefined ? undefined : shortestCycle(start, edges, members);
-    if (check === undefined || cycle === undefined) continue;
-    const entry = check.spec.dependsOn?.indexOf(cycle[1] ?? '') ?? 0;
+    if (cycle === undefined) continue;
+    // Placed at the first dependsOn entry of the cycle (an edge from expect.digestFrom has none).
+    const at = cycle.findIndex((from, i) => (byName.get(from)?.spec.dependsOn ?? []).includes(cycle[i + 1] ?? ''));
+    const check = byName.get(cycle[at] ?? '');
+    if (check === undefined) continue;
+    const entry = check.spec.dependsOn?.indexOf(cycle[at + 1] ?? '') ?? 0;
     findings.push({ check, entry, message: `dependency cycle: ${cycle.join(' -> ')} (remove one of these dependsOn entries)` });
   }
   return findings.sort((a, b) => (order.get(a.check.spec.name) ?? 0) - (order.get(b.check.spec.name) ?? 0) || a.entry - b.entry);

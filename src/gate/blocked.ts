@@ -1,3 +1,4 @@
+import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
 import type { Result } from '../result.js';
 import type { Run } from '../runner.js';
 
@@ -57,8 +58,8 @@ export function listNames(names: readonly string[]): string {
  * recorded as this blocked run instead (no samples: nothing was observed). Undefined when the
  * check may run.
  */
-export function blockedRun(check: { name: string; type: string; dependsOn?: readonly string[] | undefined }, latest: LatestResult): Run | undefined {
-  const blocking = blockingDependencies(check.dependsOn, latest);
+export function blockedRun(check: CheckSpec, latest: LatestResult): Run | undefined {
+  const blocking = blockingDependencies(dependenciesOf(check), latest);
   if (blocking.length === 0) return undefined;
   return { result: blockedResult(check, blocking, latest), samples: [], probeSamples: () => [] };
 }

@@ -1,5 +1,5 @@
 import type { Sample } from '../checks/check-type.js';
-import type { CheckSpec } from '../checks/registry.js';
+import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
 import type { Run } from '../runner.js';
 import { FAMILIES, type SeriesName } from './families.js';
 import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
@@ -83,7 +83,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     }
     if (entry.spec !== spec) Object.assign(entry, { spec }, baseLabels(spec));
     // A reload that adds or drops dependsOn adds or drops the series; its value is kept.
-    entry.blocked = spec.dependsOn?.length ? (entry.blocked ?? 0) : undefined;
+    entry.blocked = dependenciesOf(spec).length > 0 ? (entry.blocked ?? 0) : undefined;
     return entry;
   }
 
