@@ -7,14 +7,21 @@ import { scrapeTimeoutMs, wantsExposition } from './scrape-request.js';
 
 const probeQuery = z
   .strictObject({
-    check: z.string().min(1).optional(),
-    module: z.string().min(1).optional().meta({ description: "blackbox_exporter's name for the check used as a template" }),
-    format: z.enum(['json', 'prometheus']).optional(),
-    debug: z.enum(['true', 'false', '1', '0']).optional().transform((v) => v === 'true' || v === '1'),
-    target: z.string().min(1).optional(),
-  })
+    check: z.string({ error: 'expected one check name, like check=hub-dns' }).min(1, 'expected a check name, like check=hub-dns').optional(),
+    module: z
+      .string({ error: 'expected one module name, like module=http_2xx' })
+      .min(1, 'expected a module (check) name, like module=http_2xx')
+      .optional()
+      .meta({ description: "blackbox_exporter's name for the check used as a template" }),
+    format: z.enum(['json', 'prometheus'], { error: 'expected json or prometheus, like format=prometheus' }).optional(),
+    debug: z
+      .enum(['true', 'false', '1', '0'], { error: 'expected true or false, like debug=true' })
+      .optional()
+      .transform((v) => v === 'true' || v === '1'),
+    target: z.string({ error: 'expected one target, like target=https://hub.example.com/health' }).min(1, 'expected a target, like target=https://hub.example.com/health').optional(),
+  }, { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown parameter ${issue.keys.join(', ')} (accepted: check, module, target, format, debug)` : undefined) })
   // Checked despite other problems (`when`), so one answer names them all; it reads only two keys.
-  .refine((q) => (q.check === undefined) !== (q.module === undefined), { error: 'give check=NAME or module=NAME (one of them)', path: ['check'], when: () => true });
+  .refine((q) => (q.check === undefined) !== (q.module === undefined), { error: 'give check=NAME or module=NAME (one of them), like /probe?check=hub-dns', path: ['check'], when: () => true });
 
 /**
  * GET /probe: run a named check now (docs/blackbox.md). `check=NAME` answers the result JSON,
