@@ -138,9 +138,11 @@ describe('driftwatch serve as a process', { timeout: 90_000 }, () => {
   });
 
   it('cancels runs still going when the grace period ends', async () => {
-    const checks = `checks:\n  - { name: slow-page, type: http, url: "http://127.0.0.1:${slowPort}/", schedule: "* * * * * *", timeout: 5s }\n`;
+    const checks = `checks:\n  - { name: slow-page, type: http, url: "${slowerUrl}/cancelled", schedule: "* * * * * *", timeout: 5s }\n`;
     const { child, done } = await serve(checks, ['--grace', '100ms']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // SIGTERM while a run is surely in flight: the 3 s target holds its request (a fixed sleep
+    // could land between two runs on a loaded machine).
+    await waitFor(async () => ((holding.get('/cancelled') ?? 0) > 0 ? true : undefined), 'a run in flight');
     child.kill('SIGTERM');
     const result = await done;
     expect(result.code).toBe(0);
