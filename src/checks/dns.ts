@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { duration } from '../config/duration.js';
-import { normaliseExpected, RECORD_TYPES, type RecordType } from '../net/dns-answer.js';
-import { parseResolver, resolveRecords, type ResolverAnswer } from '../net/dns-resolver.js';
-import type { Failure } from '../result.js';
+import { normaliseExpected, RECORD_TYPES } from '../net/dns-answer.js';
+import { parseResolver, resolveRecords } from '../net/dns-resolver.js';
 import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
-import { rrFields, rrProblems, SECTIONS } from './dns-rr-match.js';
-import type { CheckType, Outcome, ProbeSample, Sample } from './check-type.js';
+import { rrFields, SECTIONS } from './dns-rr-match.js';
+import type { CheckType, ProbeSample, Sample } from './check-type.js';
+import { judgeAnswers, type DnsObservations } from './dns-judge.js';
+
+export type { DnsObservations, ResolverReport } from './dns-judge.js';
 
 /** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
 export const EXPECTED_RCODES = ['NOERROR', 'NODATA', 'NXDOMAIN', 'SERVFAIL', 'REFUSED', 'FORMERR', 'NOTIMP', 'NOTAUTH', 'YXDOMAIN'] as const;
@@ -162,140 +164,4 @@ function probeSamples(spec: DnsSpec, observations: DnsObservations | undefined):
   const serial = first?.serial ?? (spec.record === 'SOA' && answered ? Number(first.answers[0]?.split(' ')[2]) : undefined);
   if (serial !== undefined && Number.isFinite(serial)) samples.push(probeSample('probe_dns_serial', serial));
   return samples;
-}
-
-export interface ResolverReport extends ResolverAnswer {
-  /** This resolver's answer meets the expectation. */
-  match: boolean;
-  /** Why not: names the resolver, what it answered and what was expected. */
-  problem?: string;
-}
-
-export interface DnsObservations {
-  query: string;
-  record: RecordType;
-  resolvers: ResolverReport[];
-  /** Every resolver answered, with the same rcode and the same set. */
-  agree: boolean;
-  /**
-   * Some resolver answered something other than the expected set (answers, includes, excludes);
-   * with agree: true, also when resolvers differ. A resolver that gave no answer is not drift.
-   */
-  drift: boolean;
-}
-
-interface Verdict {
-  match: boolean;
-  /** The resolver answered, but with something other than the expected set (not a server error). */
-  drift: boolean;
-  failure?: Failure;
-}
-
-/** Compares every resolver's answer with the expectation; the first failing resolver gives the reason. */
-export function judgeAnswers(spec: DnsSpec, answers: readonly ResolverAnswer[]): Outcome<DnsObservations> {
-  const verdicts = answers.map((answer) => judge(spec, answer));
-  const keys = answers.map((a) => (a.error ? undefined : `${statusOf(a)} ${a.answers.join('\n')}`));
-  const agree = keys.every((key) => key !== undefined && key === keys[0]);
-  const failures = verdicts.flatMap((v) => (v.failure ? [v.failure] : []));
-  if (spec.expect.agree && !agree) {
-    const said = answers.map((a) => `${a.resolver} answered ${describeAnswer(spec.record, a)}`).join('; ');
-    failures.push({ reason: 'assertion', message: `resolvers disagree: ${said}` });
-  }
-  const observations: DnsObservations = {
-    query: spec.query,
-    record: spec.record,
-    resolvers: answers.map((answer, i) => {
-      const verdict = verdicts[i];
-      return { ...answer, match: verdict?.match ?? false, ...(verdict?.failure && { problem: verdict.failure.message }) };
-    }),
-    agree,
-    drift: verdicts.some((v) => v.drift) || (spec.expect.agree && !agree),
-  };
-  const first = failures[0];
-  if (!first) return { observations };
-  return { observations, failure: { reason: first.reason, message: failures.map((f) => f.message).join('; ') } };
-}
-
-/** NODATA is a NOERROR answer without records of the asked type. */
-function statusOf(answer: ResolverAnswer): string {
-  if (answer.rcode === 'NOERROR' && answer.answers.length === 0) return 'NODATA';
-  return answer.rcode ?? 'no answer';
-}
-
-function expectedStatus(spec: DnsSpec): string {
-  return spec.expect.rcode === 'NOERROR' && spec.expect.answers?.length === 0 ? 'NODATA' : spec.expect.rcode;
-}
-
-function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
-  const who = `resolver ${answer.resolver}`;
-  if (answer.error) return { match: false, drift: false, failure: { reason: answer.error.reason, message: `${who}: ${answer.error.message}` } };
-  const status = statusOf(answer);
-  const wanted = expectedStatus(spec);
-  if (status !== wanted) {
-    const answered = status === 'NOERROR' || status === 'NODATA' || status === 'NXDOMAIN';
-    const { answers: exact, includes, excludes } = spec.expect;
-    const hasSet = exact !== undefined || includes.length > 0 || excludes.length > 0;
-    // An answer with records where none were expected is a wrong answer; a failure code is a DNS problem.
-    const reason = status === 'NOERROR' ? 'assertion' : 'dns';
-    return { match: false, drift: answered && hasSet, failure: { reason, message: `${who} answered ${describeAnswer(spec.record, answer)}, expected ${describeWanted(spec, wanted)}` } };
-  }
-  if (status !== 'NOERROR') return { match: true, drift: false };
-  const problems = [...contentProblems(spec, answer.answers), ...(answer.sections ? rrProblems(spec.expect, answer.sections) : [])];
-  const ttl = ttlProblem(spec, answer.ttl);
-  if (problems.length === 0 && ttl === undefined) return { match: true, drift: false };
-  const withTtl = ttl === undefined ? '' : ` with TTL ${answer.ttl ?? '?'}s`;
-  const message = `${who} answered ${describeAnswer(spec.record, answer)}${withTtl}, expected ${[...problems, ...(ttl ? [ttl] : [])].join('; ')}`;
-  return { match: false, drift: problems.length > 0, failure: { reason: 'assertion', message } };
-}
-
-function contentProblems(spec: DnsSpec, actual: readonly string[]): string[] {
-  const normalise = (values: readonly string[]) => [...new Set(values.map((v) => normaliseExpected(spec.record, v) ?? v))];
-  const show = (values: readonly string[]) => list(spec.record, values);
-  const problems: string[] = [];
-  if (spec.expect.answers) {
-    const expected = normalise(spec.expect.answers);
-    const unexpected = actual.filter((a) => !expected.includes(a));
-    const missing = expected.filter((e) => !actual.includes(e));
-    const details = [...(unexpected.length > 0 ? [`unexpected ${show(unexpected)}`] : []), ...(missing.length > 0 ? [`missing ${show(missing)}`] : [])];
-    if (details.length > 0) problems.push(`${show(expected)} (${details.join(', ')})`);
-  }
-  const missing = normalise(spec.expect.includes).filter((e) => !actual.includes(e));
-  if (missing.length > 0) problems.push(`it to include ${show(missing)}`);
-  const stale = normalise(spec.expect.excludes).filter((e) => actual.includes(e));
-  if (stale.length > 0) problems.push(`no ${show(stale)} (excluded)`);
-  return problems;
-}
-
-function ttlProblem(spec: DnsSpec, ttl: number | undefined): string | undefined {
-  if (ttl === undefined) return undefined;
-  const { minTtl, maxTtl } = spec.expect;
-  if (minTtl !== undefined && ttl * 1000 < minTtl) return `TTL at least ${minTtl / 1000}s`;
-  if (maxTtl !== undefined && ttl * 1000 > maxTtl) return `TTL at most ${maxTtl / 1000}s`;
-  return undefined;
-}
-
-function describeAnswer(record: RecordType, answer: ResolverAnswer): string {
-  const status = statusOf(answer);
-  if (answer.error) return 'nothing (no response)';
-  if (status === 'NOERROR') return list(record, answer.answers);
-  if (status === 'NODATA') return `NODATA (no ${record} records)`;
-  return status;
-}
-
-function describeWanted(spec: DnsSpec, wanted: string): string {
-  if (wanted === 'NODATA') return `NODATA (no ${spec.record} records)`;
-  if (wanted !== 'NOERROR') return wanted;
-  const { answers, includes } = spec.expect;
-  const normalise = (values: readonly string[]) => values.map((v) => normaliseExpected(spec.record, v) ?? v);
-  if (answers) return list(spec.record, normalise(answers));
-  if (includes.length > 0) return `${spec.record} records including ${list(spec.record, normalise(includes))}`;
-  return `${spec.record} records`;
-}
-
-/** "a", "a and b", "a, b and c"; TXT values quoted since they may hold commas and spaces. */
-function list(record: RecordType, values: readonly string[]): string {
-  const shown = record === 'TXT' ? values.map((v) => JSON.stringify(v)) : [...values];
-  const last = shown.pop();
-  if (last === undefined) return 'nothing';
-  return shown.length === 0 ? last : `${shown.join(', ')} and ${last}`;
 }
