@@ -11,6 +11,8 @@ export interface RunOptions {
   services: Services;
   /** Aborts the run from outside (shutdown); the run's own timeout is added here. */
   signal?: AbortSignal;
+  /** Why `signal` aborts, for the failure message "cancelled: ..." (default: the daemon shutting down). */
+  cancelledBecause?: string;
   /** Keep the step-by-step record (/probe?debug=true). */
   debug?: boolean;
   /**
@@ -49,7 +51,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     controller.abort(new RunTimeout(`timeout after ${formatDuration(timeoutMs)}`));
   }, timeoutMs);
   const onOuterAbort = () => {
-    controller.abort(new RunTimeout('cancelled: daemon shutting down'));
+    controller.abort(new RunTimeout(`cancelled: ${options.cancelledBecause ?? 'daemon shutting down'}`));
   };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();

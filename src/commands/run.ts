@@ -2,11 +2,12 @@ import { createConcurrencyLimit } from '../concurrency-limit.js';
 import { loadChecks, type LoadedCheck } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
+import { interruptExitCode, watchInterrupts } from '../gate/interrupt.js';
 import { createProgress } from '../gate/progress.js';
 import { findReleaseProblems } from '../gate/release-check.js';
 import { formatJson } from '../gate/report.js';
 import { formatMarkdown } from '../gate/summary.js';
-import { DEFAULT_EVERY_MS, runGate } from '../gate/wait.js';
+import { DEFAULT_EVERY_MS, formatSeconds, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
 import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
@@ -20,7 +21,8 @@ export const RUN_HELP = `Usage: driftwatch run [options]
 Runs the checks once, in parallel where dependsOn allows, prints a table (or JSON), and exits
 0 when all pass, 1 when any fails (a check failing with reason config too: an unset env secret,
 no kubeconfig), 2 when it could not judge: bad usage, invalid check files, a --junit or --summary
-file it cannot write. The post-deploy smoke gate. A check whose dependency fails is not run but
+file it cannot write; 130 or 143 when SIGINT or SIGTERM stopped it before all passed (the report
+is still printed and written). The post-deploy smoke gate. A check whose dependency fails is not run but
 reported blocked (docs/gate.md).
 
 Options:
@@ -89,19 +91,31 @@ export async function run(argv: string[]): Promise<number> {
   const services = createServices({ release: values.release, lookupCheck: (name) => byName.get(name) });
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
-  const execute = (check: LoadedCheck) =>
-    limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services })).result);
-  const progress = waiting.waitMs > 0 ? createProgress(process.stderr) : undefined;
-  const outcome = await runGate(checks, execute, { ...waiting, startedAt, onRound: (round) => progress?.round(round) });
-  progress?.done();
-  const waited = waiting.waitMs > 0;
-  const ok = outcome.checks.every((c) => c.result.ok);
-  process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
-  if (values.junit !== undefined) await writeReportFile('--junit', values.junit, formatJunit(outcome.checks, { waited }));
-  // Appended: a job summary file collects what every step of the job writes.
-  if (values.summary !== undefined) await writeReportFile('--summary', values.summary, formatMarkdown(outcome, { waited, release: values.release }), { append: true });
-  log.flush();
-  return ok ? 0 : 1;
+  const interruption = watchInterrupts();
+  try {
+    const runOptions = { services, signal: interruption.signal, cancelledBecause: 'driftwatch run interrupted' };
+    const execute = (check: LoadedCheck) =>
+      limit.run(async () => (await runCheck(check.bound, { ...runOptions, log: log.child({ check: check.spec.name, type: check.spec.type }) })).result);
+    const progress = waiting.waitMs > 0 ? createProgress(process.stderr) : undefined;
+    const outcome = await runGate(checks, execute, { ...waiting, startedAt, signal: interruption.signal, onRound: (round) => progress?.round(round) });
+    progress?.done();
+    const waited = waiting.waitMs > 0;
+    const ok = outcome.checks.every((c) => c.result.ok);
+    const interrupted = interruption.by;
+    if (interrupted !== undefined) {
+      process.stderr.write(`driftwatch run: interrupted by ${interrupted} after ${formatSeconds(outcome.elapsedMs)}: the report has each check's last result, runs in flight cancelled\n`);
+    }
+    process.stdout.write(values.json ? formatJson(outcome, { waited, interrupted }) : formatTable(outcome.checks, { waited }));
+    if (values.junit !== undefined) await writeReportFile('--junit', values.junit, formatJunit(outcome.checks, { waited }));
+    // Appended: a job summary file collects what every step of the job writes.
+    if (values.summary !== undefined) await writeReportFile('--summary', values.summary, formatMarkdown(outcome, { waited, release: values.release, interrupted }), { append: true });
+    log.flush();
+    // Interrupted before all passed: no verdict on the release (nor a usage problem); the shell's code for the signal.
+    if (ok) return 0;
+    return interrupted === undefined ? 1 : interruptExitCode(interrupted);
+  } finally {
+    interruption.dispose();
+  }
 }
 
 /** --wait DURATION and --every DURATION; without --wait, one round (--every alone is a usage error). */
