@@ -9,10 +9,11 @@ import type { Failure, Result, Step } from './result.js';
 export interface RunOptions {
   log: Logger;
   services: Services;
-  /** Aborts the run from outside (shutdown); the run's own timeout is added here. */
+  /**
+   * Aborts the run from outside (shutdown, an interrupted gate, a caller that left); the run's own
+   * timeout is added here. The abort reason's message says why: "cancelled: <message>".
+   */
   signal?: AbortSignal;
-  /** Why `signal` aborts, for the failure message "cancelled: ..." (default: the daemon shutting down). */
-  cancelledBecause?: string;
   /** Keep the step-by-step record (/probe?debug=true). */
   debug?: boolean;
   /**
@@ -51,7 +52,8 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     controller.abort(new RunTimeout(`timeout after ${formatDuration(timeoutMs)}`));
   }, timeoutMs);
   const onOuterAbort = () => {
-    controller.abort(new RunTimeout(`cancelled: ${options.cancelledBecause ?? 'daemon shutting down'}`));
+    const why: unknown = options.signal?.reason;
+    controller.abort(new RunTimeout(`cancelled: ${why instanceof Error ? why.message : String(why)}`));
   };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();

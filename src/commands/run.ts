@@ -93,22 +93,22 @@ export async function run(argv: string[]): Promise<number> {
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
   const interruption = watchInterrupts();
   try {
-    const runOptions = { services, signal: interruption.signal, cancelledBecause: 'driftwatch run interrupted' };
+    const { signal } = interruption;
     const execute = (check: LoadedCheck) =>
-      limit.run(async () => (await runCheck(check.bound, { ...runOptions, log: log.child({ check: check.spec.name, type: check.spec.type }) })).result);
+      limit.run(async () => (await runCheck(check.bound, { log: log.child({ check: check.spec.name, type: check.spec.type }), services, signal })).result);
     const progress = waiting.waitMs > 0 ? createProgress(process.stderr) : undefined;
-    const outcome = await runGate(checks, execute, { ...waiting, startedAt, signal: interruption.signal, onRound: (round) => progress?.round(round) });
+    const outcome = await runGate(checks, execute, { ...waiting, startedAt, signal, onRound: (round) => progress?.round(round) });
     progress?.done();
     const waited = waiting.waitMs > 0;
     const ok = outcome.checks.every((c) => c.result.ok);
-    const interrupted = interruption.by;
+    const { interrupted } = outcome;
     if (interrupted !== undefined) {
       process.stderr.write(`driftwatch run: interrupted by ${interrupted} after ${formatSeconds(outcome.elapsedMs)}: the report has each check's last result, runs in flight cancelled\n`);
     }
-    process.stdout.write(values.json ? formatJson(outcome, { waited, interrupted }) : formatTable(outcome.checks, { waited }));
+    process.stdout.write(values.json ? formatJson(outcome, { waited }) : formatTable(outcome.checks, { waited }));
     if (values.junit !== undefined) await writeReportFile('--junit', values.junit, formatJunit(outcome.checks, { waited }));
     // Appended: a job summary file collects what every step of the job writes.
-    if (values.summary !== undefined) await writeReportFile('--summary', values.summary, formatMarkdown(outcome, { waited, release: values.release, interrupted }), { append: true });
+    if (values.summary !== undefined) await writeReportFile('--summary', values.summary, formatMarkdown(outcome, { waited, release: values.release }), { append: true });
     log.flush();
     // Interrupted before all passed: no verdict on the release (nor a usage problem); the shell's code for the signal.
     if (ok) return 0;

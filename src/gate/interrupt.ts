@@ -8,11 +8,17 @@ export function interruptExitCode(signal: InterruptSignal): number {
   return 128 + SIGNAL_NUMBERS[signal];
 }
 
+/** The abort reason of an interrupted gate: its message is what a cancelled run reports. */
+export class GateInterrupted extends Error {
+  override name = 'GateInterrupted';
+  constructor(readonly signal: InterruptSignal) {
+    super('driftwatch run interrupted');
+  }
+}
+
 export interface Interruption {
-  /** Aborts at the first SIGINT or SIGTERM. */
+  /** Aborts at the first SIGINT or SIGTERM, with a GateInterrupted reason. */
   readonly signal: AbortSignal;
-  /** The signal that interrupted the gate, if one did. */
-  readonly by: InterruptSignal | undefined;
   /** Gives the signals back to Node's defaults. */
   dispose(): void;
 }
@@ -24,11 +30,9 @@ export interface Interruption {
  */
 export function watchInterrupts(): Interruption {
   const controller = new AbortController();
-  let by: InterruptSignal | undefined;
   const handle = (signal: InterruptSignal) => {
-    if (by !== undefined) process.exit(interruptExitCode(signal));
-    by = signal;
-    controller.abort();
+    if (controller.signal.aborted) process.exit(interruptExitCode(signal));
+    controller.abort(new GateInterrupted(signal));
   };
   const onSigint = () => {
     handle('SIGINT');
@@ -40,9 +44,6 @@ export function watchInterrupts(): Interruption {
   process.on('SIGTERM', onSigterm);
   return {
     signal: controller.signal,
-    get by() {
-      return by;
-    },
     dispose() {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);

@@ -1,6 +1,5 @@
 import type { Result } from '../result.js';
 import { listNames } from './blocked.js';
-import type { InterruptSignal } from './interrupt.js';
 import { formatSeconds, type GateCheck, type GateOutcome } from './wait.js';
 
 const MAX_ROOTS = 5;
@@ -44,7 +43,7 @@ function shorten(message: string): string {
  * table row per check, failures first. Every text from a target is escaped for Markdown and
  * HTML, so a response cannot add links, markup or table cells to the report.
  */
-export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean; release?: string | undefined; interrupted?: InterruptSignal | undefined }): string {
+export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean; release?: string | undefined }): string {
   const results = outcome.checks.map((c) => c.result);
   const failing = results.filter((r) => !r.ok && r.blocked === undefined).length;
   const blocked = results.filter((r) => r.blocked !== undefined).length;
@@ -55,7 +54,7 @@ export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean;
   const facts = [
     ...(options.release !== undefined ? [`release \`${inlineCode(options.release)}\``] : []),
     ...(options.waited ? [`${outcome.rounds} ${outcome.rounds === 1 ? 'round' : 'rounds'} in ${formatSeconds(outcome.elapsedMs)}`] : []),
-    ...(options.interrupted !== undefined ? [`interrupted by ${options.interrupted}`] : []),
+    ...(outcome.interrupted !== undefined ? [`interrupted by ${outcome.interrupted}`] : []),
   ];
   const columns = ['Result', 'Check', 'Type', 'Time', ...(options.waited ? ['Attempts', 'Passed after'] : []), 'Detail'];
   const align = ['---', '---', '---', '--:', ...(options.waited ? ['--:', '--:'] : []), '---'];

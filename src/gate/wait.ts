@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedCheck } from '../config/load.js';
 import type { Result } from '../result.js';
 import { graphOrder, runRound } from './graph.js';
+import { GateInterrupted, type InterruptSignal } from './interrupt.js';
 
 /** One check of the gate: its last result, how often it was run, and when it first passed. */
 export interface GateCheck {
@@ -17,6 +18,8 @@ export interface GateOutcome {
   checks: GateCheck[];
   rounds: number;
   elapsedMs: number;
+  /** The signal that stopped the gate before it decided (`signal` aborted by watchInterrupts). */
+  interrupted?: InterruptSignal;
 }
 
 /** Where the gate stands after a round, for the progress line. */
@@ -97,5 +100,11 @@ export async function runGate(checks: readonly LoadedCheck[], execute: (check: L
     const after = passedAfter.get(check.spec.name);
     return [{ result, attempts: attempts.get(check.spec.name) ?? 0, ...(after !== undefined && { passedAfterMs: Math.round(after) }) }];
   });
-  return { checks: ordered, rounds: round, elapsedMs: Math.round(performance.now() - options.startedAt) };
+  const reason: unknown = options.signal?.reason;
+  return {
+    checks: ordered,
+    rounds: round,
+    elapsedMs: Math.round(performance.now() - options.startedAt),
+    ...(reason instanceof GateInterrupted && { interrupted: reason.signal }),
+  };
 }

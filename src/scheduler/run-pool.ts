@@ -98,7 +98,7 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
       clearTimeout(graceTimer);
       if (first === 'grace over' && active.size > 0) {
         log.warn({ aborted: active.size, graceMs }, 'grace period over: aborting running checks');
-        for (const place of active) place.controller.abort(new Error('scheduler stopped: grace period over'));
+        for (const place of active) place.controller.abort(new Error('daemon shutting down'));
         await all;
       }
     },
