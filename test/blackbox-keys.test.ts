@@ -28,10 +28,10 @@ describe('new check keys: bad input', () => {
   it.each([
   ["http", "url: \"https://hub.example.com/\", basicAuth: { username: u, password: hunter2 }", "test.yaml:1:102: checks[0].basicAuth.password: expected a secret reference: { env: NAME } or { file: /path } (secrets are never written inline)"],
   ["http", "url: \"https://hub.example.com/\", basicAuth: { password: { env: PW } }", "test.yaml:1:77: checks[0].basicAuth.username: required (expected a string or a secret reference ({ env: NAME } or { file: /path }))"],
-  ["http", "url: \"https://hub.example.com/\", expect: { bodyNotMatches: \"(\" }", "test.yaml:1:92: checks[0].expect.bodyNotMatches: Invalid regular expression: /(/: Unterminated group"],
-  ["http", "url: \"https://hub.example.com/\", expect: { bodyMatches: [ok, \"[\"] }", "test.yaml:1:94: checks[0].expect.bodyMatches[1]: Invalid regular expression: /[/: Unterminated character class"],
+  ["http", "url: \"https://hub.example.com/\", expect: { bodyNotMatches: \"(\" }", "test.yaml:1:92: checks[0].expect.bodyNotMatches: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ): `(`"],
+  ["http", "url: \"https://hub.example.com/\", expect: { bodyMatches: [ok, \"[\"] }", "test.yaml:1:94: checks[0].expect.bodyMatches[1]: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ]: `[`"],
   ["http", "url: \"https://hub.example.com/\", expect: { headers: { Set-Cookie: { allowMissing: true } } }", "test.yaml:1:99: checks[0].expect.headers.Set-Cookie: expected matches or notMatches (or both)"],
-  ["http", "url: \"https://hub.example.com/\", expect: { headers: { X: { notMatches: \"(\" } } }", "test.yaml:1:104: checks[0].expect.headers.X.notMatches: Invalid regular expression: /(/: Unterminated group"],
+  ["http", "url: \"https://hub.example.com/\", expect: { headers: { X: { notMatches: \"(\" } } }", "test.yaml:1:104: checks[0].expect.headers.X.notMatches: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ): `(`"],
   ["http", "url: \"https://hub.example.com/\", expect: { https: yes }", "test.yaml:1:83: checks[0].expect.https: expected true or false (got \"yes\")"],
   ["http", "url: \"https://hub.example.com/\", expect: { httpVersions: [HTTP/3] }", "test.yaml:1:91: checks[0].expect.httpVersions[0]: expected one of \"HTTP/1.0\", \"HTTP/1.1\", \"HTTP/2.0\" (got \"HTTP/3\")"],
   ["http", "url: \"https://hub.example.com/\", ipProtocol: ipv4", "test.yaml:1:78: checks[0].ipProtocol: expected one of \"ip4\", \"ip6\" (got \"ipv4\")"],
@@ -39,7 +39,7 @@ describe('new check keys: bad input', () => {
   ["tls", "host: db, ipProtocolFallback: maybe", "test.yaml:1:62: checks[0].ipProtocolFallback: expected true or false (got \"maybe\")"],
   ["dns", "query: hub.example.com, expect: { answerRrs: { failIfMatches: [x] } }", "test.yaml:1:77: checks[0].expect.answerRrs: record patterns need IP resolvers: the system resolver gives no records as text"],
   ["dns", "query: hub.example.com, resolvers: [\"127.0.0.1:53\"], expect: { answerRrs: { failIfMatch: [x] } }", "test.yaml:1:108: checks[0].expect.answerRrs.failIfMatch: unknown key \"failIfMatch\" (accepted: failIfMatches, failIfAllMatch, failIfNotMatches, failIfNoneMatches)"],
-  ["dns", "query: hub.example.com, resolvers: [\"127.0.0.1:53\"], expect: { authorityRrs: { failIfNoneMatches: [\"(\"] } }", "test.yaml:1:131: checks[0].expect.authorityRrs.failIfNoneMatches[0]: Invalid regular expression: /(/: Unterminated group"],
+  ["dns", "query: hub.example.com, resolvers: [\"127.0.0.1:53\"], expect: { authorityRrs: { failIfNoneMatches: [\"(\"] } }", "test.yaml:1:131: checks[0].expect.authorityRrs.failIfNoneMatches[0]: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ): `(`"],
   ["dns", "query: example.com, record: SOA, expect: { answers: [ns.example.com.] }", "test.yaml:1:85: checks[0].expect.answers[0]: \"ns.example.com.\" is not a valid SOA answer: expected \"mname rname serial refresh retry expire minimum\", like \"ns.example.com. hostmaster.example.com. 2024010101 3600 600 86400 60\""],
   ])('%s check rejects %s', (type, fragment, problem) => {
     expect(problemsOf(`checks: [{ name: c, type: ${type}, ${fragment} }]`)).toEqual([problem]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { regex } from './http-match.js';
+import { matchesPattern, regex } from './pattern.js';
 
 /*
  * Regular expressions over whole records, as blackbox_exporter's dns prober has them
@@ -42,19 +42,19 @@ export function rrProblems(expect: Partial<Record<(typeof SECTIONS)[number][0], 
     const show = (record: string) => JSON.stringify(record);
     // Phrased as what was expected, as the check's message reads "answered X, expected Y".
     for (const p of want.failIfMatches ?? []) {
-      const hit = records.find((r) => new RegExp(p).test(r));
+      const hit = records.find((r) => matchesPattern(p, r));
       if (hit !== undefined) problems.push(`no ${section} record to match /${p}/ (${show(hit)} does)`);
     }
     for (const p of want.failIfNotMatches ?? []) {
-      const miss = records.find((r) => !new RegExp(p).test(r));
+      const miss = records.find((r) => !matchesPattern(p, r));
       if (records.length === 0) problems.push(`${section} records, every one matching /${p}/ (there are none)`);
       else if (miss !== undefined) problems.push(`every ${section} record to match /${p}/ (${show(miss)} does not)`);
     }
     for (const p of want.failIfAllMatch ?? []) {
-      if (records.length > 0 && records.every((r) => new RegExp(p).test(r))) problems.push(`some ${section} record not to match /${p}/ (all ${records.length} do)`);
+      if (records.length > 0 && records.every((r) => matchesPattern(p, r))) problems.push(`some ${section} record not to match /${p}/ (all ${records.length} do)`);
     }
     for (const p of want.failIfNoneMatches ?? []) {
-      if (!records.some((r) => new RegExp(p).test(r))) problems.push(`a ${section} record matching /${p}/ (none of ${records.length} does)`);
+      if (!records.some((r) => matchesPattern(p, r))) problems.push(`a ${section} record matching /${p}/ (none of ${records.length} does)`);
     }
   }
   return problems;

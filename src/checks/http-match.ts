@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { HttpResponse } from '../net/http-request.js';
+import { matchesPattern, matchPatterns, regex } from './pattern.js';
+
+export { regex } from './pattern.js';
 
 /*
  * The expectations an http response is matched against by pattern, both ways (the body and
@@ -7,15 +10,6 @@ import type { HttpResponse } from '../net/http-request.js';
  * by protocol (fail_if_ssl / fail_if_not_ssl, valid_http_versions). A failed pattern is what
  * blackbox's probe_failed_due_to_regex reports.
  */
-
-/** A regular expression, checked when the file is loaded. */
-export const regex = z.string().superRefine((text, ctx) => {
-  try {
-    new RegExp(text);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : `invalid regular expression ${text}` });
-  }
-});
 
 /** One pattern or several; every one must hold. A bad pattern is reported as itself, not as "invalid input". */
 export const patternList = z.union([regex.transform((s) => [s]), z.array(regex).min(1)], {
@@ -60,15 +54,21 @@ interface MatchExpect {
   headers?: Record<string, HeaderExpectation> | undefined;
 }
 
-/** Body and header pattern problems, each saying what was expected and what came. */
-export function patternProblems(expect: MatchExpect, response: Pick<HttpResponse, 'body' | 'bodyBytes' | 'headers'>): string[] {
+/**
+ * Body and header pattern problems, each saying what was expected and what came. The body is
+ * matched off the event loop when it is long (see matchPatterns); header values are short.
+ */
+export async function patternProblems(expect: MatchExpect, response: Pick<HttpResponse, 'body' | 'bodyBytes' | 'headers'>, signal: AbortSignal): Promise<string[]> {
   const problems: string[] = [];
-  for (const pattern of expect.bodyMatches ?? []) {
-    if (!new RegExp(pattern).test(response.body)) problems.push(`body does not match /${pattern}/ (${response.bodyBytes} bytes)`);
-  }
-  for (const pattern of expect.bodyNotMatches ?? []) {
-    if (new RegExp(pattern).test(response.body)) problems.push(`body matches /${pattern}/, expected it not to (${response.bodyBytes} bytes)`);
-  }
+  const must = expect.bodyMatches ?? [];
+  const mustNot = expect.bodyNotMatches ?? [];
+  const hits = await matchPatterns([...must, ...mustNot], response.body, signal);
+  must.forEach((pattern, i) => {
+    if (hits[i] !== true) problems.push(`body does not match /${pattern}/ (${response.bodyBytes} bytes)`);
+  });
+  mustNot.forEach((pattern, i) => {
+    if (hits[must.length + i] === true) problems.push(`body matches /${pattern}/, expected it not to (${response.bodyBytes} bytes)`);
+  });
   for (const [name, wanted] of Object.entries(expect.headers ?? {})) {
     const actual = response.headers[name.toLowerCase()];
     if (typeof wanted === 'string') {
@@ -80,7 +80,7 @@ export function patternProblems(expect: MatchExpect, response: Pick<HttpResponse
       if (!wanted.allowMissing) problems.push(`header ${name} is missing, expected ${describeHeader(wanted)}`);
       continue;
     }
-    const fails = (wanted.matches !== undefined && !new RegExp(wanted.matches).test(actual)) || (wanted.notMatches !== undefined && new RegExp(wanted.notMatches).test(actual));
+    const fails = (wanted.matches !== undefined && !matchesPattern(wanted.matches, actual)) || (wanted.notMatches !== undefined && matchesPattern(wanted.notMatches, actual));
     if (fails) problems.push(`header ${name} is ${JSON.stringify(actual)}, expected ${describeHeader(wanted)}`);
   }
   return problems;

@@ -20,7 +20,6 @@ export const statusPattern = z.union([z.number().int().min(100).max(599), z.stri
 export const statusList = z.union([statusPattern.transform((s) => [s]), z.array(statusPattern).min(1)]);
 export type StatusPattern = z.infer<typeof statusPattern>;
 
-export { regex } from './http-match.js';
 
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 /** HTTP basic auth; the password only as a secret reference, never inline. */
@@ -117,6 +116,7 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
     const statusFailure = checkStatus(expect.status, response);
+    const patterns = await patternProblems(expect, response, ctx.signal);
     const observations: HttpObservations = {
       ...observed,
       address: response.address,
@@ -128,10 +128,10 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
       totalMs: response.totalMs,
       bodyBytes: response.bodyBytes,
       ...responseFacts(response),
-      ...(statusFailure === undefined && { failedDueToRegex: patternProblems(expect, response).length > 0 }),
+      ...(statusFailure === undefined && { failedDueToRegex: patterns.length > 0 }),
       ...(response.tls && { tls: response.tls }),
     };
-    const failure = statusFailure ?? checkExpectations(expect, response);
+    const failure = statusFailure ?? checkExpectations(expect, response, patterns);
     return failure ? { observations, failure } : { observations };
   },
   samples,
@@ -206,13 +206,17 @@ export function checkStatus(patterns: readonly StatusPattern[], response: HttpRe
   return { reason: 'status', message: `status ${response.status}${after}, expected ${patterns.join(' or ')}` };
 }
 
-/** Every failed expectation, in one message, so one run says all that is wrong. */
-export function checkExpectations(expect: HttpSpec['expect'], response: HttpResponse): Failure | undefined {
+/**
+ * Every failed expectation, in one message, so one run says all that is wrong; `patterns` are
+ * the body and header pattern problems (patternProblems), matched beforehand because long bodies
+ * are matched off the event loop.
+ */
+export function checkExpectations(expect: HttpSpec['expect'], response: HttpResponse, patterns: readonly string[]): Failure | undefined {
   const problems: string[] = [];
   for (const text of expect.bodyContains ?? []) {
     if (!response.body.includes(text)) problems.push(`body does not contain ${JSON.stringify(text)} (${response.bodyBytes} bytes)`);
   }
-  problems.push(...patternProblems(expect, response));
+  problems.push(...patterns);
   if (expect.json) problems.push(...checkJson(expect.json, response));
   if (expect.maxDuration !== undefined && response.totalMs > expect.maxDuration) {
     problems.push(`took ${Math.round(response.totalMs)}ms, expected at most ${formatDuration(expect.maxDuration)}`);

@@ -11,6 +11,7 @@ import { expandExpectations } from '../release.js';
 import { CheckFailure } from '../result.js';
 import type { CheckType, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
+import { patternProblems } from './http-match.js';
 import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
@@ -200,7 +201,7 @@ async function request(spec: IngressSpec, headers: Record<string, string>, addre
         ctx.trace(step, { via, address, ...data });
       },
     });
-    const error = checkStatus(spec.expect.status, response) ?? checkExpectations(spec.expect, response);
+    const error = checkStatus(spec.expect.status, response) ?? checkExpectations(spec.expect, response, await patternProblems(spec.expect, response, signal));
     const seen = { via, address, status: response.status, phases: response.phases, totalMs: response.totalMs, ...(response.tls && { tls: response.tls }) };
     return error ? { ...seen, ok: false, error } : { ...seen, ok: true };
   } catch (err) {

@@ -4,7 +4,8 @@ import type { Phases, TlsInfo } from '../net/http-request.js';
 import { expandExpectations } from '../release.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, ipAddress, regex, sendCheckRequest } from './http.js';
+import { checkStatus, httpSamples, ipAddress, sendCheckRequest } from './http.js';
+import { matchesPattern, regex } from './pattern.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
 import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
@@ -141,7 +142,7 @@ function judge(expect: OpenapiSpec['expect'], document: OpenapiDocument, missing
     const actual = key === 'title' ? document.title : document.apiVersion;
     const shown = typeof wanted === 'string' ? JSON.stringify(wanted) : `one matching /${wanted.matches}/`;
     if (actual === undefined) problems.push(`info.${key} is missing, expected ${shown}`);
-    else if (typeof wanted === 'string' ? actual !== wanted : !new RegExp(wanted.matches).test(actual)) problems.push(`info.${key} is ${JSON.stringify(actual)}, expected ${shown}`);
+    else if (typeof wanted === 'string' ? actual !== wanted : !matchesPattern(wanted.matches, actual)) problems.push(`info.${key} is ${JSON.stringify(actual)}, expected ${shown}`);
   }
   return problems.length > 0 ? { reason: 'assertion', message: problems.join('; ') } : undefined;
 }
