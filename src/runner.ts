@@ -3,8 +3,11 @@ import type { ProbeSample, Sample, Services } from './checks/check-type.js';
 import type { BoundCheck, Progress } from './checks/registry.js';
 import { classifyError } from './classify.js';
 import { formatDuration } from './config/duration.js';
-import { scrub, secretsIn, type Secret } from './config/secret.js';
+import { REDACTED, secretsIn, type Secret } from './config/secret.js';
+import { scrubForms } from './config/secret-forms.js';
 import type { Failure, Result, Step } from './result.js';
+import { boundResult, scrubberFor } from './result-bounds.js';
+import { runScope, PeerCrash } from './run-scope.js';
 
 export interface RunOptions {
   log: Logger;
@@ -58,6 +61,8 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   const log = options.log;
+  /** Credentials the check obtained while running (tokens, built headers): scrubbed like the spec's secrets. */
+  const redacted = new Set<string>();
 
   let failure: Failure | undefined;
   let passedMessage: string | undefined;
@@ -66,17 +71,27 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   let probeSamples: () => ProbeSample[] = () => [];
   let progress: Progress | undefined;
   try {
+    // Inside the run's scope, an exception a client library throws from its own socket listener
+    // (a hostile peer's answer) fails this run instead of ending the process: see run-scope.ts.
+    const crashed = (err: unknown) => {
+      controller.abort(new PeerCrash(err));
+    };
     const ran = await raceAbort(
-      check.run(
-        {
-          signal: controller.signal,
-          log,
-          services: options.services,
-          trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
-        },
-        (seen) => {
-          progress = seen;
-        },
+      runScope.run(crashed, () =>
+        check.run(
+          {
+            signal: controller.signal,
+            log,
+            services: options.services,
+            trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
+            redact: (value) => {
+              if (value !== '') redacted.add(value);
+            },
+          },
+          (seen) => {
+            progress = seen;
+          },
+        ),
       ),
       controller.signal,
     );
@@ -87,7 +102,9 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     probeSamples = ran.probeSamples;
   } catch (err) {
     const reason: unknown = controller.signal.reason;
-    failure = controller.signal.aborted && reason instanceof RunTimeout ? { reason: 'timeout', message: reason.message } : classifyError(err);
+    if (controller.signal.aborted && reason instanceof RunTimeout) failure = { reason: 'timeout', message: reason.message };
+    else if (controller.signal.aborted && reason instanceof PeerCrash) failure = reason.failure();
+    else failure = classifyError(err);
     // What the check had seen before the end, if it said: a hanging target's address and phases.
     const seen = progress;
     observations = seen?.observations;
@@ -99,7 +116,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   }
 
   const durationMs = round(performance.now() - t0);
-  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps }, log, options.failureLevel);
+  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps, redacted }, log, options.failureLevel);
   return { result, samples, probeSamples };
 }
 
@@ -120,6 +137,8 @@ interface Ending {
   durationMs: number;
   observations: object | undefined;
   steps: Step[] | undefined;
+  /** Values the run registered with ctx.redact. */
+  redacted?: Iterable<string>;
 }
 
 function finish(check: BoundCheck, ending: Ending, log: Logger, level: 'info' | 'debug' = 'info'): Result {
@@ -136,7 +155,9 @@ function finish(check: BoundCheck, ending: Ending, log: Logger, level: 'info' | 
     observations: toRecord(ending.observations),
     ...(steps && { steps }),
   };
-  const result = scrub(raw, secretsOf(spec));
+  const forms = secretsOf(spec).flatMap((secret) => [...secret.scrubbedForms()]);
+  for (const value of ending.redacted ?? []) forms.push(...scrubForms(value));
+  const result = boundResult(raw, scrubberFor(forms, REDACTED));
   if (result.ok) log.debug({ durationMs }, 'check passed');
   else log[level]({ reason: result.reason, error: result.message, durationMs }, 'check failed');
   return result;

@@ -44,6 +44,12 @@ export interface RunContext<O extends object = object> {
    * what a probe measured before its deadline.
    */
   progress(observations: O): void;
+  /**
+   * Registers a credential the check obtained or built while running (a registry's bearer token,
+   * the Basic header made from a password, a kubeconfig's token): the runner scrubs the result
+   * of it, in every form a target may echo it, as it does the spec's own secrets.
+   */
+  redact(value: string): void;
   services: Services;
   /**
    * Set on a /probe run retargeted within allowTargets: why a redirect to `url` is refused, or

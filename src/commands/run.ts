@@ -11,6 +11,7 @@ import { DEFAULT_EVERY_MS, formatSeconds, runGate } from '../gate/wait.js';
 import { createLogger } from '../log.js';
 import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
+import { guardPeerCrashes } from './crash-guard.js';
 import { formatJunit } from './junit.js';
 import { formatTable } from './table.js';
 import { DEFAULT_CHECKS, parseCommandLine, parseLogLevel, parsePositiveInt, UsageError } from './options.js';
@@ -92,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   await prepareServices(services, checks.map((c) => c.spec));
   const limit = createConcurrencyLimit(parsePositiveInt(values.concurrency, '--concurrency', 16), Number.MAX_SAFE_INTEGER);
   const interruption = watchInterrupts();
+  const unguard = guardPeerCrashes(log);
   try {
     const { signal } = interruption;
     const execute = (check: LoadedCheck) =>
@@ -115,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     return interrupted === undefined ? 1 : interruptExitCode(interrupted);
   } finally {
     interruption.dispose();
+    unguard();
   }
 }
 

@@ -7,6 +7,7 @@ import { createLogger } from '../log.js';
 import {
   CommandError, DEFAULT_CHECKS, packageVersion, parseCommandLine, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError,
 } from './options.js';
+import { guardPeerCrashes } from './crash-guard.js';
 import { describeSystemError } from './system-error.js';
 
 /** Loopback unless told otherwise: the API runs probes on request, so the network reaches it only by choice. */
@@ -108,6 +109,7 @@ export async function serve(argv: string[]): Promise<number> {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason }, 'unhandled rejection (a bug: please report it)');
   });
+  guardPeerCrashes(log);
   // Listeners stay until the end: a second signal while draining must not kill the process, and
   // one comes at once under `npm start` (the terminal sends Ctrl-C to npm and the daemon, and npm
   // forwards it). Without a listener Node would take the default action and exit mid-drain.
