@@ -5,13 +5,19 @@
 
 export type MetricKind = 'gauge' | 'counter';
 
-const NEEDS_ESCAPE = /[\\"\n]/;
+const NEEDS_ESCAPE = /[\\"\n\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
-/** Label values escape backslash, double quote and line feed. */
+/**
+ * Label values escape backslash, double quote and line feed, as the format says. Other control
+ * characters (CR, NUL, C1) and the Unicode line and paragraph separators are allowed by the
+ * format but break line-based tools (grep, promtool's lint, log shippers); some label values come
+ * from targets (a DNS answer, a certificate subject), so they become U+FFFD.
+ */
 export function escapeLabelValue(value: string): string {
-  // The test is much cheaper than three replaces, and almost no value needs escaping.
+  // The test is much cheaper than the replaces, and almost no value needs escaping.
   if (!NEEDS_ESCAPE.test(value)) return value;
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(UNPRINTABLE, '\ufffd');
 }
 
 /** HELP text escapes only backslash and line feed (a double quote is literal there). */
