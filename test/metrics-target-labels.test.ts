@@ -29,7 +29,6 @@ describe('target-made label values on /metrics', () => {
     const lines = text.split('\n').filter((line) => line.startsWith('driftwatch_dns_answer_info'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('answer="a\ufffdb\ufffdc\ufffdd\ufffde"');
-    // eslint-disable-next-line no-control-regex -- the characters that must not be there
     expect(text).not.toMatch(/[\r\u0000\u2028\u2029\u0085]/);
   });
 });
