@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { errorCode, reasonForCode } from '../classify.js';
 import type { Reason } from '../result.js';
 import { formatCaa, formatMx, formatSoa, formatSrv, fqdn, type RecordType } from './dns-answer.js';
-import { DnsError, queryDns, type Transport } from './dns-query.js';
+import { DnsError, queryDns, type Transport, type WireResponse } from './dns-query.js';
 
 /**
  * Where a query goes: `system` (what the host's applications see: getaddrinfo for A/AAAA, the
@@ -28,12 +28,18 @@ export interface ResolverAnswer {
   resolver: string;
   /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED...; absent when no response came. */
   rcode?: string;
-  /** Normalised records of the queried type, sorted and unique. */
+  /** Normalised records of the queried type on the question's CNAME chain, sorted and unique. */
   answers: string[];
+  /** The CNAME targets followed from the question's name to its records. */
+  cnames?: string[];
+  /** Answer records for other names, set aside as `owner. TYPE data` (the first few); ignoredRrs counts them all. */
+  ignored?: string[];
+  ignoredRrs?: number;
   /** Lowest TTL of the answer records, in seconds; absent when unknown (getaddrinfo). */
   ttl?: number;
   /** How the answer came: udp, tcp (also after a truncated UDP answer), getaddrinfo or system. */
   via: Transport | 'getaddrinfo' | 'system';
+  /** The section counts as on the wire (records for other names too), as blackbox counts them. */
   answerRrs?: number;
   authorityRrs?: number;
   /** Without the EDNS OPT pseudo-record. */
@@ -43,10 +49,10 @@ export interface ResolverAnswer {
   requestMs?: number;
   /** The zone serial of an SOA answer. */
   serial?: number;
-  /** Each section's records as text (miekg/dns form), for the RR regex expectations. */
+  /** Each whole section's records as text (miekg/dns form), for the RR regex expectations, as blackbox matches them. */
   sections?: { answer: string[]; authority: string[]; additional: string[] };
   durationMs: number;
-  /** Why no response came (timeout, refused connection, malformed answer). */
+  /** Why no usable response came (timeout, refused connection, malformed answer, an answer to another question, a CNAME chain without end). */
   error?: { reason: Reason; message: string };
 }
 
@@ -81,23 +87,7 @@ async function resolveOne(name: string, record: RecordType, resolver: string, op
   try {
     if (target.kind === 'system') return { resolver, ...(await resolveSystem(name, record, options)), durationMs: elapsed() };
     const response = await queryDns({ host: target.host, port: target.port, name, record, transport, timeoutMs: options.timeoutMs, signal: options.signal });
-    const answers = [...new Set(response.records.map((r) => r.value))].sort();
-    const ttls = response.records.map((r) => r.ttl);
-    return {
-      resolver,
-      rcode: response.rcode,
-      answers,
-      ...(ttls.length > 0 && { ttl: Math.min(...ttls) }),
-      via: response.transport,
-      answerRrs: response.answerRrs,
-      authorityRrs: response.authorityRrs,
-      additionalRrs: response.additionalRrs,
-      connectMs: round(response.connectMs),
-      requestMs: round(response.requestMs),
-      ...(response.serial !== undefined && { serial: response.serial }),
-      sections: response.sections,
-      durationMs: elapsed(),
-    };
+    return { resolver, ...fromWire(response), durationMs: elapsed() };
   } catch (err) {
     if (options.signal.aborted) throw err;
     const code = errorCode(err);
@@ -105,6 +95,28 @@ async function resolveOne(name: string, record: RecordType, resolver: string, op
     const via = target.kind === 'system' ? systemVia(record) : transport;
     return { resolver, answers: [], via, durationMs: elapsed(), error: { reason: reasonForCode(code), message } };
   }
+}
+
+/** A wire response as the resolver's answer; a CNAME chain without an end is no answer at all. */
+function fromWire(response: WireResponse): Omit<ResolverAnswer, 'resolver' | 'durationMs'> {
+  const ttls = response.records.map((r) => r.ttl);
+  const broken = response.chainProblem !== undefined;
+  return {
+    rcode: response.rcode,
+    answers: broken ? [] : unique(response.records.map((r) => r.value)),
+    ...(response.cnames.length > 0 && { cnames: response.cnames }),
+    ...(response.ignoredRrs > 0 && { ignored: response.ignored, ignoredRrs: response.ignoredRrs }),
+    ...(ttls.length > 0 && !broken && { ttl: Math.min(...ttls) }),
+    via: response.transport,
+    answerRrs: response.answerRrs,
+    authorityRrs: response.authorityRrs,
+    additionalRrs: response.additionalRrs,
+    connectMs: round(response.connectMs),
+    requestMs: round(response.requestMs),
+    ...(response.serial !== undefined && { serial: response.serial }),
+    sections: response.sections,
+    ...(response.chainProblem !== undefined && { error: { reason: 'dns' as const, message: response.chainProblem } }),
+  };
 }
 
 function systemVia(record: RecordType): 'getaddrinfo' | 'system' {
@@ -190,6 +202,10 @@ async function withDeadline<T>(work: Promise<T>, options: ResolveOptions): Promi
     clearTimeout(timer);
     if (onAbort) options.signal.removeEventListener('abort', onAbort);
   }
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
 }
 
 function round(ms: number): number {
