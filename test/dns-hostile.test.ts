@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { DnsObservations } from '../src/checks/dns.js';
@@ -6,6 +11,7 @@ import type { Result } from '../src/result.js';
 import { mintCertificates } from './peers/certs.js';
 import { startHostileDns, type HostileDns } from './peers/hostile-dns.js';
 import { startHttpsPeer, type HttpsPeer } from './peers/https.js';
+import { collect } from './support/cli.js';
 import { runYaml } from './support/checks.js';
 import { PeerSet } from './support/peers.js';
 
@@ -163,5 +169,59 @@ describe('the ingress check with a hostile resolver', () => {
     expect(result).toMatchObject({ ok: true, observations: { verdict: 'healthy', resolvers: [{ answers: ['127.0.0.2'], ignored: [STRAY] }] } });
     expect(stale.requests.length).toBe(seen);
     expect((await ingressCheck('chain.hostile.test')).observations).toMatchObject({ verdict: 'healthy' });
+  });
+});
+
+/**
+ * The system resolver, in a network and mount namespace of the test's own: only loopback, the
+ * hostile server on 127.0.0.1:53, and a resolv.conf naming it bind-mounted over /etc/resolv.conf
+ * (nothing outside the namespace changes). getaddrinfo (glibc) drops the stray record itself;
+ * Node's Resolver (c-ares) does not, which is why other types go through driftwatch's own client.
+ */
+const CHILD = `
+const { startHostileDns } = await import(process.env.PEER);
+const { runYaml } = await import(process.env.CHECKS);
+const dns = await startHostileDns({ port: 53 });
+const run = async (query, record, answers) => (await runYaml(JSON.stringify({ checks: [{ name: 'dns', type: 'dns', query, record, timeout: '5s', expect: { answers } }] }))).result;
+try {
+  process.stdout.write(JSON.stringify([
+    await run('stray.hostile.test', 'A', ['127.0.0.3']),
+    await run('mixed.hostile.test', 'A', ['127.0.0.2']),
+    await run('stray.hostile.test', 'TXT', ['evil']),
+    await run('mixed.hostile.test', 'TXT', ['good']),
+    await run('chain.hostile.test', 'TXT', ['good']),
+  ]));
+} finally {
+  await dns.close();
+}
+`;
+
+describe('the system resolver', { timeout: 60_000 }, () => {
+  it('drops records for other names for A (getaddrinfo) and for other types (own client, not c-ares)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driftwatch-resolv-'));
+    try {
+      const resolv = join(dir, 'resolv.conf');
+      // Nothing listens on 127.0.0.2:53: the hostile server is the second name server, asked next.
+      await writeFile(resolv, 'nameserver 127.0.0.2\nnameserver 127.0.0.1\n');
+      const script = `ip link set lo up && mount --bind "$RESOLV" /etc/resolv.conf && exec "$NODE" --import tsx --input-type=module -e "$CHILD"`;
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      const env = { ...process.env, RESOLV: resolv, NODE: process.execPath, CHILD, PEER: new URL('peers/hostile-dns.ts', import.meta.url).href, CHECKS: new URL('support/checks.ts', import.meta.url).href };
+      const child = spawn('unshare', ['--mount', '--net', 'sh', '-c', script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const { code, stdout, stderr } = await collect(child, 50_000);
+      expect(code, stderr).toBe(0);
+      const [strayA, mixedA, strayTxt, mixedTxt, chainTxt] = JSON.parse(stdout) as Checked<DnsObservations>[];
+      expect(strayA).toMatchObject({ ok: false, reason: 'dns', observations: { resolvers: [{ via: 'getaddrinfo', answers: [] }] } });
+      expect(mixedA).toMatchObject({ ok: true, observations: { resolvers: [{ via: 'getaddrinfo', answers: ['127.0.0.2'] }] } });
+      expect(strayTxt).toMatchObject({
+        ok: false,
+        reason: 'dns',
+        message: 'resolver system answered only records for other names (evil.attacker.test. TXT evil), none for stray.hostile.test',
+        observations: { resolvers: [{ via: 'system', answers: [], ignored: ['evil.attacker.test. TXT evil'] }] },
+      });
+      expect(mixedTxt).toMatchObject({ ok: true, observations: { resolvers: [{ via: 'system', answers: ['good'], ignored: ['evil.attacker.test. TXT evil'] }] } });
+      expect(chainTxt).toMatchObject({ ok: true, observations: { resolvers: [{ via: 'system', answers: ['good'], cnames: ['lb.example.net.'] }] } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

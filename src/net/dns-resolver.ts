@@ -1,9 +1,9 @@
-import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { errorCode, reasonForCode } from '../classify.js';
 import type { Reason } from '../result.js';
-import { formatCaa, formatMx, formatSoa, formatSrv, fqdn, type RecordType } from './dns-answer.js';
+import type { RecordType } from './dns-answer.js';
 import { DnsError, queryDns, type Transport, type WireResponse } from './dns-query.js';
+import { lookupSystem, systemServers } from './dns-system.js';
 
 /**
  * Where a query goes: `system` (what the host's applications see: getaddrinfo for A/AAAA, the
@@ -37,7 +37,7 @@ export interface ResolverAnswer {
   ignoredRrs?: number;
   /** Lowest TTL of the answer records, in seconds; absent when unknown (getaddrinfo). */
   ttl?: number;
-  /** How the answer came: udp, tcp (also after a truncated UDP answer), getaddrinfo or system. */
+  /** How the answer came: udp, tcp (also after a truncated UDP answer), getaddrinfo or system (resolv.conf's name servers). */
   via: Transport | 'getaddrinfo' | 'system';
   /** The section counts as on the wire (records for other names too), as blackbox counts them. */
   answerRrs?: number;
@@ -84,17 +84,64 @@ async function resolveOne(name: string, record: RecordType, resolver: string, op
   if (target === undefined) {
     return { resolver, answers: [], via: transport, durationMs: 0, error: { reason: 'config', message: `not a resolver: ${resolver}` } };
   }
+  const address = record === 'A' || record === 'AAAA';
   try {
-    if (target.kind === 'system') return { resolver, ...(await resolveSystem(name, record, options)), durationMs: elapsed() };
-    const response = await queryDns({ host: target.host, port: target.port, name, record, transport, timeoutMs: options.timeoutMs, signal: options.signal });
-    return { resolver, ...fromWire(response), durationMs: elapsed() };
+    if (target.kind === 'system' && address) {
+      const found = await lookupSystem(name, record === 'A' ? 4 : 6, options);
+      return { resolver, rcode: found.rcode, answers: unique(found.addresses), via: 'getaddrinfo', durationMs: elapsed() };
+    }
+    const system = target.kind === 'system';
+    const servers = system ? systemServers().flatMap((text) => parseServer(text) ?? []) : [target];
+    const response = await askInTurn(servers, name, record, system ? 'udp' : transport, options, system);
+    return { resolver, ...fromWire(response), ...(system && { via: 'system' as const }), durationMs: elapsed() };
   } catch (err) {
     if (options.signal.aborted) throw err;
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    const via = target.kind === 'system' ? systemVia(record) : transport;
+    const via = target.kind === 'system' ? (address ? 'getaddrinfo' : 'system') : transport;
     return { resolver, answers: [], via, durationMs: elapsed(), error: { reason: reasonForCode(code), message } };
   }
+}
+
+type Server = Extract<ResolverTarget, { kind: 'server' }>;
+
+function parseServer(text: string): Server | undefined {
+  const target = parseResolver(text);
+  return target?.kind === 'server' ? target : undefined;
+}
+
+/** Answers that send a stub resolver on to the next name server. */
+const NEXT_SERVER = new Set(['SERVFAIL', 'REFUSED', 'NOTIMP', 'FORMERR']);
+
+/**
+ * Asks each name server in turn until one answers other than with a server failure, as stub
+ * resolvers do; each gets an equal share of what is left of the budget (one gets all of it).
+ * A system name server's failure names it (the check file does not).
+ */
+async function askInTurn(servers: readonly Server[], name: string, record: RecordType, transport: Transport, options: ResolveOptions, system: boolean): Promise<WireResponse> {
+  const deadline = performance.now() + options.timeoutMs;
+  let failure: unknown = new DnsError('ECONNREFUSED', 'no name server in /etc/resolv.conf');
+  let last: WireResponse | undefined;
+  for (const [i, server] of servers.entries()) {
+    const timeoutMs = Math.max(1, (deadline - performance.now()) / (servers.length - i));
+    try {
+      const response = await queryDns({ host: server.host, port: server.port, name, record, transport, timeoutMs, signal: options.signal });
+      if (!NEXT_SERVER.has(response.rcode)) return response;
+      last = response;
+    } catch (err) {
+      if (options.signal.aborted) throw err;
+      failure = system ? named(err, server) : err;
+    }
+  }
+  if (last) return last;
+  throw failure;
+}
+
+function named(err: unknown, server: Server): unknown {
+  const at = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  const code = errorCode(err);
+  if (!(err instanceof Error) || code === undefined || err.message.includes(at)) return err;
+  return new DnsError(code, `name server ${at}: ${err.message}`);
 }
 
 /** A wire response as the resolver's answer; a CNAME chain without an end is no answer at all. */
@@ -117,91 +164,6 @@ function fromWire(response: WireResponse): Omit<ResolverAnswer, 'resolver' | 'du
     sections: response.sections,
     ...(response.chainProblem !== undefined && { error: { reason: 'dns' as const, message: response.chainProblem } }),
   };
-}
-
-function systemVia(record: RecordType): 'getaddrinfo' | 'system' {
-  return record === 'A' || record === 'AAAA' ? 'getaddrinfo' : 'system';
-}
-
-type SystemAnswer = Pick<ResolverAnswer, 'rcode' | 'answers' | 'ttl' | 'via'>;
-
-/** Node's DNS error codes that are really an rcode (or NODATA), not a failure to get an answer. */
-const RCODE_OF_CODE: Record<string, string> = { ENOTFOUND: 'NXDOMAIN', ENODATA: 'NOERROR', ESERVFAIL: 'SERVFAIL', EREFUSED: 'REFUSED', EFORMERR: 'FORMERR', ENOTIMP: 'NOTIMP' };
-
-async function resolveSystem(name: string, record: RecordType, options: ResolveOptions): Promise<SystemAnswer> {
-  const via = systemVia(record);
-  try {
-    const values = await withDeadline(systemRecords(name, record, options), options);
-    return { rcode: 'NOERROR', answers: [...new Set(values)].sort(), via };
-  } catch (err) {
-    const code = errorCode(err);
-    // getaddrinfo says ENOTFOUND for both NXDOMAIN and NODATA; it is reported as NXDOMAIN.
-    const rcode = code === undefined ? undefined : RCODE_OF_CODE[code];
-    if (rcode === undefined) throw err;
-    return { rcode, answers: [], via };
-  }
-}
-
-async function systemRecords(name: string, record: RecordType, options: ResolveOptions): Promise<string[]> {
-  if (record === 'A' || record === 'AAAA') {
-    // getaddrinfo, like `getent ahosts`: /etc/hosts, nsswitch and the system resolver.
-    const found = await lookup(name, { all: true, family: record === 'A' ? 4 : 6 });
-    return found.map((entry) => entry.address);
-  }
-  // Node 20's c-ares spends about 2x timeout per try: two tries fit the budget.
-  const resolver = new Resolver({ timeout: Math.max(1, Math.floor(options.timeoutMs / 4)), tries: 2 });
-  const cancel = () => {
-    resolver.cancel();
-  };
-  options.signal.addEventListener('abort', cancel, { once: true });
-  try {
-    switch (record) {
-      case 'CNAME':
-        return (await resolver.resolveCname(name)).map(fqdn);
-      case 'NS':
-        return (await resolver.resolveNs(name)).map(fqdn);
-      case 'MX':
-        return (await resolver.resolveMx(name)).map((mx) => formatMx(mx.priority, mx.exchange));
-      case 'SRV':
-        return (await resolver.resolveSrv(name)).map((srv) => formatSrv(srv.priority, srv.weight, srv.port, srv.name));
-      case 'TXT':
-        return (await resolver.resolveTxt(name)).map((parts) => parts.join(''));
-      case 'SOA': {
-        const soa = await resolver.resolveSoa(name);
-        return [formatSoa(soa.nsname, soa.hostmaster, [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minttl])];
-      }
-      case 'CAA':
-        return (await resolver.resolveCaa(name)).flatMap((caa) => {
-          const [tag, value] = Object.entries(caa).find(([key]) => key !== 'critical') ?? [];
-          return typeof tag === 'string' && typeof value === 'string' ? [formatCaa(caa.critical, tag, value)] : [];
-        });
-    }
-  } finally {
-    options.signal.removeEventListener('abort', cancel);
-    resolver.cancel();
-  }
-}
-
-/** getaddrinfo cannot be cancelled: stop waiting for it at the deadline instead. */
-async function withDeadline<T>(work: Promise<T>, options: ResolveOptions): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new DnsError('ETIMEOUT', `no answer within ${Math.round(options.timeoutMs)}ms`));
-      }, options.timeoutMs);
-      onAbort = () => {
-        reject(options.signal.reason instanceof Error ? options.signal.reason : new DnsError('ETIMEOUT', 'query aborted'));
-      };
-      if (options.signal.aborted) onAbort();
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      work.then(resolve, reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal.removeEventListener('abort', onAbort);
-  }
 }
 
 function unique(values: readonly string[]): string[] {
