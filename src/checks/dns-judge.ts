@@ -1,4 +1,5 @@
 import { normaliseExpected, type RecordType } from '../net/dns-answer.js';
+import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../result.js';
 import type { Outcome } from './check-type.js';
@@ -75,13 +76,19 @@ function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
   if (answer.error) return { match: false, drift: false, failure: { reason: answer.error.reason, message: `${who}: ${answer.error.message}` } };
   const status = statusOf(answer);
   const wanted = expectedStatus(spec);
+  // Records for other names are no answer (a stub resolver drops them), and no NODATA either:
+  // the resolver or something on the path is answering another question.
+  if (status === 'NODATA' && answer.ignored !== undefined && answer.ignored.length > 0) {
+    const stray = describeIgnored(answer.ignored, answer.ignoredRrs ?? answer.ignored.length);
+    const cnames = answer.cnames ?? [];
+    const none = cnames.length > 0 ? `${spec.query} or its CNAME ${cnames.join(' -> ')}` : spec.query;
+    return { match: false, drift: hasSet(spec), failure: { reason: 'dns', message: `${who} answered only records for other names (${stray}), none for ${none}` } };
+  }
   if (status !== wanted) {
     const answered = status === 'NOERROR' || status === 'NODATA' || status === 'NXDOMAIN';
-    const { answers: exact, includes, excludes } = spec.expect;
-    const hasSet = exact !== undefined || includes.length > 0 || excludes.length > 0;
     // An answer with records where none were expected is a wrong answer; a failure code is a DNS problem.
     const reason = status === 'NOERROR' ? 'assertion' : 'dns';
-    return { match: false, drift: answered && hasSet, failure: { reason, message: `${who} answered ${describeAnswer(spec.record, answer)}, expected ${describeWanted(spec, wanted)}` } };
+    return { match: false, drift: answered && hasSet(spec), failure: { reason, message: `${who} answered ${describeAnswer(spec.record, answer)}, expected ${describeWanted(spec, wanted)}` } };
   }
   if (status !== 'NOERROR') return { match: true, drift: false };
   const problems = [...contentProblems(spec, answer.answers), ...(answer.sections ? rrProblems(spec.expect, answer.sections) : [])];
@@ -90,6 +97,11 @@ function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
   const withTtl = ttl === undefined ? '' : ` with TTL ${answer.ttl ?? '?'}s`;
   const message = `${who} answered ${describeAnswer(spec.record, answer)}${withTtl}, expected ${[...problems, ...(ttl ? [ttl] : [])].join('; ')}`;
   return { match: false, drift: problems.length > 0, failure: { reason: 'assertion', message } };
+}
+
+function hasSet(spec: DnsSpec): boolean {
+  const { answers, includes, excludes } = spec.expect;
+  return answers !== undefined || includes.length > 0 || excludes.length > 0;
 }
 
 function contentProblems(spec: DnsSpec, actual: readonly string[]): string[] {

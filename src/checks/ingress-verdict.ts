@@ -1,3 +1,4 @@
+import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
 import type { Failure } from '../result.js';
@@ -164,6 +165,7 @@ function describeResolution(host: string, resolvers: readonly ResolverAnswer[]):
 
 function whyNothing(answer: ResolverAnswer): string {
   if (answer.error) return answer.error.message;
+  if (answer.rcode === 'NOERROR' && answer.ignored?.length) return `only records for other names: ${describeIgnored(answer.ignored, answer.ignoredRrs ?? answer.ignored.length)}`;
   if (answer.rcode === 'NOERROR') return 'NODATA';
   return answer.rcode ?? 'no response';
 }

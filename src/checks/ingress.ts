@@ -5,6 +5,7 @@ import { formatDuration } from '../config/duration.js';
 import { readServiceIngress } from '../kube/service-ingress.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import { canonicalIp } from '../net/dns-answer.js';
+import { MAX_IGNORED } from '../net/dns-chain.js';
 import { resolveAddresses, type ResolverAnswer } from '../net/dns-resolver.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/http-request.js';
 import { expandExpectations } from '../release.js';
@@ -174,10 +175,12 @@ async function resolveHost(host: string, expected: readonly string[], spec: Ingr
     if (!v6) return v4;
     // One family answering is an answer; the resolver failed only when both did.
     const { error, ...rest } = v4;
+    const ignored = [...(v4.ignored ?? []), ...(v6.ignored ?? [])];
     return {
       ...rest,
       rcode: v4.rcode === 'NOERROR' || v6.rcode === 'NOERROR' ? 'NOERROR' : (v4.rcode ?? v6.rcode),
       answers: [...v4.answers, ...v6.answers].sort(),
+      ...(ignored.length > 0 && { ignored: ignored.slice(0, MAX_IGNORED), ignoredRrs: (v4.ignoredRrs ?? 0) + (v6.ignoredRrs ?? 0) }),
       durationMs: Math.max(v4.durationMs, v6.durationMs),
       ...(error && v6.error && { error }),
     };

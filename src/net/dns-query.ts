@@ -2,10 +2,11 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPacket } from 'dns-packet';
-import { formatRecord, formatRrLine, fqdn, type RecordType } from './dns-answer.js';
+import type { RecordType } from './dns-answer.js';
+import { questionMismatch, summarise, type Timing, type Transport, type WireResponse } from './dns-response.js';
 import { guard } from './listener-guard.js';
 
-export type Transport = 'udp' | 'tcp';
+export type { Transport, WireRecord, WireResponse } from './dns-response.js';
 
 export interface WireQuery {
   host: string;
@@ -16,36 +17,6 @@ export interface WireQuery {
   /** Budget for the whole exchange, retries and TCP fallback included. */
   timeoutMs: number;
   signal: AbortSignal;
-}
-
-export interface WireRecord {
-  value: string;
-  ttl: number;
-}
-
-export interface WireResponse {
-  rcode: string;
-  /** Records of the queried type in the answer section, normalised (see formatRecord). */
-  records: WireRecord[];
-  answerRrs: number;
-  authorityRrs: number;
-  /** Not counting the EDNS OPT pseudo-record (blackbox, asking without EDNS, never gets one). */
-  additionalRrs: number;
-  /** The transport that gave this response: tcp after a truncated UDP answer. */
-  transport: Transport;
-  /** Setting up the socket (UDP connect, TCP handshake) and the exchange after it, summed over a TCP retry. */
-  connectMs: number;
-  requestMs: number;
-  /** The zone serial, when the answer holds the SOA asked for. */
-  serial?: number;
-  /** Every record of each section in miekg/dns's text form (see formatRrLine), for the RR regexes. */
-  sections: { answer: string[]; authority: string[]; additional: string[] };
-}
-
-/** The connect and request phases of a query, summed over its exchanges. */
-interface Timing {
-  connectMs: number;
-  requestMs: number;
 }
 
 /** Set by an exchange when its socket is set up. */
@@ -77,7 +48,6 @@ export class DnsError extends Error {
 const UDP_TRIES = 2;
 // Big enough for most RRsets, small enough to avoid IP fragmentation (DNS flag day 2020).
 const EDNS_PAYLOAD = 1232;
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
 /**
  * Sends one query to a resolver and reads its answer: over UDP (resent once if silent, and
@@ -108,14 +78,19 @@ export async function queryDns(query: WireQuery): Promise<WireResponse> {
       questions: [{ type: query.record, name: query.name, class: 'IN' }],
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
     });
-    const accept = (packet: DecodedPacket) => packet.type === 'response' && packet.id === id && sameQuestion(packet, query.name);
+    const accept: Accept = (packet) => {
+      if (packet.type !== 'response' || packet.id !== id) return 'not ours';
+      const mismatch = questionMismatch(packet, query.name, query.record);
+      return mismatch === undefined ? 'ours' : new DnsError('EBADRESP', `${query.host}:${query.port} ${mismatch} (over ${phase})`);
+    };
     const timing: Timing = { connectMs: 0, requestMs: 0 };
     if (query.transport === 'udp') {
       const udp = await timed(timing, (mark) => exchangeUdp(query, message, id, accept, signal, mark));
-      if (udp !== 'truncated') return summarise(udp, query.record, 'udp', timing);
+      if (udp !== 'truncated') return summarise(udp, query.name, query.record, 'udp', timing);
       phase = 'tcp';
     }
-    return summarise(await timed(timing, (mark) => exchangeTcp(query, message, accept, signal, mark)), query.record, 'tcp', timing);
+    const tcp = await timed(timing, (mark) => exchangeTcp(query, message, accept, signal, mark));
+    return summarise(tcp, query.name, query.record, 'tcp', timing);
   } catch (err) {
     // The deadline's reason is the readable timeout; the outer signal's reason belongs to the runner.
     if (deadline.signal.aborted && !query.signal.aborted) throw deadline.signal.reason;
@@ -133,7 +108,12 @@ function describeFailure(err: unknown, transport: Transport): unknown {
   return new DnsError(err.code, `${what} over ${transport} (${err.code})`);
 }
 
-type Accept = (packet: DecodedPacket) => boolean;
+/**
+ * Whether a decoded packet is the answer to this query: `not ours` (another id, or not a
+ * response) is skipped over UDP, where anyone may send a datagram; an answer echoing another
+ * question is a bad answer, as a stub resolver would not take it either.
+ */
+type Accept = (packet: DecodedPacket) => 'ours' | 'not ours' | DnsError;
 
 /** A truncated answer may end mid-record, so it is recognised from its header alone. */
 async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: AbortSignal, mark: Mark): Promise<DecodedPacket | 'truncated'> {
@@ -157,8 +137,13 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
             return;
           }
           const packet = decodeOrUndefined(data);
-          if (packet === undefined) reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
-          else if (accept(packet)) resolve(packet);
+          if (packet === undefined) {
+            reject(new DnsError('EBADRESP', `malformed answer from ${query.host}:${query.port}`));
+            return;
+          }
+          const verdict = accept(packet);
+          if (verdict === 'ours') resolve(packet);
+          else if (verdict instanceof DnsError) reject(verdict);
         }),
       );
       // dgram calls this back on failure too (ENETUNREACH, EADDRNOTAVAIL): the socket is then
@@ -218,8 +203,9 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
         const size = received.readUInt16BE(0);
         if (received.length < 2 + size) return;
         const packet = decodeOrUndefined(received.subarray(2, 2 + size));
-        if (packet === undefined || !accept(packet)) reject(new DnsError('EBADRESP', `malformed or mismatched answer from ${query.host}:${query.port} over TCP`));
-        else resolve(packet);
+        const verdict = packet === undefined ? 'not ours' : accept(packet);
+        if (packet !== undefined && verdict === 'ours') resolve(packet);
+        else reject(verdict instanceof DnsError ? verdict : new DnsError('EBADRESP', `malformed or mismatched answer from ${query.host}:${query.port} over TCP`));
       }));
       socket.once('end', () => {
         reject(new DnsError('ECONNRESET', `${query.host}:${query.port} closed the TCP connection without a full answer`));
@@ -242,36 +228,4 @@ function decodeOrUndefined(data: Buffer): DecodedPacket | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sameQuestion(packet: DecodedPacket, name: string): boolean {
-  const question = packet.questions?.[0];
-  return question !== undefined && fqdn(question.name) === fqdn(name);
-}
-
-function summarise(packet: DecodedPacket, record: RecordType, transport: Transport, timing: Timing): WireResponse {
-  const answers = packet.answers ?? [];
-  const records: WireRecord[] = [];
-  let serial: number | undefined;
-  for (const answer of answers) {
-    if (answer.type !== record) continue;
-    const value = formatRecord(answer);
-    if (value !== undefined) records.push({ value, ttl: 'ttl' in answer ? (answer.ttl ?? 0) : 0 });
-    if (answer.type === 'SOA') serial ??= answer.data.serial;
-  }
-  const additionals = (packet.additionals ?? []).filter((a) => a.type !== 'OPT');
-  const lines = (section: DecodedPacket['answers']) => (section ?? []).flatMap((rr) => formatRrLine(rr) ?? []);
-  return {
-    // dns-packet decodes the header rcode but its types omit it; the low 4 bits of flags hold it.
-    rcode: RCODES[(packet.flags ?? 0) & 0xf] ?? `RCODE_${(packet.flags ?? 0) & 0xf}`,
-    records,
-    answerRrs: answers.length,
-    authorityRrs: packet.authorities?.length ?? 0,
-    additionalRrs: additionals.length,
-    transport,
-    connectMs: timing.connectMs,
-    requestMs: timing.requestMs,
-    ...(serial !== undefined && { serial }),
-    sections: { answer: lines(answers), authority: lines(packet.authorities), additional: lines(additionals) },
-  };
 }

@@ -1,9 +1,9 @@
-import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { errorCode, reasonForCode } from '../classify.js';
 import type { Reason } from '../result.js';
-import { formatCaa, formatMx, formatSoa, formatSrv, fqdn, type RecordType } from './dns-answer.js';
-import { DnsError, queryDns, type Transport } from './dns-query.js';
+import type { RecordType } from './dns-answer.js';
+import { DnsError, queryDns, type Transport, type WireResponse } from './dns-query.js';
+import { lookupSystem, systemServers } from './dns-system.js';
 
 /**
  * Where a query goes: `system` (what the host's applications see: getaddrinfo for A/AAAA, the
@@ -28,12 +28,18 @@ export interface ResolverAnswer {
   resolver: string;
   /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED...; absent when no response came. */
   rcode?: string;
-  /** Normalised records of the queried type, sorted and unique. */
+  /** Normalised records of the queried type on the question's CNAME chain, sorted and unique. */
   answers: string[];
+  /** The CNAME targets followed from the question's name to its records. */
+  cnames?: string[];
+  /** Answer records for other names, set aside as `owner. TYPE data` (the first few); ignoredRrs counts them all. */
+  ignored?: string[];
+  ignoredRrs?: number;
   /** Lowest TTL of the answer records, in seconds; absent when unknown (getaddrinfo). */
   ttl?: number;
-  /** How the answer came: udp, tcp (also after a truncated UDP answer), getaddrinfo or system. */
+  /** How the answer came: udp, tcp (also after a truncated UDP answer), getaddrinfo or system (resolv.conf's name servers). */
   via: Transport | 'getaddrinfo' | 'system';
+  /** The section counts as on the wire (records for other names too), as blackbox counts them. */
   answerRrs?: number;
   authorityRrs?: number;
   /** Without the EDNS OPT pseudo-record. */
@@ -43,10 +49,10 @@ export interface ResolverAnswer {
   requestMs?: number;
   /** The zone serial of an SOA answer. */
   serial?: number;
-  /** Each section's records as text (miekg/dns form), for the RR regex expectations. */
+  /** Each whole section's records as text (miekg/dns form), for the RR regex expectations, as blackbox matches them. */
   sections?: { answer: string[]; authority: string[]; additional: string[] };
   durationMs: number;
-  /** Why no response came (timeout, refused connection, malformed answer). */
+  /** Why no usable response came (timeout, refused connection, malformed answer, an answer to another question, a CNAME chain without end). */
   error?: { reason: Reason; message: string };
 }
 
@@ -78,118 +84,90 @@ async function resolveOne(name: string, record: RecordType, resolver: string, op
   if (target === undefined) {
     return { resolver, answers: [], via: transport, durationMs: 0, error: { reason: 'config', message: `not a resolver: ${resolver}` } };
   }
+  const address = record === 'A' || record === 'AAAA';
   try {
-    if (target.kind === 'system') return { resolver, ...(await resolveSystem(name, record, options)), durationMs: elapsed() };
-    const response = await queryDns({ host: target.host, port: target.port, name, record, transport, timeoutMs: options.timeoutMs, signal: options.signal });
-    const answers = [...new Set(response.records.map((r) => r.value))].sort();
-    const ttls = response.records.map((r) => r.ttl);
-    return {
-      resolver,
-      rcode: response.rcode,
-      answers,
-      ...(ttls.length > 0 && { ttl: Math.min(...ttls) }),
-      via: response.transport,
-      answerRrs: response.answerRrs,
-      authorityRrs: response.authorityRrs,
-      additionalRrs: response.additionalRrs,
-      connectMs: round(response.connectMs),
-      requestMs: round(response.requestMs),
-      ...(response.serial !== undefined && { serial: response.serial }),
-      sections: response.sections,
-      durationMs: elapsed(),
-    };
+    if (target.kind === 'system' && address) {
+      const found = await lookupSystem(name, record === 'A' ? 4 : 6, options);
+      return { resolver, rcode: found.rcode, answers: unique(found.addresses), via: 'getaddrinfo', durationMs: elapsed() };
+    }
+    const system = target.kind === 'system';
+    const servers = system ? systemServers().flatMap((text) => parseServer(text) ?? []) : [target];
+    const response = await askInTurn(servers, name, record, system ? 'udp' : transport, options, system);
+    return { resolver, ...fromWire(response), ...(system && { via: 'system' as const }), durationMs: elapsed() };
   } catch (err) {
     if (options.signal.aborted) throw err;
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    const via = target.kind === 'system' ? systemVia(record) : transport;
+    const via = target.kind === 'system' ? (address ? 'getaddrinfo' : 'system') : transport;
     return { resolver, answers: [], via, durationMs: elapsed(), error: { reason: reasonForCode(code), message } };
   }
 }
 
-function systemVia(record: RecordType): 'getaddrinfo' | 'system' {
-  return record === 'A' || record === 'AAAA' ? 'getaddrinfo' : 'system';
+type Server = Extract<ResolverTarget, { kind: 'server' }>;
+
+function parseServer(text: string): Server | undefined {
+  const target = parseResolver(text);
+  return target?.kind === 'server' ? target : undefined;
 }
 
-type SystemAnswer = Pick<ResolverAnswer, 'rcode' | 'answers' | 'ttl' | 'via'>;
+/** Answers that send a stub resolver on to the next name server. */
+const NEXT_SERVER = new Set(['SERVFAIL', 'REFUSED', 'NOTIMP', 'FORMERR']);
 
-/** Node's DNS error codes that are really an rcode (or NODATA), not a failure to get an answer. */
-const RCODE_OF_CODE: Record<string, string> = { ENOTFOUND: 'NXDOMAIN', ENODATA: 'NOERROR', ESERVFAIL: 'SERVFAIL', EREFUSED: 'REFUSED', EFORMERR: 'FORMERR', ENOTIMP: 'NOTIMP' };
-
-async function resolveSystem(name: string, record: RecordType, options: ResolveOptions): Promise<SystemAnswer> {
-  const via = systemVia(record);
-  try {
-    const values = await withDeadline(systemRecords(name, record, options), options);
-    return { rcode: 'NOERROR', answers: [...new Set(values)].sort(), via };
-  } catch (err) {
-    const code = errorCode(err);
-    // getaddrinfo says ENOTFOUND for both NXDOMAIN and NODATA; it is reported as NXDOMAIN.
-    const rcode = code === undefined ? undefined : RCODE_OF_CODE[code];
-    if (rcode === undefined) throw err;
-    return { rcode, answers: [], via };
-  }
-}
-
-async function systemRecords(name: string, record: RecordType, options: ResolveOptions): Promise<string[]> {
-  if (record === 'A' || record === 'AAAA') {
-    // getaddrinfo, like `getent ahosts`: /etc/hosts, nsswitch and the system resolver.
-    const found = await lookup(name, { all: true, family: record === 'A' ? 4 : 6 });
-    return found.map((entry) => entry.address);
-  }
-  // Node 20's c-ares spends about 2x timeout per try: two tries fit the budget.
-  const resolver = new Resolver({ timeout: Math.max(1, Math.floor(options.timeoutMs / 4)), tries: 2 });
-  const cancel = () => {
-    resolver.cancel();
-  };
-  options.signal.addEventListener('abort', cancel, { once: true });
-  try {
-    switch (record) {
-      case 'CNAME':
-        return (await resolver.resolveCname(name)).map(fqdn);
-      case 'NS':
-        return (await resolver.resolveNs(name)).map(fqdn);
-      case 'MX':
-        return (await resolver.resolveMx(name)).map((mx) => formatMx(mx.priority, mx.exchange));
-      case 'SRV':
-        return (await resolver.resolveSrv(name)).map((srv) => formatSrv(srv.priority, srv.weight, srv.port, srv.name));
-      case 'TXT':
-        return (await resolver.resolveTxt(name)).map((parts) => parts.join(''));
-      case 'SOA': {
-        const soa = await resolver.resolveSoa(name);
-        return [formatSoa(soa.nsname, soa.hostmaster, [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minttl])];
-      }
-      case 'CAA':
-        return (await resolver.resolveCaa(name)).flatMap((caa) => {
-          const [tag, value] = Object.entries(caa).find(([key]) => key !== 'critical') ?? [];
-          return typeof tag === 'string' && typeof value === 'string' ? [formatCaa(caa.critical, tag, value)] : [];
-        });
+/**
+ * Asks each name server in turn until one answers other than with a server failure, as stub
+ * resolvers do; each gets an equal share of what is left of the budget (one gets all of it).
+ * A system name server's failure names it (the check file does not).
+ */
+async function askInTurn(servers: readonly Server[], name: string, record: RecordType, transport: Transport, options: ResolveOptions, system: boolean): Promise<WireResponse> {
+  const deadline = performance.now() + options.timeoutMs;
+  let failure: unknown = new DnsError('ECONNREFUSED', 'no name server in /etc/resolv.conf');
+  let last: WireResponse | undefined;
+  for (const [i, server] of servers.entries()) {
+    const timeoutMs = Math.max(1, (deadline - performance.now()) / (servers.length - i));
+    try {
+      const response = await queryDns({ host: server.host, port: server.port, name, record, transport, timeoutMs, signal: options.signal });
+      if (!NEXT_SERVER.has(response.rcode)) return response;
+      last = response;
+    } catch (err) {
+      if (options.signal.aborted) throw err;
+      failure = system ? named(err, server) : err;
     }
-  } finally {
-    options.signal.removeEventListener('abort', cancel);
-    resolver.cancel();
   }
+  if (last) return last;
+  throw failure;
 }
 
-/** getaddrinfo cannot be cancelled: stop waiting for it at the deadline instead. */
-async function withDeadline<T>(work: Promise<T>, options: ResolveOptions): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new DnsError('ETIMEOUT', `no answer within ${Math.round(options.timeoutMs)}ms`));
-      }, options.timeoutMs);
-      onAbort = () => {
-        reject(options.signal.reason instanceof Error ? options.signal.reason : new DnsError('ETIMEOUT', 'query aborted'));
-      };
-      if (options.signal.aborted) onAbort();
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      work.then(resolve, reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal.removeEventListener('abort', onAbort);
-  }
+function named(err: unknown, server: Server): unknown {
+  const at = server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+  const code = errorCode(err);
+  if (!(err instanceof Error) || code === undefined || err.message.includes(at)) return err;
+  return new DnsError(code, `name server ${at}: ${err.message}`);
+}
+
+/** A wire response as the resolver's answer; a CNAME chain without an end is no answer at all. */
+function fromWire(response: WireResponse): Omit<ResolverAnswer, 'resolver' | 'durationMs'> {
+  const ttls = response.records.map((r) => r.ttl);
+  const broken = response.chainProblem !== undefined;
+  return {
+    rcode: response.rcode,
+    answers: broken ? [] : unique(response.records.map((r) => r.value)),
+    ...(response.cnames.length > 0 && { cnames: response.cnames }),
+    ...(response.ignoredRrs > 0 && { ignored: response.ignored, ignoredRrs: response.ignoredRrs }),
+    ...(ttls.length > 0 && !broken && { ttl: Math.min(...ttls) }),
+    via: response.transport,
+    answerRrs: response.answerRrs,
+    authorityRrs: response.authorityRrs,
+    additionalRrs: response.additionalRrs,
+    connectMs: round(response.connectMs),
+    requestMs: round(response.requestMs),
+    ...(response.serial !== undefined && { serial: response.serial }),
+    sections: response.sections,
+    ...(response.chainProblem !== undefined && { error: { reason: 'dns' as const, message: response.chainProblem } }),
+  };
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
 }
 
 function round(ms: number): number {
