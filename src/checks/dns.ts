@@ -106,6 +106,11 @@ export function resolverBudget(timeoutMs: number): number {
 
 /** Series of driftwatch_dns_answer_info per resolver at most: answers are labels, so they are bounded. */
 const MAX_ANSWER_SERIES = 20;
+/**
+ * Characters of an answer in its label: a TXT record may hold 64 KB. Answers cut to the same text
+ * share one series (a duplicate series would make the exposition invalid).
+ */
+const MAX_ANSWER_LABEL = 256;
 
 /** Resolves a name through every resolver in parallel and compares each answer with the expectation. */
 export const check: CheckType<DnsSpec, DnsObservations> = {
@@ -124,9 +129,8 @@ export const check: CheckType<DnsSpec, DnsObservations> = {
     const samples: Sample[] = [{ name: 'driftwatch_dns_drift', value: observations.drift ? 1 : 0 }];
     for (const report of observations.resolvers) {
       samples.push({ name: 'driftwatch_dns_answer_match', labels: { resolver: report.resolver }, value: report.match ? 1 : 0 });
-      for (const answer of report.answers.slice(0, MAX_ANSWER_SERIES)) {
-        samples.push({ name: 'driftwatch_dns_answer_info', labels: { resolver: report.resolver, answer }, value: 1 });
-      }
+      const labels = new Set(report.answers.slice(0, MAX_ANSWER_SERIES).map((answer) => (answer.length > MAX_ANSWER_LABEL ? `${answer.slice(0, MAX_ANSWER_LABEL)}...` : answer)));
+      for (const answer of labels) samples.push({ name: 'driftwatch_dns_answer_info', labels: { resolver: report.resolver, answer }, value: 1 });
     }
     return samples;
   },
