@@ -1,5 +1,5 @@
-import { parseDocument as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { readOffThread } from './openapi-thread.js';
 
 /**
  * Reading an OpenAPI 3.x or Swagger 2.0 document for the openapi check: JSON or YAML, only the
@@ -34,25 +34,25 @@ const documentSchema = z.object({
   paths: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
-/** JSON or YAML by content type; without one that says, JSON first, then YAML. */
-export function parseDocument(body: string, contentType: string | undefined): ParsedDocument {
+/** What the reading thread answers (openapi-thread.ts). */
+const readSchema = z.union([
+  z.object({ error: z.string(), format: z.enum(['json', 'yaml']) }),
+  z.object({ format: z.enum(['json', 'yaml']), shape: z.literal('object'), topKeys: z.array(z.string()), fields: z.record(z.string(), z.unknown()) }),
+  z.object({ format: z.enum(['json', 'yaml']), shape: z.string() }),
+]);
+
+/**
+ * JSON or YAML by content type; without one that says, JSON first, then YAML. Read on a worker
+ * thread (large YAML takes seconds), which the signal stops.
+ */
+export async function readDocument(body: string, contentType: string | undefined, signal: AbortSignal): Promise<ParsedDocument> {
   const type = (contentType ?? '').toLowerCase();
   const shown = contentType === undefined ? 'no content-type' : (contentType.split(';')[0] ?? contentType).trim();
-  let read: Read;
-  if (type.includes('json')) read = readJson(body);
-  else if (type.includes('yaml') || type.includes('yml')) read = readYaml(body);
-  else {
-    const json = readJson(body);
-    const yaml = 'error' in json ? readYaml(body) : json;
-    // Report the error of the syntax the body looks like.
-    read = 'error' in yaml && /^\s*[{[]/.test(body) ? json : yaml;
-  }
+  const kind = type.includes('json') ? 'json' : type.includes('yaml') || type.includes('yml') ? 'yaml' : 'auto';
+  const read = readSchema.parse(await readOffThread(body, kind, signal));
   if ('error' in read) return { error: `document (${shown}) is not valid ${read.format === 'json' ? 'JSON' : 'YAML'}: ${read.error}` };
-  const value = read.value;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const what = value === null ? 'empty' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
-    return { error: `document (${shown}) is not an OpenAPI document: it is ${what}, not an object` };
-  }
+  if (!('fields' in read)) return { error: `document (${shown}) is not an OpenAPI document: it is ${read.shape}, not an object` };
+  const value = read.fields;
   const parsed = documentSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -61,12 +61,12 @@ export function parseDocument(body: string, contentType: string | undefined): Pa
   const doc = parsed.data;
   const version = doc.openapi ?? doc.swagger;
   if (version === undefined) {
-    const keys = Object.keys(value).slice(0, 5).join(', ');
+    const keys = read.topKeys.join(', ');
     return { error: `document (${shown}) is not an OpenAPI document: no openapi or swagger field (top-level keys: ${keys || 'none'})` };
   }
   const paths = new Map<string, Set<string>>();
   for (const [key, item] of Object.entries(doc.paths ?? {})) {
-    const methods = item !== null && typeof item === 'object' ? Object.keys(item).filter((k) => METHODS.has(k)) : [];
+    const methods = Array.isArray(item) ? item.filter((k): k is string => typeof k === 'string' && METHODS.has(k)) : [];
     paths.set(key, new Set(methods));
   }
   const mounts = doc.openapi === undefined ? [doc.basePath ?? ''] : (doc.servers ?? []).map((server) => serverPath(server.url));
@@ -117,44 +117,4 @@ function normalisePath(path: string): string {
 function serverPath(url: string): string {
   const path = /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(url)?.[1] ?? (url.startsWith('/') ? url : '');
   return path.split(/[?#]/)[0] ?? '';
-}
-
-type Read = { value: unknown; format: 'json' | 'yaml' } | { error: string; format: 'json' | 'yaml' };
-
-function readJson(body: string): Read {
-  try {
-    return { value: JSON.parse(body) as unknown, format: 'json' };
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    // Node 20 and 24 word the position differently; say it one way, as line and column.
-    const position = /at position (\d+)/.exec(message)?.[1];
-    // V8 quotes the body around the error (`, ..."{"token": abc"... is not valid JSON`): cut
-    // mid-value, an echoed secret there escapes the whole-value scrub. The body is never quoted.
-    const base = message.replace(/(?:,\s*)?(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/^JSON\.parse: /, '') || 'not JSON';
-    const offset = position === undefined ? (/end of JSON input/.test(message) ? body.length : undefined) : Number(position);
-    return { error: offset === undefined ? base : `${base} ${at(body, offset)}`, format: 'json' };
-  }
-}
-
-function readYaml(body: string): Read {
-  try {
-    const doc = parseYaml(body, { prettyErrors: false });
-    const [first] = doc.errors;
-    if (first) return { error: `${withoutSource(first.message)} ${at(body, first.pos[0])}`, format: 'yaml' };
-    return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, format: 'yaml' };
-  } catch (err) {
-    return { error: withoutSource(err instanceof Error ? err.message : String(err)), format: 'yaml' };
-  }
-}
-
-/** yaml ends some messages with the offending token (`...stream: "y"`, `...alias): name`): the body is never quoted. */
-function withoutSource(message: string): string {
-  return message.replace(/:\s+\S.*$/s, '');
-}
-
-/** "at line 3, column 5" (both from 1) for an offset into the text. */
-function at(text: string, offset: number): string {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lines = before.split('\n');
-  return `at line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
 }

@@ -8,7 +8,7 @@ import { checkStatus, httpSamples, ipAddress, sendCheckRequest } from './http.js
 import { matchesPattern, regex } from './pattern.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
-import { describeDocument, findMissing, parseDocument, type OpenapiDocument } from './openapi-document.js';
+import { describeDocument, findMissing, readDocument, type OpenapiDocument } from './openapi-document.js';
 import { walkOpenapiExpectations } from './release-fields.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
@@ -95,7 +95,7 @@ export const check: CheckType<OpenapiSpec, OpenapiObservations> = {
     };
     const statusFailure = checkStatus(['2xx'], response);
     if (statusFailure) return { observations, failure: statusFailure };
-    const parsed = parseDocument(response.body, contentType);
+    const parsed = await readDocument(response.body, contentType, ctx.signal);
     if ('error' in parsed) return { observations, failure: { reason: 'assertion', message: parsed.error } };
     const document = parsed.document;
     const missing = findMissing(document, spec.expect.paths);
