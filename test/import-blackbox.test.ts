@@ -147,6 +147,13 @@ describe('driftwatch import blackbox on bad input', () => {
       const missing = await runCli(['import', 'blackbox', join(dir, 'nope.yml')]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain('cannot read');
+      // Read at most 8 MiB: a blackbox.yml is a few KB, and parsing a huge file would take the heap.
+      const huge = join(dir, 'huge.yml');
+      await writeFile(huge, `modules: {}\n${'#'.repeat(9 * 1024 * 1024)}\n`);
+      const tooLarge = await runCli(['import', 'blackbox', huge]);
+      expect([tooLarge.code, tooLarge.stderr]).toEqual([2, `driftwatch import: cannot read ${huge} (more than 8 MiB)\n`]);
+      const folder = await runCli(['import', 'blackbox', dir]);
+      expect([folder.code, folder.stderr]).toEqual([2, `driftwatch import: cannot read ${dir} (not a regular file)\n`]);
       const other = await runCli(['import', 'uptime-kuma', file]);
       expect(other.code).toBe(2);
       expect(other.stderr).toContain('cannot import "uptime-kuma" (only blackbox)');

@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { blackboxConfig } from '../import/blackbox-config.js';
@@ -36,11 +37,9 @@ export async function importConfig(argv: string[]): Promise<number> {
   const [format, file, ...extra] = positionals;
   if (format !== 'blackbox') throw new UsageError(format === undefined ? 'say what to import: blackbox' : `cannot import "${format}" (only blackbox)`);
   if (file === undefined || extra.length > 0) throw new UsageError('expected one blackbox.yml file');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`driftwatch import: cannot read ${file} (${errorCode(err)})\n`);
+  const text = await readBlackboxFile(file);
+  if (typeof text !== 'string') {
+    process.stderr.write(`driftwatch import: cannot read ${file} (${text.problem})\n`);
     return 2;
   }
   const parsed = blackboxConfig.safeParse(parseYaml(text));
@@ -65,6 +64,29 @@ export async function importConfig(argv: string[]): Promise<number> {
     throw new CommandError(`cannot write ${values.output} (${errorCode(err)})`);
   }
   return 0;
+}
+
+/** A blackbox.yml is a few KB; past this it is not one, and parsing it would take the heap (as a check file would). */
+const MAX_BLACKBOX_BYTES = 8 * 1024 * 1024;
+
+/** The file's text, at most MAX_BLACKBOX_BYTES; opened non-blocking, so a FIFO does not hang. */
+async function readBlackboxFile(file: string): Promise<string | { problem: string }> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) return { problem: 'not a regular file' };
+    // Read one byte past the limit: the file may have grown since stat.
+    const buffer = Buffer.alloc(Math.min(info.size, MAX_BLACKBOX_BYTES) + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) ({ bytesRead: n } = await handle.read(buffer, length, buffer.length - length));
+    if (length > MAX_BLACKBOX_BYTES) return { problem: `more than ${MAX_BLACKBOX_BYTES / 1024 / 1024} MiB` };
+    return buffer.toString('utf8', 0, length);
+  } catch (err) {
+    return { problem: errorCode(err) };
+  } finally {
+    await handle?.close();
+  }
 }
 
 function errorCode(err: unknown): string {
