@@ -50,7 +50,7 @@ describe('driftwatch import blackbox on blackbox_exporter example.yml', { timeou
   });
 
   it('reports per module what it translated and what it could not, and why', () => {
-    expect(report.split('\n')[0]).toBe(`${EXAMPLE}: 16 modules: 8 translated, 3 in part, 5 left out`);
+    expect(report.split('\n')[0]).toBe(`${EXAMPLE}: 16 modules: 8 translated, 0 in part, 8 left out`);
     const block = (module: string) => {
       const lines = report.split('\n');
       const at = lines.findIndex((l) => l.startsWith(`  ${module}`));
@@ -58,20 +58,21 @@ describe('driftwatch import blackbox on blackbox_exporter example.yml', { timeou
       return lines.slice(at, end < 0 ? undefined : end).join('\n');
     };
     expect(block('http_2xx_example')).toBe('  http_2xx_example -> http-2xx-example (http): translated\n    note: driftwatch speaks HTTP/1.1: HTTP/2.0 in httpVersions never matches');
-    expect(block('http_with_proxy')).toContain('http_with_proxy: left out\n    not translated: proxy_url: driftwatch dials targets directly, never through a proxy; module left out');
+    expect(block('http_with_proxy')).toBe('  http_with_proxy: left out\n    why: proxy_url: driftwatch dials targets directly, never through a proxy');
     expect(block('http_basic_auth_example')).toContain('note: basic_auth password was inline; it reads $BLACKBOX_HTTP_BASIC_AUTH_EXAMPLE_PASSWORD now (never inline): set it');
-    expect(block('http_gzip')).toContain('http_gzip -> http-gzip (http): in part\n    not translated: compression: no driftwatch equivalent');
+    // blackbox fails a body it cannot decompress: without compression the check would pass there.
+    expect(block('http_gzip')).toBe('  http_gzip: left out\n    why: compression: blackbox asks for a compressed body and fails a response it cannot decompress; driftwatch does neither');
     expect(block('tls_connect')).toBe('  tls_connect -> tls-connect (tls): translated');
-    expect(block('imap_starttls')).toContain('imap_starttls: left out\n    not translated: query_response:');
-    expect(block('icmp_example')).toBe('  icmp_example: left out\n    not translated: prober icmp: driftwatch has no icmp check (it has http, tcp with or without TLS, and dns)');
-    expect(block('dns_tcp_example')).toContain('not translated: query_type ANY');
+    expect(block('imap_starttls')).toContain('imap_starttls: left out\n    why: query_response:');
+    expect(block('icmp_example')).toBe('  icmp_example: left out\n    why: prober icmp: driftwatch has no icmp check (it has http, tcp with or without TLS, and dns)');
+    expect(block('dns_tcp_example')).toContain('dns_tcp_example: left out\n    why: query_type ANY');
     // The inline password never reaches the check file.
     expect(report).not.toContain(PASSWORD);
   });
 
   it('writes checks that validate, with the secret as a reference', async () => {
     const validated = await runCli(['validate', '--checks', output]);
-    expect(validated.stdout).toBe('ok: 11 checks in 1 file\n');
+    expect(validated.stdout).toBe('ok: 8 checks in 1 file\n');
     expect(validated.code).toBe(0);
     const text = await readFile(output, 'utf8');
     expect(text).not.toContain(PASSWORD);
@@ -146,6 +147,13 @@ describe('driftwatch import blackbox on bad input', () => {
       const missing = await runCli(['import', 'blackbox', join(dir, 'nope.yml')]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain('cannot read');
+      // Read at most 8 MiB: a blackbox.yml is a few KB, and parsing a huge file would take the heap.
+      const huge = join(dir, 'huge.yml');
+      await writeFile(huge, `modules: {}\n${'#'.repeat(9 * 1024 * 1024)}\n`);
+      const tooLarge = await runCli(['import', 'blackbox', huge]);
+      expect([tooLarge.code, tooLarge.stderr]).toEqual([2, `driftwatch import: cannot read ${huge} (more than 8 MiB)\n`]);
+      const folder = await runCli(['import', 'blackbox', dir]);
+      expect([folder.code, folder.stderr]).toEqual([2, `driftwatch import: cannot read ${dir} (not a regular file)\n`]);
       const other = await runCli(['import', 'uptime-kuma', file]);
       expect(other.code).toBe(2);
       expect(other.stderr).toContain('cannot import "uptime-kuma" (only blackbox)');

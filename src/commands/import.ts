@@ -1,25 +1,31 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse, stringify } from 'yaml';
-import { parseCheckFile } from '../config/load.js';
-import { formatProblem, type Problem } from '../config/problem.js';
+import { parse } from 'yaml';
 import { blackboxConfig } from '../import/blackbox-config.js';
-import { translateModule, type Translation } from '../import/blackbox-module.js';
-import { asUsageError, UsageError } from './options.js';
+import { buildCheckFile, formatReport, uniqueNames, validateEach } from '../import/blackbox-check-file.js';
+import { translateModule } from '../import/blackbox-module.js';
+import { asUsageError, CommandError, UsageError } from './options.js';
 
 export const IMPORT_HELP = `Usage: driftwatch import blackbox FILE [--output FILE] [--allow-target GLOB]...
 
 Translates a blackbox_exporter configuration (blackbox.yml) into driftwatch check files: one
 check per module it can express, named as /probe?module= finds it (http_2xx -> http-2xx).
-Writes the checks to stdout (or --output FILE) and, on stderr, what each module could not
-bring along and why. Each check is a template: its own target is a placeholder, /probe?module=
-&target= points it at a target, within allowTargets. See docs/blackbox.md.
+Writes the checks to stdout (or --output FILE) and, on stderr, per module: translated, in part
+(what was dropped cannot change the outcome), or left out and why. A module is left out, and
+the others still written, when a part of it has no equivalent that decides the same (a
+pattern driftwatch's RE2 refuses, compression, a client certificate...). Patterns are copied
+as written: check files use RE2 syntax, as blackbox does. Each check is a template: its own
+target is a placeholder, /probe?module=&target= points it at a target, within allowTargets.
+See docs/blackbox.md.
 
   --output FILE         write the check file here instead of stdout
   --allow-target GLOB   allowTargets of every imported check (repeatable), e.g. "https://*.example.com/*"
   -h, --help            this help
 
-Exits 0 when the file was read (even if some modules were left out), 2 when it cannot be.
+Exits 0 when it wrote the checks, even if some modules were left out (the report names them);
+2 when it wrote nothing: the file cannot be read or is not a blackbox configuration, or the
+output cannot be written.
 `;
 
 export async function importConfig(argv: string[]): Promise<number> {
@@ -31,11 +37,9 @@ export async function importConfig(argv: string[]): Promise<number> {
   const [format, file, ...extra] = positionals;
   if (format !== 'blackbox') throw new UsageError(format === undefined ? 'say what to import: blackbox' : `cannot import "${format}" (only blackbox)`);
   if (file === undefined || extra.length > 0) throw new UsageError('expected one blackbox.yml file');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    process.stderr.write(`driftwatch import: cannot read ${file} (${err instanceof Error && 'code' in err ? String(err.code) : 'error'})\n`);
+  const text = await readBlackboxFile(file);
+  if (typeof text !== 'string') {
+    process.stderr.write(`driftwatch import: cannot read ${file} (${text.problem})\n`);
     return 2;
   }
   const parsed = blackboxConfig.safeParse(parseYaml(text));
@@ -44,20 +48,49 @@ export async function importConfig(argv: string[]): Promise<number> {
     process.stderr.write(`driftwatch import: ${file} is not a blackbox_exporter configuration:\n${issues}\n`);
     return 2;
   }
-  const translations = Object.entries(parsed.data.modules).map(([name, module]) => translateModule(name, module, values['allow-target'] ?? []));
-  const checks = uniqueNames(translations.flatMap((t) => (t.check ? [t.check] : [])));
-  const output = `# Imported from ${file} by driftwatch import blackbox; see docs/blackbox.md.\n# Each check is a template for /probe?module=NAME&target=...; its own target is a placeholder.\n${stringify({ checks }, { lineWidth: 0 })}`;
-  // What we write must load: a translation bug is ours, not the user's.
-  const problems: Problem[] = [];
-  parseCheckFile(values.output ?? 'imported.yaml', output, problems);
+  const translated = Object.entries(parsed.data.modules).map(([name, module]) => translateModule(name, module, values['allow-target'] ?? []));
+  const translations = uniqueNames(validateEach(translated));
+  const output = buildCheckFile(file, values.output ?? 'imported.yaml', translations);
   process.stderr.write(formatReport(file, translations));
-  if (problems.length > 0) {
-    process.stderr.write(`driftwatch import: the translated checks do not validate (a bug in the import):\n${problems.map(formatProblem).join('\n')}\n`);
-    return 1;
+  // Every check validated alone: a problem of the whole file is a bug of the import, not the user's.
+  if (output.problems.length > 0) throw new Error(`the translated checks do not validate together:\n${output.problems.join('\n')}`);
+  if (values.output === undefined) {
+    process.stdout.write(output.text);
+    return 0;
   }
-  if (values.output === undefined) process.stdout.write(output);
-  else await writeFile(values.output, output);
+  try {
+    await writeFile(values.output, output.text);
+  } catch (err) {
+    throw new CommandError(`cannot write ${values.output} (${errorCode(err)})`);
+  }
   return 0;
+}
+
+/** A blackbox.yml is a few KB; past this it is not one, and parsing it would take the heap (as a check file would). */
+const MAX_BLACKBOX_BYTES = 8 * 1024 * 1024;
+
+/** The file's text, at most MAX_BLACKBOX_BYTES; opened non-blocking, so a FIFO does not hang. */
+async function readBlackboxFile(file: string): Promise<string | { problem: string }> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) return { problem: 'not a regular file' };
+    // Read one byte past the limit: the file may have grown since stat.
+    const buffer = Buffer.alloc(Math.min(info.size, MAX_BLACKBOX_BYTES) + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) ({ bytesRead: n } = await handle.read(buffer, length, buffer.length - length));
+    if (length > MAX_BLACKBOX_BYTES) return { problem: `more than ${MAX_BLACKBOX_BYTES / 1024 / 1024} MiB` };
+    return buffer.toString('utf8', 0, length);
+  } catch (err) {
+    return { problem: errorCode(err) };
+  } finally {
+    await handle?.close();
+  }
+}
+
+function errorCode(err: unknown): string {
+  return err instanceof Error && 'code' in err ? String(err.code) : 'error';
 }
 
 function parseYaml(text: string): unknown {
@@ -66,34 +99,6 @@ function parseYaml(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Two modules may map to one name (http_2xx and http-2xx): the later ones get -2, -3... */
-function uniqueNames(checks: Record<string, unknown>[]): Record<string, unknown>[] {
-  const seen = new Set<string>();
-  return checks.map((check) => {
-    const base = String(check.name);
-    let name = base;
-    for (let n = 2; seen.has(name); n++) name = `${base.slice(0, 60)}-${n}`;
-    seen.add(name);
-    return { ...check, name };
-  });
-}
-
-/** The per-module report: translated, in part or left out, and why. */
-export function formatReport(file: string, translations: readonly Translation[]): string {
-  const whole = translations.filter((t) => t.check && t.untranslated.length === 0).length;
-  const part = translations.filter((t) => t.check && t.untranslated.length > 0).length;
-  const none = translations.filter((t) => !t.check).length;
-  const lines = [`${file}: ${translations.length} modules: ${whole} translated, ${part} in part, ${none} left out`];
-  for (const t of translations) {
-    const check = t.check;
-    const state = !check ? 'left out' : t.untranslated.length > 0 ? 'in part' : 'translated';
-    lines.push(`  ${t.module}${check ? ` -> ${String(check.name)} (${String(check.type)})` : ''}: ${state}`);
-    for (const line of t.untranslated) lines.push(`    not translated: ${line}`);
-    for (const line of t.notes) lines.push(`    note: ${line}`);
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 function parseImportArgs(argv: string[]) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /*
  * blackbox_exporter's configuration file (CONFIGURATION.md of 0.23), read as far as
  * `driftwatch import blackbox` translates it. Objects are loose: keys driftwatch does not know
- * are kept, so the import report can name them instead of dropping them silently.
+ * are kept, so the import can name them, and leave out a module whose meaning they change.
  */
 
 const tlsConfig = z.looseObject({
@@ -79,9 +79,3 @@ export const blackboxModule = z.looseObject({
 export type BlackboxModule = z.infer<typeof blackboxModule>;
 
 export const blackboxConfig = z.looseObject({ modules: z.record(z.string(), blackboxModule) });
-
-/** Keys of `value` its schema does not name: what the report lists as not translated. */
-export function unknownKeys(value: object, schema: { shape: object }): string[] {
-  const known = new Set(Object.keys(schema.shape));
-  return Object.keys(value).filter((key) => !known.has(key));
-}
