@@ -356,7 +356,7 @@ describe('http check configuration', () => {
     ['method: FETCH', 'test.yaml:1:76: checks[0].method: expected one of "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" (got "FETCH")'],
     ['headers: { Authorization: { vault: x } }', 'test.yaml:1:94: checks[0].headers.Authorization: expected a string or a secret reference ({ env: NAME } or { file: /path })'],
     ['expect: { status: [6xx] }', 'test.yaml:1:87: checks[0].expect.status[0]: expected a status code or a class from 1xx to 5xx (got "6xx")'],
-    ['expect: { bodyMatches: "(" }', 'test.yaml:1:91: checks[0].expect.bodyMatches: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ): `(`'],
+    ['expect: { bodyMatches: "(" }', 'test.yaml:1:91: checks[0].expect.bodyMatches: invalid regular expression (RE2 syntax: no lookaround or backreferences): missing closing ): `(`'],
     ['expect: { json: { "a..b": 1 } }', 'test.yaml:1:86: checks[0].expect.json.a..b: expected a path like info.version or items[0].name'],
     ['expect: { certMinDaysValid: 30 }', 'test.yaml:1:95: checks[0].expect.certMinDaysValid: needs an https:// url'],
     ['expect: { statuses: [200] }', 'test.yaml:1:78: checks[0].expect.statuses: unknown key "statuses" (accepted: status, bodyContains, json, bodyMatches, bodyNotMatches, headers, https, httpVersions, maxDuration, certMinDaysValid)'],

@@ -203,7 +203,7 @@ describe('openapi check file', () => {
   it.each([
     ['expect: { paths: [api/v2/hubs] }', 'test.yaml:1:89: checks[0].expect.paths[0]: expected a path (/api/v2/hubs) or a method and a path (GET /api/v2/hubs) (got "api/v2/hubs")'],
     ['expect: { paths: ["FETCH /api/v2/hubs"] }', 'test.yaml:1:89: checks[0].expect.paths[0]: expected a path (/api/v2/hubs) or a method and a path (GET /api/v2/hubs) (got "FETCH /api/v2/hubs")'],
-    ['expect: { title: { matches: "(" } }', 'test.yaml:1:99: checks[0].expect.title.matches: invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): missing closing ): `(`'],
+    ['expect: { title: { matches: "(" } }', 'test.yaml:1:99: checks[0].expect.title.matches: invalid regular expression (RE2 syntax: no lookaround or backreferences): missing closing ): `(`'],
     ['expect: { openapi: "three" }', 'test.yaml:1:90: checks[0].expect.openapi: expected a version such as 3, 3.1 or 2 (Swagger 2.0) (got "three")'],
     ['resolve: hub.example.com', 'test.yaml:1:80: checks[0].resolve: expected an IPv4 or IPv6 address'],
   ])('rejects %s', (fragment, problem) => {

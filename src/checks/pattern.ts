@@ -33,7 +33,7 @@ export function patternProblem(source: string): string | undefined {
     return undefined;
   } catch (err) {
     const why = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : String(err);
-    return `invalid regular expression (RE2 syntax, as Go and blackbox_exporter read it: no lookaround or backreferences): ${why}`;
+    return `invalid regular expression (RE2 syntax: no lookaround or backreferences): ${why}`;
   }
 }
 
