@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClientNode } from '../src/kube/client-node.js';
 import { credentialOrigins } from '../src/net/registry-realm.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
-import { startHostileRegistry, type HostileRegistry } from './peers/hostile-registry.js';
+import { MANIFEST_DIGEST, startHostileRegistry, type HostileRegistry } from './peers/hostile-registry.js';
+import { startKubeApi } from './peers/kube-api.js';
+import { deployment, podsOf } from './peers/kube-objects.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
@@ -101,6 +104,24 @@ describe('oci-image: a registry that echoes the credentials it receives', () => 
     // Error codes are quoted only from the registry API's own list: an echoed token is none of them.
     expect((await probe('bearer-token-refuse')).message).toBe(`token server ${bearerEcho.origin}/token refused the credentials of user ${USER} (401)`);
     expect((await probe('basic-digest')).message).toBe(`registry ${basicEcho.host} sent a malformed Docker-Content-Digest "[secret]"`);
+  });
+});
+
+describe('k8s-rollout expect.digestFrom through an echoing registry', () => {
+  it("scrubs the echo from the rollout's result too, whose own spec holds no registry secret", async () => {
+    await loadClientNode();
+    const kube = await peers.start(startKubeApi());
+    const image = `${basicEcho.host}/echo/digest`;
+    const d = kube.put(deployment('inter-hub', 'hub', { image: `${image}:v1` }));
+    for (const pod of podsOf(d, MANIFEST_DIGEST)) kube.put(pod);
+    const { log, lines } = memoryLogger();
+    const yaml = `checks:
+  - { name: hub-rollout, type: k8s-rollout, kubeconfig: ${await kube.writeKubeconfig()}, namespace: inter-hub, resource: deployment/hub, timeout: 5s, expect: { digestFrom: hub-image } }
+${check('hub-image', basicEcho, 'echo/digest')}`;
+    const run = await runYaml(yaml, { name: 'hub-rollout', log });
+    expect(run.result).toMatchObject({ ok: false, message: `expect.digestFrom hub-image: registry ${basicEcho.host} sent a malformed Docker-Content-Digest "[secret]"` });
+    const all = `${JSON.stringify(run.result)}\n${lines()}`;
+    for (const leak of LEAKS) expect(all, `leaked ${leak}`).not.toContain(leak);
   });
 });
 
