@@ -49,6 +49,8 @@ afterAll(async () => {
   await peers.closeAll();
 });
 
+// The token server listens on a port of its own: another origin, which receives the basic
+// credentials only because realmAllow names it (test/oci-image-hostile.test.ts: without it).
 function imageYaml(registry: RegistryPeer, tag: string, extra = '    username: tegwick\n    password: { env: DRIFTWATCH_TEST_REGISTRY_PASSWORD }\n'): string {
   return `
 checks:
@@ -58,6 +60,7 @@ checks:
     resolve: 127.0.0.1
     ca: ${certs.caPath}
     timeout: 5s
+    realmAllow: ["${new URL(tokens.realm).origin}"]
 ${extra}`;
 }
 

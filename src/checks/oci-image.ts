@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { secretRef } from '../config/secret.js';
 import { resolveManifest, type ManifestAnswer, type RegistryCredentials } from '../net/registry-client.js';
+import { REALM_ORIGIN_WANTED, parseRealmOrigin } from '../net/registry-realm.js';
 import { formatRegistryReference, parseRegistryReference, type RegistryReference } from '../net/registry-reference.js';
 import { expandRelease, RELEASE_PLACEHOLDER } from '../release.js';
 import { CheckFailure } from '../result.js';
@@ -26,6 +27,13 @@ export const schema = z
     token: secretRef.optional().meta({ description: 'a registry bearer token sent as is (instead of username and password)' }),
     resolve: ipAddress.optional().meta({ description: "dial this IP for the registry's host name; SNI and certificate checks keep the name" }),
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots (registry and token realm)' }),
+    realmAllow: z
+      .array(z.string().refine((text) => parseRealmOrigin(text) !== undefined, { error: REALM_ORIGIN_WANTED }))
+      .optional()
+      .meta({
+        description:
+          "origins (https://HOST[:PORT]) besides the registry's own that may receive username and password as its token realm, e.g. https://auth.example.com; Docker Hub's https://auth.docker.io is allowed for docker.io",
+      }),
   })
   .superRefine((spec, ctx) => {
     if (spec.username !== undefined && spec.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'username needs a password (a secret reference)' });
@@ -76,7 +84,17 @@ export async function resolveImageDigest(spec: OciImageSpec, ctx: RunContext): P
 }
 
 async function ask(spec: OciImageSpec, image: RegistryReference, ctx: RunContext): Promise<ManifestAnswer> {
-  return resolveManifest({ image, credentials: await credentialsOf(spec), ca: spec.ca, resolve: spec.resolve, signal: ctx.signal, trace: ctx.trace.bind(ctx) });
+  return resolveManifest({
+    image,
+    credentials: await credentialsOf(spec),
+    ca: spec.ca,
+    resolve: spec.resolve,
+    realmAllow: spec.realmAllow,
+    signal: ctx.signal,
+    trace: ctx.trace.bind(ctx),
+    // Also for k8s-rollout's digestFrom, whose run does not hold this spec's secrets.
+    redact: ctx.redact.bind(ctx),
+  });
 }
 
 /** The reference with the release filled in; without a release, a config failure. */

@@ -13,8 +13,19 @@ import { SECRETS } from './object-ref.js';
  */
 
 const gunzipAsync = promisify(gunzip);
-/** Helm refuses releases over 1 MiB compressed (a Secret's limit); JSON of that is well below this. */
-const MAX_RELEASE_JSON_BYTES = 32 * 1024 * 1024;
+/**
+ * The most a release record may decompress to. A Secret holds at most 1 MiB, so Helm's gzip is
+ * under 768 KiB; real records (charts with big CRDs included) decompress to a few MiB. A record
+ * that grows past this is a gzip bomb or not Helm's: a 54 KB Secret held 30 MB of fields, and
+ * 20 runs of it filled a check page with 472 MB. Decompression stops at the cap, so JSON.parse
+ * never sees more.
+ */
+const MAX_RELEASE_JSON_BYTES = 8 * 1024 * 1024;
+/** Characters kept of a name, version, status or date a record holds (chart names are at most 63, tags 128). */
+const MAX_FIELD_CHARS = 200;
+/** Characters kept of Helm's description (a failed upgrade's error) and of a string value. */
+const MAX_DESCRIPTION_CHARS = 300;
+const MAX_VALUE_CHARS = 500;
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** One revision as its Secret's labels tell it (a metadata-only list: no release data sent). */
@@ -24,7 +35,11 @@ export interface HelmRevision {
   secret: string;
 }
 
-/** What the check needs of a release; the manifest, hooks, chart templates and the rest of the values are dropped while parsing. */
+/**
+ * What the check needs of a release; the manifest, hooks, chart templates and the rest of the
+ * values are dropped while parsing. Strings are cut (MAX_FIELD_CHARS, the description and values
+ * longer) with a note of how much was left out, so a cut one never equals an expectation.
+ */
 export interface HelmRelease {
   revision: number;
   status: string;
@@ -68,7 +83,7 @@ export async function listHelmRevisions(client: KubeClient, namespace: string, n
   const prefix = `sh.helm.release.v1.${name}.v`;
   return found.items
     .filter((item) => item.metadata.name.startsWith(prefix))
-    .map((item) => ({ revision: Number(item.metadata.labels.version ?? item.metadata.name.slice(prefix.length)), status: item.metadata.labels.status ?? 'unknown', secret: item.metadata.name }))
+    .map((item) => ({ revision: Number(item.metadata.labels.version ?? item.metadata.name.slice(prefix.length)), status: cut(item.metadata.labels.status ?? 'unknown', MAX_FIELD_CHARS), secret: item.metadata.name }))
     .filter((r) => Number.isInteger(r.revision))
     .sort((a, b) => b.revision - a.revision);
 }
@@ -90,27 +105,46 @@ export async function readHelmRelease(client: KubeClient, namespace: string, rev
   for (const path of valuePaths) {
     const value = valueAt(config, path) ?? valueAt(chart.values, path);
     const shown = scalar.safeParse(value);
-    values[path] = value === undefined ? undefined : shown.success ? shown.data : '(not a single value)';
+    const single = shown.success && typeof shown.data === 'string' ? cut(shown.data, MAX_VALUE_CHARS) : shown.data;
+    values[path] = value === undefined ? undefined : shown.success ? single : '(not a single value)';
   }
+  const field = (text: string | undefined) => (text === undefined ? undefined : cut(text, MAX_FIELD_CHARS));
   return {
     revision: parsed.data.version,
-    status: info.status,
-    description: info.description?.slice(0, 300),
-    chart: chart.metadata.name,
-    chartVersion: chart.metadata.version,
-    appVersion: chart.metadata.appVersion,
-    firstDeployed: info.first_deployed,
-    lastDeployed: info.last_deployed,
+    status: cut(info.status, MAX_FIELD_CHARS),
+    description: info.description === undefined ? undefined : cut(info.description, MAX_DESCRIPTION_CHARS),
+    chart: field(chart.metadata.name),
+    chartVersion: field(chart.metadata.version),
+    appVersion: field(chart.metadata.appVersion),
+    firstDeployed: field(info.first_deployed),
+    lastDeployed: field(info.last_deployed),
     values,
   };
+}
+
+/** Text of at most `max` characters (never ending inside a surrogate pair), saying how much was left out. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  const end = code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
+  return `${text.slice(0, end)}... (${text.length - end} more characters)`;
 }
 
 /** base64 (the Secret's) -> base64 (Helm's) -> gzip -> JSON; Helm also reads records stored without gzip. */
 async function decodeRelease(data: string, secret: string): Promise<unknown> {
   const bytes = Buffer.from(Buffer.from(data, 'base64').toString('latin1'), 'base64');
+  const tooLarge = () =>
+    new CheckFailure('error', `helm release Secret ${secret}: the release record decompresses to more than ${MAX_RELEASE_JSON_BYTES / 1024 / 1024} MiB (Helm's records are a few MiB at most: a Secret holds 1 MiB of gzip); not read`);
+  const gzipped = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+  let json: Buffer;
   try {
-    const gzipped = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
-    const json = gzipped ? await gunzipAsync(bytes, { maxOutputLength: MAX_RELEASE_JSON_BYTES }) : bytes;
+    json = gzipped ? await gunzipAsync(bytes, { maxOutputLength: MAX_RELEASE_JSON_BYTES }) : bytes;
+  } catch (err) {
+    if (err instanceof RangeError && 'code' in err && err.code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    throw new CheckFailure('error', `helm release Secret ${secret}: data.release is not a gzip-compressed Helm release record`);
+  }
+  if (json.length > MAX_RELEASE_JSON_BYTES) throw tooLarge();
+  try {
     return JSON.parse(json.toString('utf8'));
   } catch {
     throw new CheckFailure('error', `helm release Secret ${secret}: data.release is not a gzip-compressed Helm release record`);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { classifyError } from '../classify.js';
 import { CheckFailure } from '../result.js';
 import { httpRequest, HttpRequestError, type HttpResponse } from './http-request.js';
-import { basicAuthorization, errorCodes, parseChallenges, pickChallenge, readToken, tokenUrl, type Challenge } from './registry-auth.js';
+import { basicAuthorization, errorCodes, parseChallenges, pickChallenge, quoteHeader, readToken, tokenUrl, type Challenge } from './registry-auth.js';
+import { mayReceiveCredentials } from './registry-realm.js';
 import { formatRegistryReference, type RegistryReference } from './registry-reference.js';
 
 /** What a multi-platform index or a single image manifest is served as; the registry picks by Accept. */
@@ -27,6 +28,10 @@ export interface ManifestQuery {
   ca?: string | undefined;
   /** Dial this IP for the registry's host name (and a token realm on the same host). */
   resolve?: string | undefined;
+  /** Origins besides the registry's own that may receive the basic credentials as its token realm (registry-realm.ts). */
+  realmAllow?: readonly string[] | undefined;
+  /** Told every credential built or received here (the Basic header, each token), for the runner to scrub from the result. */
+  redact: (value: string) => void;
   signal: AbortSignal;
   trace: (step: string, data?: Record<string, unknown>) => void;
 }
@@ -36,7 +41,7 @@ export interface ManifestAnswer {
   mediaType: string | undefined;
   /** How the registry was authenticated to. */
   auth: 'anonymous' | 'basic' | 'bearer' | 'token';
-  /** The scope a bearer token was asked for. */
+  /** The scope a bearer token was asked for (as quoted: at most 200 characters). */
   scope?: string;
   /** The Docker-Content-Digest header was checked against the manifest's own hash (a GET, not a HEAD). */
   verified: boolean;
@@ -56,6 +61,12 @@ export async function resolveManifest(query: ManifestQuery): Promise<ManifestAns
   const { image, credentials } = query;
   const url = `https://${image.registry}/v2/${image.repository}/manifests/${image.reference}`;
   const accept = MANIFEST_TYPES.join(', ');
+  // Registered before anything is sent: a registry may echo them into any header or body, in
+  // this run or (remembered) a later one, also when this run fails before using them.
+  const basic = credentials && 'username' in credentials ? basicAuthorization(credentials.username, credentials.password) : undefined;
+  if (credentials && 'username' in credentials) query.redact(credentials.password);
+  if (basic !== undefined) query.redact(basic);
+  if (credentials && 'token' in credentials) query.redact(credentials.token);
   let auth: ManifestAnswer['auth'] = credentials && 'token' in credentials ? 'token' : 'anonymous';
   let authorization = credentials && 'token' in credentials ? `Bearer ${credentials.token}` : undefined;
   let scope: string | undefined;
@@ -63,13 +74,15 @@ export async function resolveManifest(query: ManifestQuery): Promise<ManifestAns
   if (response.status === 401 && auth !== 'token') {
     const challenge = pickChallenge(parseChallenges(response.headers['www-authenticate'] ?? ''));
     if (!challenge) throw new CheckFailure('auth', `registry ${image.registry} answered 401 without a Bearer or Basic challenge`);
-    query.trace('registry challenge', { scheme: challenge.scheme, realm: challenge.params.realm, service: challenge.params.service, scope: challenge.params.scope });
+    const quoted = (name: string) => (challenge.params[name] === undefined ? undefined : quoteHeader(challenge.params[name]));
+    query.trace('registry challenge', { scheme: challenge.scheme, realm: quoted('realm'), service: quoted('service'), scope: quoted('scope') });
     if (challenge.scheme === 'basic') {
-      if (!credentials || 'token' in credentials) throw new CheckFailure('auth', `registry ${image.registry} requires credentials (401, Basic realm "${challenge.params.realm ?? ''}"): give username and password`);
-      [auth, authorization] = ['basic', basicAuthorization(credentials.username, credentials.password)];
+      if (basic === undefined) throw new CheckFailure('auth', `registry ${image.registry} requires credentials (401, Basic realm "${quoted('realm') ?? ''}"): give username and password`);
+      [auth, authorization] = ['basic', basic];
     } else {
-      scope = challenge.params.scope ?? `repository:${image.repository}:pull`;
-      [auth, authorization] = ['bearer', `Bearer ${await fetchToken(query, challenge, scope)}`];
+      const asked = challenge.params.scope ?? `repository:${image.repository}:pull`;
+      scope = quoteHeader(asked);
+      [auth, authorization] = ['bearer', `Bearer ${await fetchToken(query, challenge, asked, basic)}`];
     }
     response = await send(query, 'registry', url, 'HEAD', { accept, authorization });
   }
@@ -84,27 +97,35 @@ export async function resolveManifest(query: ManifestQuery): Promise<ManifestAns
     verified = true;
   }
   if (!DIGEST.test(digest)) throw new CheckFailure('error', `registry ${image.registry} sent a malformed Docker-Content-Digest ${JSON.stringify(digest.slice(0, 140))}`);
-  const mediaType = response.headers['content-type']?.split(';')[0]?.trim();
+  const contentType = response.headers['content-type']?.split(';')[0]?.trim();
+  const mediaType = contentType === undefined ? undefined : quoteHeader(contentType);
   query.trace('manifest', { digest, mediaType, auth, verified });
   return { digest, mediaType, auth, ...(scope !== undefined && { scope }), verified };
 }
 
-/** Asks the realm for a token: with basic credentials when the check has them, anonymously otherwise. */
-async function fetchToken(query: ManifestQuery, challenge: Challenge, scope: string): Promise<string> {
+/**
+ * Asks the realm for a token: with the basic credentials (`basic`) when the check has them and
+ * the realm may receive them (registry-realm.ts), anonymously when it has none.
+ */
+async function fetchToken(query: ManifestQuery, challenge: Challenge, scope: string, basic: string | undefined): Promise<string> {
   const { credentials } = query;
   const url = tokenUrl(challenge, scope);
-  const realm = url.origin + url.pathname;
+  const realm = quoteHeader(url.origin + url.pathname);
   const user = credentials && 'username' in credentials ? credentials.username : undefined;
+  if (basic !== undefined && !mayReceiveCredentials(url, query.image.registry, query.realmAllow)) {
+    const origin = quoteHeader(url.origin);
+    throw new CheckFailure('auth', `registry ${query.image.registry} named the token realm ${origin}, which is neither its own origin nor in realmAllow: username and password were not sent there (add "${origin}" to realmAllow if that is the registry's token server)`);
+  }
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (credentials && 'username' in credentials) headers.authorization = basicAuthorization(credentials.username, credentials.password);
+  if (basic !== undefined) headers.authorization = basic;
   const response = await send(query, 'token server', url.href, 'GET', headers);
   if (response.status === 401 || response.status === 403) {
     const who = user === undefined ? 'anonymous access' : `the credentials of user ${user}`;
     throw new CheckFailure('auth', `token server ${realm} refused ${who} (${describeStatus(response)})`);
   }
   if (response.status !== 200) throw new CheckFailure('status', `token server ${realm} answered ${describeStatus(response)}, expected 200`);
-  const { token, expiresIn } = readToken(response.body, realm);
-  query.trace('registry token', { realm, scope, user, expiresIn });
+  const { token, expiresIn } = readToken(response.body, realm, query.redact);
+  query.trace('registry token', { realm, scope: quoteHeader(scope), user, expiresIn });
   return token;
 }
 

@@ -24,6 +24,8 @@ export interface ReleaseOptions {
   /** info.last_deployed: when this revision's operation started. */
   lastDeployed?: Date;
   description?: string;
+  /** The record's bytes as stored before gzip, instead of the JSON built from the options (a gzip bomb, a record that is not JSON). */
+  record?: Buffer;
 }
 
 const FIRST_DEPLOYED = '2026-06-14T09:12:44.301927113+02:00';
@@ -64,7 +66,7 @@ export function helmReleaseSecret(namespace: string, name: string, revision: num
     namespace,
   };
   // Helm: base64.StdEncoding(gzip(json)); the Secret's data then base64-encodes that text again.
-  const encoded = gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
+  const encoded = gzipSync(options.record ?? Buffer.from(JSON.stringify(release))).toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
