@@ -291,10 +291,13 @@ async function close(client: pg.Client, graceful: boolean): Promise<void> {
   stream.destroy();
 }
 
-/** classifyError, with the text cut: pg's errors can carry what the server sent (a SCRAM error, an ErrorResponse). */
+/**
+ * classifyError on an error whose text is cut first: pg's own errors can carry what the server
+ * sent (a SCRAM error); its ErrorResponses were cut when they arrived (postgres-guard.ts).
+ */
 function describeError(err: unknown): Failure {
-  const failure = classifyError(err);
-  return { reason: failure.reason, message: shortenServerText(failure.message) };
+  if (err instanceof Error) err.message = shortenServerText(err.message);
+  return classifyError(err);
 }
 
 function shorten(text: string): string {

@@ -66,8 +66,9 @@ function shortenErrorFields(error: unknown): void {
   }
 }
 
-/** Cuts text that came from the server, saying how much was left out. */
+/** Cuts text that came from the server to at most max characters, saying how long it was (cutting twice changes nothing). */
 export function shortenServerText(text: string, max = MAX_SERVER_TEXT): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max)}... (${(text.length - max).toLocaleString('en-US')} more characters)`;
+  const note = `... (${text.length.toLocaleString('en-US')} characters in all)`;
+  return `${text.slice(0, Math.max(0, max - note.length))}${note}`;
 }
