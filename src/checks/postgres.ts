@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { isIP, Socket } from 'node:net';
-import { checkServerIdentity, TLSSocket, type ConnectionOptions } from 'node:tls';
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { z } from 'zod';
 import { classifyError, errorCode } from '../classify.js';
@@ -9,10 +8,9 @@ import { duration, formatDuration } from '../config/duration.js';
 import { secretRef } from '../config/secret.js';
 import { PostgresProtocolViolation } from '../net/postgres-frames.js';
 import { guardConnection, shortenServerText } from '../net/postgres-guard.js';
-import { CheckFailure, type Failure } from '../result.js';
+import { postgresTlsOptions, SSL_MODES } from '../net/postgres-tls.js';
+import type { Failure } from '../result.js';
 import type { CheckType, RunContext } from './check-type.js';
-
-const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 
 export const schema = z
   .strictObject({
@@ -94,7 +92,7 @@ export const check: CheckType<PostgresSpec, PostgresObservations> = {
   async run(spec, ctx) {
     const observations: PostgresObservations = { host: spec.host, port: spec.port, database: spec.database, user: spec.user, sslmode: spec.sslmode };
     const password = await spec.password.reveal();
-    const ssl = await tlsOptions(spec, ctx.signal);
+    const ssl = await postgresTlsOptions(spec, ctx.signal);
     ctx.signal.throwIfAborted();
     const client = new pg.Client({ host: spec.host, port: spec.port, database: spec.database, user: spec.user, password, ssl, application_name: 'driftwatch' });
     // Bounds what the server can make this process read and parse, whatever it declares (postgres-guard.ts).
@@ -246,33 +244,6 @@ function connectFailure(err: unknown, spec: PostgresSpec, phase: Phase, timedOut
     return { reason, message: `login as "${spec.user}" to database "${spec.database}" at ${at} failed: ${failure.message}` };
   }
   return { reason: failure.reason === 'error' ? 'connect' : failure.reason, message: `connecting to ${at} failed: ${failure.message}` };
-}
-
-async function tlsOptions(spec: PostgresSpec, signal: AbortSignal): Promise<false | ConnectionOptions> {
-  switch (spec.sslmode) {
-    case 'disable':
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { ca: await readCa(spec.ca, signal), checkServerIdentity: () => undefined };
-    case 'verify-full': {
-      const ca = await readCa(spec.ca, signal);
-      const name = spec.serverName;
-      if (name === undefined) return { ca };
-      // pg sets SNI only for names, never for an IP host; a serverName is checked against the certificate either way.
-      return { ca, ...(isIP(name) === 0 && { servername: name }), checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) };
-    }
-  }
-}
-
-async function readCa(path: string | undefined, signal: AbortSignal): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path, { encoding: 'utf8', signal });
-  } catch (err) {
-    throw new CheckFailure('config', `cannot read ca ${path} (${errorCode(err) ?? 'unknown error'})`);
-  }
 }
 
 /** Says goodbye (Terminate) when the session is healthy, so the server logs no broken connection; destroys otherwise. */
