@@ -35,12 +35,14 @@ const UNSUPPORTED_AUTH: Record<number, string> = { 2: 'KerberosV5', 6: 'SCM cred
 const HEADER = 5;
 /** An AuthenticationRequest's header and its int32 type: read before the parser may see it. */
 const AUTH_HEADER = 9;
+const R = 0x52;
+const D = 0x44;
+const EMPTY = Buffer.alloc(0);
 
-/** One session's framing state: carries partial headers across chunks (and across the TLS upgrade). */
+/** One session's framing state: carries a partial header across chunks (and across the TLS upgrade). */
 export class FrameWatch {
-  private readonly head = Buffer.alloc(AUTH_HEADER);
-  private headLength = 0;
-  private want = HEADER;
+  /** The start of a header that the last chunk cut off (at most 8 bytes). */
+  private carry = EMPTY;
   /** Body bytes of the current message not yet passed. */
   private skip = 0;
   private total = 0;
@@ -54,72 +56,65 @@ export class FrameWatch {
     if (this.total > this.limits.maxTotalBytes) {
       return new PostgresProtocolViolation(`server sent more than ${formatBytes(this.limits.maxTotalBytes)} in one session (limit ${formatBytes(this.limits.maxTotalBytes)})`);
     }
+    // Headers are read in place (a chunk holds thousands of small rows); only a cut one is copied.
+    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = EMPTY;
     let at = 0;
-    while (at < chunk.length) {
+    while (at < data.length) {
       if (this.skip > 0) {
-        const n = Math.min(this.skip, chunk.length - at);
+        const n = Math.min(this.skip, data.length - at);
         this.skip -= n;
         at += n;
         continue;
       }
-      const n = Math.min(this.want - this.headLength, chunk.length - at);
-      chunk.copy(this.head, this.headLength, at, at + n);
-      this.headLength += n;
-      at += n;
-      if (this.headLength < this.want) break;
-      const violation = this.want === HEADER ? this.readHeader() : this.readAuthType();
+      const left = data.length - at;
+      const type = left >= HEADER ? data[at] : undefined;
+      const length = left >= HEADER ? data.readUInt32BE(at + 1) : 0;
+      if (type === undefined || (type === R && length >= 8 && left < AUTH_HEADER)) {
+        this.carry = Buffer.from(data.subarray(at));
+        break;
+      }
+      const violation = type === R ? this.checkAuth(length, length >= 8 ? data.readInt32BE(at + HEADER) : undefined) : this.checkHeader(type, length);
       if (violation) return violation;
+      this.skip = length - 4;
+      at += HEADER;
     }
     return undefined;
   }
 
-  private readHeader(): PostgresProtocolViolation | undefined {
-    const type = String.fromCharCode(this.head[0] ?? 0);
-    const length = this.head.readUInt32BE(1);
-    const name = messageName(type);
-    if (length < 4) return new PostgresProtocolViolation(`server sent a ${name} message declaring ${length} bytes, fewer than its own length field`);
+  private checkHeader(type: number, length: number): PostgresProtocolViolation | undefined {
+    if (length < 4) return new PostgresProtocolViolation(`server sent a ${messageName(type)} message declaring ${length} bytes, fewer than its own length field`);
     if (length > this.limits.maxMessageBytes) {
-      return new PostgresProtocolViolation(`server declared a ${formatBytes(length)} ${name} message (limit ${formatBytes(this.limits.maxMessageBytes)})`);
+      return new PostgresProtocolViolation(`server declared a ${formatBytes(length)} ${messageName(type)} message (limit ${formatBytes(this.limits.maxMessageBytes)})`);
     }
-    if (type === 'D' && ++this.rows > this.limits.maxRows) {
+    if (type === D && ++this.rows > this.limits.maxRows) {
       return new PostgresProtocolViolation(`server sent more than ${this.limits.maxRows.toLocaleString('en-US')} rows (limit ${this.limits.maxRows.toLocaleString('en-US')} per session)`);
     }
-    if (type === 'R') {
-      if (length < 8) return new PostgresProtocolViolation(`server sent an authentication request too short to hold its type (declared length ${length}, at least 8)`);
-      this.want = AUTH_HEADER;
-      return undefined;
-    }
-    this.next(length - 4);
     return undefined;
   }
 
-  private readAuthType(): PostgresProtocolViolation | undefined {
-    const length = this.head.readUInt32BE(1);
-    const type = this.head.readInt32BE(HEADER);
-    if (!AUTH_LENGTHS.has(type)) {
-      const method = UNSUPPORTED_AUTH[type];
-      if (method !== undefined) return new PostgresProtocolViolation(`server asked for ${method} authentication (type ${type}), which the check does not support`);
-      return new PostgresProtocolViolation(`server sent an authentication request of unknown type ${type}`);
+  /** pg-protocol throws, outside any promise, on a type it does not know or a message too short to hold one. */
+  private checkAuth(length: number, authType: number | undefined): PostgresProtocolViolation | undefined {
+    const framing = this.checkHeader(R, length);
+    if (framing) return framing;
+    if (authType === undefined) return new PostgresProtocolViolation(`server sent an authentication request too short to hold its type (declared length ${length}, at least 8)`);
+    if (!AUTH_LENGTHS.has(authType)) {
+      const method = UNSUPPORTED_AUTH[authType];
+      if (method !== undefined) return new PostgresProtocolViolation(`server asked for ${method} authentication (type ${authType}), which the check does not support`);
+      return new PostgresProtocolViolation(`server sent an authentication request of unknown type ${authType}`);
     }
-    const exact = AUTH_LENGTHS.get(type);
+    const exact = AUTH_LENGTHS.get(authType);
     if (exact !== undefined && length !== exact) {
-      return new PostgresProtocolViolation(`server sent an authentication request of type ${type} with length ${length}, expected ${exact}`);
+      return new PostgresProtocolViolation(`server sent an authentication request of type ${authType} with length ${length}, expected ${exact}`);
     }
-    this.next(length - 8);
     return undefined;
-  }
-
-  private next(skip: number): void {
-    this.skip = skip;
-    this.headLength = 0;
-    this.want = HEADER;
   }
 }
 
-function messageName(type: string): string {
+function messageName(code: number): string {
+  const type = String.fromCharCode(code);
   const known = MESSAGE_NAMES[type];
   if (known !== undefined) return known;
-  const code = type.charCodeAt(0);
   return code >= 0x21 && code <= 0x7e ? `'${type}'` : `0x${code.toString(16).padStart(2, '0')}`;
 }
 

@@ -27,32 +27,41 @@ export function guardConnection(connection: pg.Connection, limits: WireLimits = 
     value: (stream: Duplex) => {
       const relay = new EventEmitter();
       Reflect.apply(attach, connection, [relay]);
-      let failed = false;
-      const fail = (err: Error) => {
-        failed = true;
-        stream.destroy(err);
-      };
-      stream.on('data', (chunk: unknown) => {
-        if (failed) return;
-        if (!Buffer.isBuffer(chunk)) {
-          fail(new PostgresProtocolViolation('the PostgreSQL socket delivered text instead of bytes'));
-          return;
-        }
-        const violation = frames.inspect(chunk);
-        if (violation) {
-          fail(violation);
-          return;
-        }
-        try {
-          relay.emit('data', chunk);
-        } catch (err) {
-          fail(new PostgresProtocolViolation(`server sent a message the PostgreSQL client could not read: ${shortenServerText(err instanceof Error ? err.message : String(err), 200)}`));
-        }
-      });
+      relayChecked(stream, relay, frames);
     },
   });
   // Before pg's own listener (added in connect()), so the error pg passes on is already short.
   connection.prependListener('errorMessage', shortenErrorFields);
+}
+
+/**
+ * Passes each chunk from the socket to the parser's relay once its framing passed, synchronously
+ * as pg itself would (so an ErrorResponse is read before a reset that follows it). What one
+ * burst of reads can make the parser do is bounded by the limits, not by yielding.
+ */
+function relayChecked(stream: Duplex, relay: EventEmitter, frames: FrameWatch): void {
+  let failed = false;
+  const fail = (err: Error) => {
+    failed = true;
+    stream.destroy(err);
+  };
+  stream.on('data', (chunk: unknown) => {
+    if (failed) return;
+    if (!Buffer.isBuffer(chunk)) {
+      fail(new PostgresProtocolViolation('the PostgreSQL socket delivered text instead of bytes'));
+      return;
+    }
+    const violation = frames.inspect(chunk);
+    if (violation) {
+      fail(violation);
+      return;
+    }
+    try {
+      relay.emit('data', chunk);
+    } catch (err) {
+      fail(new PostgresProtocolViolation(`server sent a message the PostgreSQL client could not read: ${shortenServerText(err instanceof Error ? err.message : String(err), 200)}`));
+    }
+  });
 }
 
 /** An ErrorResponse's fields (message, detail, hint, where...) and the stack that repeats the message, each cut. */
