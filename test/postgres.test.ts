@@ -226,28 +226,6 @@ describe('postgres custom read-only query', () => {
     expect(result.message).toBe('reached a replica (pg_is_in_recovery() = true), expected the primary; query returned "1", expected "2"');
   });
 
-  it('reads at most 10,000 rows and 1 MiB per message, failing with what the server sent, and closes the session', async () => {
-    const many = await runYaml(checkYaml(primary, ENV.primary, { query: 'SELECT generate_series(1, 20000)', expect: { minRows: 1 } }));
-    expect(many.result).toMatchObject({ ok: false, reason: 'error', message: 'query failed: server sent more than 10,000 rows (limit 10,000 per session)' });
-    const wide = await runYaml(checkYaml(primary, ENV.primary, { query: "SELECT repeat('x', 2000000)" }));
-    expect(wide.result).toMatchObject({ ok: false, reason: 'error', message: 'query failed: server declared a 1.9 MiB DataRow message (limit 1 MiB)' });
-    for (const run of [many, wide]) expect(run.result.durationMs).toBeLessThan(3000);
-    await vi.waitFor(
-      async () => {
-        expect(await primary.query("SELECT count(*) AS open FROM pg_stat_activity WHERE application_name = 'driftwatch'")).toEqual([{ open: '0' }]);
-      },
-      { timeout: 3000, interval: 100 },
-    );
-  });
-
-  it("cuts a long error text from the server to 500 characters, saying how long it was", async () => {
-    // PostgreSQL quotes the whole value it could not read: a 100,000-character error message.
-    const { result } = await runYaml(checkYaml(primary, ENV.primary, { query: "SELECT repeat('x', 100000)::int" }));
-    expect(result).toMatchObject({ ok: false, reason: 'assertion' });
-    expect(result.message).toMatch(/^query failed: invalid input syntax for type integer: "x{400,}\.\.\. \(100,0\d\d characters in all\) \(22P02\)$/);
-    expect(result.message.length).toBeLessThan(600);
-  });
-
   it('cannot write: a write or a second statement is refused and changes nothing', async () => {
     const write = await runYaml(checkYaml(primary, ENV.primary, { query: "INSERT INTO hubs VALUES (1, 'x')" }));
     expect(write.result).toMatchObject({ ok: false, reason: 'config' });

@@ -1,7 +1,7 @@
 /**
  * A hostile PostgreSQL server on 127.0.0.1 (raw TCP, port 0): it speaks the wire protocol far
  * enough to reach a client's parser, then misbehaves in the way the StartupMessage's `database`
- * names (one server, every mode). With `tls` it answers an SSLRequest with 'S' and continues over
+ * names (one server, every mode; `benign` answers the check's status query as a primary would). With `tls` it answers an SSLRequest with 'S' and continues over
  * TLS; without, it answers 'N' (sslmode disable sends the StartupMessage directly). Everything
  * endless is streamed lazily, honouring backpressure, and stops at `maxBytes` or `maxMs` per
  * connection, or as soon as the client hangs up.
@@ -10,7 +10,7 @@ import { createServer, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 
-export const HOSTILE_MODES = ['auth-unknown', 'auth-short', 'error-endless', 'huge-parameter', 'rows', 'big-field', 'error-1mb', 'notice-flood'] as const;
+export const HOSTILE_MODES = ['benign', 'auth-unknown', 'auth-short', 'error-endless', 'huge-parameter', 'rows', 'big-field', 'error-1mb', 'notice-flood'] as const;
 export type HostileMode = (typeof HOSTILE_MODES)[number];
 
 export interface HostilePostgres {
@@ -103,6 +103,12 @@ async function misbehave(mode: HostileMode, stream: Duplex, out: Output): Promis
     case 'error-1mb':
       out.write(errorResponse('XX000', `hostile: ${'A'.repeat(1_000_000)}`));
       return;
+    case 'benign':
+      // A well-behaved primary: what the status query expects, then idle.
+      out.write(ready());
+      await nextData(stream);
+      out.write(Buffer.concat([rowDescription(), message('D', Buffer.concat([int16(3), field('15.0'), field('f'), int32(-1)])), message('C', Buffer.from('SELECT 1\0')), message('Z', Buffer.from('I'))]));
+      return;
     case 'rows':
     case 'big-field':
     case 'notice-flood':
@@ -164,6 +170,8 @@ class Output {
       const chunk = next();
       if (chunk === undefined) return;
       if (!this.write(chunk)) await drained(this.socket);
+      // Lets the test's own event loop run between chunks: it times the daemon's answers.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
     this.socket.destroy();
   }
