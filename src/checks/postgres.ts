@@ -1,16 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { isIP, Socket } from 'node:net';
-import { checkServerIdentity, TLSSocket, type ConnectionOptions } from 'node:tls';
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { z } from 'zod';
 import { classifyError, errorCode } from '../classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
 import { secretRef } from '../config/secret.js';
-import { CheckFailure, type Failure } from '../result.js';
+import { PostgresProtocolViolation } from '../net/postgres-frames.js';
+import { guardConnection, shortenServerText } from '../net/postgres-guard.js';
+import { postgresTlsOptions, SSL_MODES } from '../net/postgres-tls.js';
+import type { Failure } from '../result.js';
 import type { CheckType, RunContext } from './check-type.js';
-
-const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 
 export const schema = z
   .strictObject({
@@ -92,9 +92,11 @@ export const check: CheckType<PostgresSpec, PostgresObservations> = {
   async run(spec, ctx) {
     const observations: PostgresObservations = { host: spec.host, port: spec.port, database: spec.database, user: spec.user, sslmode: spec.sslmode };
     const password = await spec.password.reveal();
-    const ssl = await tlsOptions(spec, ctx.signal);
+    const ssl = await postgresTlsOptions(spec, ctx.signal);
     ctx.signal.throwIfAborted();
     const client = new pg.Client({ host: spec.host, port: spec.port, database: spec.database, user: spec.user, password, ssl, application_name: 'driftwatch' });
+    // Bounds what the server can make this process read and parse, whatever it declares (postgres-guard.ts).
+    guardConnection(client.connection);
     // Errors surface through the pending connect() or query(); an unlistened 'error' would crash the daemon.
     client.on('error', () => undefined);
     const destroy = () => client.connection.stream.destroy();
@@ -133,9 +135,15 @@ export const check: CheckType<PostgresSpec, PostgresObservations> = {
 /** Server facts, the primary expectation and the custom query; every failed expectation is named. */
 async function inspect(client: pg.Client, spec: PostgresSpec, observations: PostgresObservations, ctx: RunContext): Promise<Failure | undefined> {
   const queryStarted = performance.now();
-  const status = statusRow.parse((await client.query(STATUS_SQL)).rows[0]);
+  let status: z.infer<typeof statusRow>;
+  try {
+    status = statusRow.parse((await client.query(STATUS_SQL)).rows[0]);
+  } catch (err) {
+    const failure = describeError(err);
+    return { reason: failure.reason, message: `status query failed: ${failure.message}` };
+  }
   observations.queryMs = since(queryStarted);
-  observations.serverVersion = status.version;
+  observations.serverVersion = shorten(status.version);
   observations.primary = !status.in_recovery;
   if (status.in_recovery) observations.replicationLagSeconds = status.lag_seconds;
   ctx.trace('status', { serverVersion: status.version, primary: observations.primary, queryMs: observations.queryMs });
@@ -158,9 +166,9 @@ async function inspect(client: pg.Client, spec: PostgresSpec, observations: Post
 
 async function runQuery(client: pg.Client, sql: string, timeoutMs: number): Promise<{ rows: number; first: string | null; ms: number } | { failure: Failure }> {
   const started = performance.now();
-  // The server stops the query itself at the run's timeout instead of running on after we hang up.
-  await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.round(timeoutMs)}`);
   try {
+    // The server stops the query itself at the run's timeout instead of running on after we hang up.
+    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.round(timeoutMs)}`);
     // The extended protocol takes exactly one statement, so "COMMIT; DELETE ..." cannot leave the read-only transaction.
     const config: pg.QueryArrayConfig & { queryMode: 'extended' } = { text: sql, rowMode: 'array', queryMode: 'extended', types: RAW_TEXT };
     const rows = textRows.parse((await client.query(config)).rows);
@@ -183,12 +191,15 @@ function judgeQuery(expect: PostgresSpec['expect'], ran: { rows: number; first: 
   return problems;
 }
 
-/** A failed custom query: a statement that writes or does not parse is a mistake in the check file. */
+/**
+ * A failed custom query: a statement that writes or does not parse is a mistake in the check file;
+ * a server that broke the protocol is not the query's fault.
+ */
 function queryFailure(err: unknown): Failure {
-  const failure = classifyError(err);
+  const failure = describeError(err);
   const code = errorCode(err);
   if (code === '25006' || code === '42601') return { reason: 'config', message: `query is not a single read-only statement: ${failure.message}` };
-  if (failure.reason !== 'error') return { reason: failure.reason, message: `query failed: ${failure.message}` };
+  if (failure.reason !== 'error' || err instanceof PostgresProtocolViolation) return { reason: failure.reason, message: `query failed: ${failure.message}` };
   return { reason: 'assertion', message: `query failed: ${failure.message}` };
 }
 
@@ -223,7 +234,7 @@ function connectFailure(err: unknown, spec: PostgresSpec, phase: Phase, timedOut
     const stuck = { tcp: 'the TCP connect', tls: 'TLS negotiation: the server accepted TCP but did not answer', auth: 'authentication' }[phase];
     return { reason: 'timeout', message: `no answer from ${at} within connectTimeout ${formatDuration(spec.connectTimeout)} (stuck in ${stuck})` };
   }
-  const failure = classifyError(err);
+  const failure = describeError(err);
   if (phase === 'tls' || failure.reason === 'tls') {
     const trust = spec.sslmode.startsWith('verify') ? `, ca ${spec.ca ?? 'system CAs'}${spec.serverName ? `, serverName ${spec.serverName}` : ''}` : '';
     return { reason: failure.reason === 'error' ? 'tls' : failure.reason, message: `TLS with ${at} failed (sslmode ${spec.sslmode}${trust}): ${failure.message}` };
@@ -233,33 +244,6 @@ function connectFailure(err: unknown, spec: PostgresSpec, phase: Phase, timedOut
     return { reason, message: `login as "${spec.user}" to database "${spec.database}" at ${at} failed: ${failure.message}` };
   }
   return { reason: failure.reason === 'error' ? 'connect' : failure.reason, message: `connecting to ${at} failed: ${failure.message}` };
-}
-
-async function tlsOptions(spec: PostgresSpec, signal: AbortSignal): Promise<false | ConnectionOptions> {
-  switch (spec.sslmode) {
-    case 'disable':
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { ca: await readCa(spec.ca, signal), checkServerIdentity: () => undefined };
-    case 'verify-full': {
-      const ca = await readCa(spec.ca, signal);
-      const name = spec.serverName;
-      if (name === undefined) return { ca };
-      // pg sets SNI only for names, never for an IP host; a serverName is checked against the certificate either way.
-      return { ca, ...(isIP(name) === 0 && { servername: name }), checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) };
-    }
-  }
-}
-
-async function readCa(path: string | undefined, signal: AbortSignal): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path, { encoding: 'utf8', signal });
-  } catch (err) {
-    throw new CheckFailure('config', `cannot read ca ${path} (${errorCode(err) ?? 'unknown error'})`);
-  }
 }
 
 /** Says goodbye (Terminate) when the session is healthy, so the server logs no broken connection; destroys otherwise. */
@@ -276,6 +260,15 @@ async function close(client: pg.Client, graceful: boolean): Promise<void> {
     }
   }
   stream.destroy();
+}
+
+/**
+ * classifyError on an error whose text is cut first: pg's own errors can carry what the server
+ * sent (a SCRAM error); its ErrorResponses were cut when they arrived (postgres-guard.ts).
+ */
+function describeError(err: unknown): Failure {
+  if (err instanceof Error) err.message = shortenServerText(err.message);
+  return classifyError(err);
 }
 
 function shorten(text: string): string {
