@@ -27,7 +27,7 @@ export const schema = z
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust under verify-ca / verify-full (default: the system CAs)' }),
     serverName: z.string().min(1).optional().meta({ description: 'name the certificate must carry under verify-full, when host is an IP address' }),
     connectTimeout: duration.default(5000).meta({ description: 'limit for TCP connect, TLS and authentication (default 5s)' }),
-    query: z.string().min(1).optional().meta({ description: 'SQL run inside a READ ONLY transaction (one statement); see expect.result and expect.minRows' }),
+    query: z.string().min(1).optional().meta({ description: 'SQL run inside a READ ONLY transaction (one statement); see expect.result and expect.minRows. At most 10,000 rows, 1 MiB per row and 8 MiB per session are read: more fails the run' }),
     expect: z
       .strictObject({
         primary: z.boolean().optional().meta({ description: 'true: must reach the primary (pg_is_in_recovery() = false); false: must reach a replica' }),
