@@ -36,3 +36,13 @@ export function listSome(items: Iterable<string>, max = MAX_LISTED): string {
   if (distinct.length <= max) return distinct.join(', ');
   return `${distinct.slice(0, max).join(', ')} and ${distinct.length - max} more`;
 }
+
+/** A condition with each of its texts cut (a controller's message is free text). */
+export function boundCondition(c: { type: string; status: string; reason?: string | undefined; message?: string | undefined }): { type: string; status: string; reason?: string; message?: string } {
+  return {
+    type: cutText(c.type, MAX_SERVER_TEXT),
+    status: cutText(c.status, MAX_SERVER_TEXT),
+    ...(c.reason !== undefined && { reason: cutText(c.reason, MAX_SERVER_TEXT) }),
+    ...(c.message !== undefined && { message: cutText(c.message, MAX_SERVER_TEXT) }),
+  };
+}
