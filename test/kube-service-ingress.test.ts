@@ -29,29 +29,29 @@ afterAll(async () => {
 describe('readServiceIngress', () => {
   it("reads a Service's load-balancer IPs and hostnames through the kube clients", async () => {
     const { kube: clients } = createServices({});
-    const ingress = await readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig }, { signal: AbortSignal.timeout(5000) });
+    const ingress = await readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig }, { signal: AbortSignal.timeout(5000), redact: () => undefined });
     expect(ingress).toEqual({ type: 'LoadBalancer', ips: ['203.0.113.10', '2001:db8::10'], hostnames: ['lb.example.net'] });
   });
 
   it('gives empty lists while no address is published', async () => {
     const { kube: clients } = createServices({});
-    const ingress = await readServiceIngress(clients, { namespace: 'kube-system', name: 'pending-lb', kubeconfig }, { signal: AbortSignal.timeout(5000) });
+    const ingress = await readServiceIngress(clients, { namespace: 'kube-system', name: 'pending-lb', kubeconfig }, { signal: AbortSignal.timeout(5000), redact: () => undefined });
     expect(ingress).toEqual({ type: 'LoadBalancer', ips: [], hostnames: [] });
   });
 
   it('fails like the checks do: a missing Service, a refused token, an aborted signal', async () => {
     const { kube: clients } = createServices({});
-    const missing = readServiceIngress(clients, { namespace: 'kube-system', name: 'nope', kubeconfig }, { signal: AbortSignal.timeout(5000) });
+    const missing = readServiceIngress(clients, { namespace: 'kube-system', name: 'nope', kubeconfig }, { signal: AbortSignal.timeout(5000), redact: () => undefined });
     await expect(missing).rejects.toThrow(new CheckFailure('assertion', 'service nope not found in namespace kube-system'));
     await expect(missing).rejects.toBeInstanceOf(CheckFailure);
 
     kube.addToken('no-services', { deny: ['services'] });
-    const denied = readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig: await kube.writeKubeconfig({ token: 'no-services' }) }, { signal: AbortSignal.timeout(5000) });
+    const denied = readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig: await kube.writeKubeconfig({ token: 'no-services' }) }, { signal: AbortSignal.timeout(5000), redact: () => undefined });
     await expect(denied).rejects.toMatchObject({ reason: 'auth', message: 'forbidden: get services "traefik" in namespace "kube-system" (403)' });
 
     kube.hang = true;
     try {
-      const hung = readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig }, { signal: AbortSignal.timeout(300) });
+      const hung = readServiceIngress(clients, { namespace: 'kube-system', name: 'traefik', kubeconfig }, { signal: AbortSignal.timeout(300), redact: () => undefined });
       await expect(hung).rejects.toMatchObject({ name: 'TimeoutError' });
     } finally {
       kube.hang = false;

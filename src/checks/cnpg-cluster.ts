@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { CNPG_CLUSTERS } from '../kube/object-ref.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
+import { boundCondition, MAX_CONDITIONS, MAX_NAME, serverText } from '../kube/text-bounds.js';
 import type { Failure } from '../result.js';
 import type { CheckType } from './check-type.js';
 
@@ -30,18 +31,26 @@ const TRANSITIONAL_PHASES = new Set([
 const PENDING_FAILOVER = 'pending';
 
 const count = z.number().int().default(0);
+/**
+ * Every string is cut as it is parsed (text-bounds.ts): the operator's phase reason and
+ * condition messages are free text, and a result repeats them. The client has already checked
+ * that the answer is a postgresql.cnpg.io/v1 Cluster.
+ */
 const clusterSchema = z.object({
   spec: z.object({ instances: z.number().int() }),
   status: z
     .object({
-      phase: z.string().optional(),
-      phaseReason: z.string().optional(),
+      phase: serverText().optional(),
+      phaseReason: serverText().optional(),
       instances: count,
       readyInstances: count,
-      currentPrimary: z.string().optional(),
-      targetPrimary: z.string().optional(),
-      image: z.string().optional(),
-      conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).default([]),
+      currentPrimary: serverText(MAX_NAME).optional(),
+      targetPrimary: serverText(MAX_NAME).optional(),
+      image: serverText(MAX_NAME).optional(),
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() }))
+        .default([])
+        .transform((list) => list.slice(0, MAX_CONDITIONS).map(boundCondition)),
     })
     .prefault({}),
 });

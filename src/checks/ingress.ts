@@ -155,7 +155,7 @@ async function expectedAddresses(spec: IngressSpec, ctx: RunContext): Promise<In
   const found = await readServiceIngress(
     ctx.services.kube,
     { namespace: ref.namespace, name: ref.service, kubeconfig: ref.kubeconfig, context: ref.context },
-    { signal: ctx.signal, trace: ctx.trace.bind(ctx) },
+    { signal: ctx.signal, trace: ctx.trace.bind(ctx), redact: ctx.redact.bind(ctx) },
   );
   const from = `service ${ref.namespace}/${ref.service}`;
   if (found.ips.length === 0) {

@@ -7,6 +7,7 @@ import { DAEMONSETS, DEPLOYMENTS, STATEFULSETS } from '../kube/object-ref.js';
 import { daemonSetRollout, daemonSetSchema, deploymentRollout, deploymentSchema, statefulSetRollout, statefulSetSchema, type Rollout } from '../kube/rollout-status.js';
 import { formatLabelSelector, type LabelSelector } from '../kube/label-selector.js';
 import { kubeSourceFields, namespaceName } from '../kube/source.js';
+import { listSome } from '../kube/text-bounds.js';
 import { CheckFailure, type Failure } from '../result.js';
 import type { CheckType, RunContext, Sample } from './check-type.js';
 import { judgeRunningDigest, type DigestObservation } from './rollout-digest.js';
@@ -14,6 +15,8 @@ import { judgeRunningDigest, type DigestObservation } from './rollout-digest.js'
 // kubectl's names for the three kinds (deployment/hub, deploy/hub, deployments.apps/hub ...).
 const KINDS = { deployment: ['deployment', 'deployments', 'deploy'], statefulset: ['statefulset', 'statefulsets', 'sts'], daemonset: ['daemonset', 'daemonsets', 'ds'] } as const;
 type Kind = keyof typeof KINDS;
+/** Containers (and distinct running images) listed in observations; a pod template may have thousands. */
+const MAX_CONTAINERS = 20;
 const RESOURCE = /^(deployments?|deploy|statefulsets?|sts|daemonsets?|ds)(?:\.apps)?\/([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)$/;
 
 const expectSchema = z
@@ -46,6 +49,8 @@ export interface K8sRolloutObservations extends Omit<Rollout, 'state'> {
   namespace: string;
   name: string;
   state: Rollout['state'];
+  /** How many containers the pod template has, when more than the first MAX_CONTAINERS listed in `containers`. */
+  containerCount?: number;
   /** Present when the check has an image expectation. */
   image?: { expected: string; container: string | undefined; running: string[]; match: boolean };
   /** Present with expect.digestFrom. */
@@ -62,7 +67,7 @@ export const check: CheckType<K8sRolloutSpec, K8sRolloutObservations> = {
     const client = await ctx.services.kube.client(spec);
     const { rollout, selector } = await readRollout(client, kind, spec, name, ctx);
     ctx.trace('rollout', { state: rollout.state, message: rollout.message, replicas: rollout.replicas });
-    const observations: K8sRolloutObservations = { kind, namespace: spec.namespace, name, ...rollout };
+    const observations: K8sRolloutObservations = { kind, namespace: spec.namespace, name, ...rollout, ...boundedContainers(rollout.containers) };
     if ('failure' in expected) return { observations, failure: expected.failure };
     let imageFailure: Failure | undefined;
     if (expected.wanted) {
@@ -96,6 +101,12 @@ export const check: CheckType<K8sRolloutSpec, K8sRolloutObservations> = {
     return samples;
   },
 };
+
+/** The first containers for observations, and how many there are when that is not all (the judgement uses all). */
+function boundedContainers(containers: Rollout['containers']): Pick<K8sRolloutObservations, 'containers' | 'containerCount'> {
+  if (containers.length <= MAX_CONTAINERS) return { containers };
+  return { containers: containers.slice(0, MAX_CONTAINERS), containerCount: containers.length };
+}
 
 function parseResource(text: string): { kind: Kind; name: string } | undefined {
   const match = RESOURCE.exec(text);
@@ -153,7 +164,7 @@ async function readRollout(client: KubeClient, kind: Kind, spec: K8sRolloutSpec,
  */
 function judgeImage(spec: K8sRolloutSpec, rollout: Rollout, wanted: ImageExpectation, what: string): { image: NonNullable<K8sRolloutObservations['image']>; failure?: Failure } {
   const expected = describeExpectation(wanted);
-  const all = rollout.containers.map((c) => `${c.name}=${c.image}`).join(', ') || 'none';
+  const all = listSome(rollout.containers.map((c) => `${c.name}=${c.image}`)) || 'none';
   let targets = rollout.containers;
   if (spec.container !== undefined) targets = targets.filter((c) => c.name === spec.container);
   else if (wanted.repository !== undefined) {
@@ -161,9 +172,9 @@ function judgeImage(spec: K8sRolloutSpec, rollout: Rollout, wanted: ImageExpecta
     const same = targets.filter((c) => parseImage(c.image).repository === repository);
     targets = same.length > 0 ? same : targets;
   } else targets = targets.slice(0, 1);
-  const running = targets.map((c) => c.image);
-  const image = { expected, container: spec.container, running, match: targets.length > 0 && targets.every((c) => imageMatches(c.image, wanted)) };
+  const running = [...new Set(targets.map((c) => c.image))];
+  const image = { expected, container: spec.container, running: running.slice(0, MAX_CONTAINERS), match: targets.length > 0 && targets.every((c) => imageMatches(c.image, wanted)) };
   if (targets.length === 0) return { image, failure: { reason: 'assertion', message: `container ${spec.container ?? ''} not found in ${what} (containers: ${all})` } };
-  if (!image.match) return { image, failure: { reason: 'assertion', message: `image ${running.join(', ')} running, expected ${expected} (${what})` } };
+  if (!image.match) return { image, failure: { reason: 'assertion', message: `image ${listSome(running)} running, expected ${expected} (${what})` } };
   return { image };
 }

@@ -1,5 +1,6 @@
 import type { KubeClient } from '../kube/client.js';
 import { parseImage } from '../kube/image-ref.js';
+import { cutText, MAX_SERVER_TEXT } from '../kube/text-bounds.js';
 import { readRunningImages, type RunningImage } from '../kube/running-images.js';
 import { CheckFailure, type Failure } from '../result.js';
 import type { RunContext } from './check-type.js';
@@ -8,6 +9,8 @@ import { resolveImageDigest } from './oci-image.js';
 /** At most this many pods are named in observations and messages. */
 const MAX_PODS = 20;
 const MAX_NAMED = 5;
+/** At most this many different digests are named in a message (each pod may run its own). */
+const MAX_DIGESTS = 5;
 
 /** What k8s-rollout's expect.digestFrom observed. */
 export interface DigestObservation {
@@ -66,7 +69,7 @@ export async function judgeRunningDigest(query: DigestQuery, ctx: RunContext): P
   if (running.length === 0) {
     digest.match = query.desired === 0;
     if (digest.match) return { digest };
-    return { digest, failure: { reason: 'assertion', message: `no live pods of ${query.what} (selector ${query.selector}) to compare with ${expected.image} ${expected.digest}` } };
+    return { digest, failure: { reason: 'assertion', message: `no live pods of ${query.what} (selector ${cutText(query.selector, MAX_SERVER_TEXT)}) to compare with ${expected.image} ${expected.digest}` } };
   }
   const wrong = running.filter((r) => r.digest !== expected.digest);
   digest.match = wrong.length === 0;
@@ -85,12 +88,14 @@ function containersToCompare(query: DigestQuery, image: string): string[] {
 function describeWrong(wrong: RunningImage[]): string {
   const groups = new Map<string, string[]>();
   for (const r of wrong) groups.set(r.digest ?? '', [...(groups.get(r.digest ?? '') ?? []), r.pod]);
-  return [...groups]
+  const described = [...groups]
+    .slice(0, MAX_DIGESTS)
     .map(([digest, pods]) => {
       const unique = [...new Set(pods)];
       const named = unique.length > MAX_NAMED ? `${unique.slice(0, MAX_NAMED).join(', ')} and ${unique.length - MAX_NAMED} more` : unique.join(', ');
       const who = `${unique.length === 1 ? 'pod' : 'pods'} ${named}`;
       return digest === '' ? `${who} ${unique.length === 1 ? 'has' : 'have'} no image digest yet` : `${who} ${unique.length === 1 ? 'runs' : 'run'} ${digest}`;
-    })
-    .join('; ');
+    });
+  if (groups.size > MAX_DIGESTS) described.push(`${groups.size - MAX_DIGESTS} more digests`);
+  return described.join('; ');
 }

@@ -1,33 +1,31 @@
 import { z } from 'zod';
+import { boundText, type Scrubber } from '../result-bounds.js';
 import { CheckFailure } from '../result.js';
 import { describeGet, describeList, rbacResource, type CollectionRef, type ListQuery, type ObjectRef } from './object-ref.js';
 
 /** The meta/v1 Status object the API server answers errors with (only what messages use). */
-const statusSchema = z.object({
+export const statusSchema = z.object({
   kind: z.literal('Status'),
   message: z.string().optional(),
   reason: z.string().optional(),
   details: z.object({ name: z.string().optional(), kind: z.string().optional() }).optional(),
 });
-type ApiStatus = z.infer<typeof statusSchema>;
+export type ApiStatus = z.infer<typeof statusSchema>;
 
+/** Of a Status message, a sentence or two is shown (cut after scrubbing: see otherFailure). */
 const MAX_MESSAGE = 300;
 
-/** Parses an error body as a Status; undefined for anything else (proxies answer plain text). */
-export function parseStatus(body: string): ApiStatus | undefined {
-  try {
-    const parsed = statusSchema.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+/** An error body's JSON as a Status; undefined for anything else (proxies answer plain text). */
+export function parseStatus(json: unknown): ApiStatus | undefined {
+  const parsed = statusSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**
  * Turns a non-2xx answer into a failure whose message names the RBAC verb and resource, so the
  * fix (a Role rule, a missing object, a missing CRD) is readable from the result alone.
  */
-export function failureForStatus(code: number, status: ApiStatus | undefined, ref: ObjectRef, source: string): CheckFailure {
+export function failureForStatus(code: number, status: ApiStatus | undefined, ref: ObjectRef, source: string, scrub: Scrubber): CheckFailure {
   const request = describeGet(ref);
   const common = commonFailure(code, request, source);
   if (common) return common;
@@ -39,16 +37,16 @@ export function failureForStatus(code: number, status: ApiStatus | undefined, re
     }
     return new CheckFailure('assertion', `${ref.kind} ${ref.name} not found in namespace ${ref.namespace}`);
   }
-  return otherFailure(code, status, request);
+  return otherFailure(code, status, request, scrub);
 }
 
 /** The same for a list; a 404 there can only mean the resource type is not served. */
-export function failureForListStatus(code: number, status: ApiStatus | undefined, ref: CollectionRef, query: ListQuery, source: string): CheckFailure {
+export function failureForListStatus(code: number, status: ApiStatus | undefined, ref: CollectionRef, query: ListQuery, source: string, scrub: Scrubber): CheckFailure {
   const request = describeList(ref, query);
   const common = commonFailure(code, request, source);
   if (common) return common;
   if (code === 404) return new CheckFailure('assertion', `${request}: the API server does not serve ${rbacResource(ref)}/${ref.version}`);
-  return otherFailure(code, status, request);
+  return otherFailure(code, status, request, scrub);
 }
 
 function commonFailure(code: number, request: string, source: string): CheckFailure | undefined {
@@ -59,13 +57,14 @@ function commonFailure(code: number, request: string, source: string): CheckFail
   return undefined;
 }
 
-function otherFailure(code: number, status: ApiStatus | undefined, request: string): CheckFailure {
-  const said = status?.message ? `: ${truncate(status.message)}` : '';
+/**
+ * The server's own words, as a 500 or 429 carries them. A server or proxy may quote the request
+ * in them, Authorization header included: they are scrubbed of the request's credentials before
+ * the cut, so a token that straddles it is still recognised whole.
+ */
+function otherFailure(code: number, status: ApiStatus | undefined, request: string, scrub: Scrubber): CheckFailure {
+  const said = status?.message ? `: ${boundText(status.message, MAX_MESSAGE, scrub)}` : '';
   return new CheckFailure('error', `Kubernetes API answered ${code} to ${request}${said}`);
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}...` : text;
 }
 
 /** Zod issues as "path: message", without the offending values (a Secret's are never shown). */

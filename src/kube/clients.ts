@@ -1,5 +1,6 @@
 import { createKubeClient, type KubeClient } from './client.js';
 import { loadClientNode } from './client-node.js';
+import { startJsonThread } from './json-thread.js';
 import { resolveSource, type KubeSource } from './source.js';
 
 /** Kube clients shared by every check of a daemon or CLI run, one per credential source. */
@@ -7,8 +8,9 @@ export interface KubeClients {
   /** The client for a check's kubeconfig/context (or the service account); rejects with CheckFailure('config') when unusable. */
   client(source: KubeSource): Promise<KubeClient>;
   /**
-   * Imports @kubernetes/client-node ahead of the first Kubernetes run, so that run's timeout
-   * does not include the import. Rejects when the import fails (a later client() retries it).
+   * Imports @kubernetes/client-node and starts the JSON thread ahead of the first Kubernetes run,
+   * so that run's timeout does not include either. Rejects when the import fails (a later
+   * client() retries it).
    */
   preload(): Promise<void>;
 }
@@ -44,6 +46,7 @@ export function createKubeClients(options: KubeClientOptions = {}): KubeClients 
       return created;
     },
     async preload() {
+      startJsonThread();
       await loadClientNode();
     },
   };

@@ -7,6 +7,8 @@ export interface CollectionRef {
   resource: string;
   /** How messages name the kind: "deployment", "secret", "CNPG cluster". */
   kind: string;
+  /** The kind as the API names it in an object's `kind`: Deployment, Secret, Cluster. */
+  apiKind: string;
   namespace: string;
 }
 
@@ -28,13 +30,13 @@ export interface ListQuery {
   metadataOnly?: boolean;
 }
 
-export const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'deployment' } as const;
-export const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets', kind: 'statefulset' } as const;
-export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'daemonset' } as const;
-export const SECRETS = { group: '', version: 'v1', resource: 'secrets', kind: 'secret' } as const;
-export const SERVICES = { group: '', version: 'v1', resource: 'services', kind: 'service' } as const;
-export const PODS = { group: '', version: 'v1', resource: 'pods', kind: 'pod' } as const;
-export const CNPG_CLUSTERS = { group: 'postgresql.cnpg.io', version: 'v1', resource: 'clusters', kind: 'CNPG cluster' } as const;
+export const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', kind: 'deployment', apiKind: 'Deployment' } as const;
+export const STATEFULSETS = { group: 'apps', version: 'v1', resource: 'statefulsets', kind: 'statefulset', apiKind: 'StatefulSet' } as const;
+export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets', kind: 'daemonset', apiKind: 'DaemonSet' } as const;
+export const SECRETS = { group: '', version: 'v1', resource: 'secrets', kind: 'secret', apiKind: 'Secret' } as const;
+export const SERVICES = { group: '', version: 'v1', resource: 'services', kind: 'service', apiKind: 'Service' } as const;
+export const PODS = { group: '', version: 'v1', resource: 'pods', kind: 'pod', apiKind: 'Pod' } as const;
+export const CNPG_CLUSTERS = { group: 'postgresql.cnpg.io', version: 'v1', resource: 'clusters', kind: 'CNPG cluster', apiKind: 'Cluster' } as const;
 
 /** The real API path: /apis/apps/v1/namespaces/NS/deployments/NAME, /api/v1/... for core. */
 export function apiPath(ref: ObjectRef): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { labelSelectorSchema } from './label-selector.js';
+import { boundCondition, cutText, MAX_CONDITIONS, MAX_NAME, serverText } from './text-bounds.js';
 
 /*
  * Rollout judgement as `kubectl rollout status` makes it (k8s.io/kubectl/pkg/polymorphichelpers,
@@ -8,12 +9,18 @@ import { labelSelectorSchema } from './label-selector.js';
  */
 
 const count = z.number().int().default(0);
+// Server text is cut as it is read (text-bounds.ts): a 7 MB condition message must not become a
+// 7 MB result message, observation and trace. Per list, not per item: a transform per item of a
+// 10,000-container template costs the event loop tens of milliseconds.
 const container = z.object({ name: z.string(), image: z.string().default('') });
-const condition = z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() });
+const conditions = z
+  .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() }))
+  .default([])
+  .transform((list) => list.slice(0, MAX_CONDITIONS).map(boundCondition));
 const metadata = z.object({ generation: count });
 const template = z.object({ spec: z.object({ containers: z.array(container).default([]), initContainers: z.array(container).default([]) }) });
 const strategy = z.object({
-  type: z.string().default('RollingUpdate'),
+  type: serverText().default('RollingUpdate'),
   rollingUpdate: z.object({ partition: z.number().int().optional() }).optional(),
 });
 
@@ -21,7 +28,7 @@ export const deploymentSchema = z.object({
   metadata,
   spec: z.object({ replicas: z.number().int().optional(), selector: labelSelectorSchema.optional(), template }),
   status: z
-    .object({ observedGeneration: count, replicas: count, updatedReplicas: count, readyReplicas: count, availableReplicas: count, conditions: z.array(condition).default([]) })
+    .object({ observedGeneration: count, replicas: count, updatedReplicas: count, readyReplicas: count, availableReplicas: count, conditions })
     .prefault({}),
 });
 
@@ -31,7 +38,7 @@ export const statefulSetSchema = z.object({
   status: z
     .object({
       observedGeneration: count, replicas: count, updatedReplicas: count, readyReplicas: count, availableReplicas: count, currentReplicas: count,
-      currentRevision: z.string().optional(), updateRevision: z.string().optional(), conditions: z.array(condition).default([]),
+      currentRevision: serverText().optional(), updateRevision: serverText().optional(), conditions,
     })
     .prefault({}),
 });
@@ -42,12 +49,12 @@ export const daemonSetSchema = z.object({
   status: z
     .object({
       observedGeneration: count, desiredNumberScheduled: count, updatedNumberScheduled: count, numberReady: count, numberAvailable: count,
-      conditions: z.array(condition).default([]),
+      conditions,
     })
     .prefault({}),
 });
 
-export type Condition = z.infer<typeof condition>;
+export type Condition = z.infer<typeof conditions>[number];
 
 /** One workload's rollout, whatever its kind. */
 export interface Rollout {
@@ -119,6 +126,6 @@ function summary(
   replicas: Rollout['replicas'],
   podTemplate: z.infer<typeof template>,
 ): Omit<Rollout, 'state' | 'message'> {
-  const containers = [...podTemplate.spec.containers, ...podTemplate.spec.initContainers].map(({ name, image }) => ({ name, image }));
+  const containers = [...podTemplate.spec.containers, ...podTemplate.spec.initContainers].map(({ name, image }) => ({ name: cutText(name, MAX_NAME), image: cutText(image, MAX_NAME) }));
   return { generation, observedGeneration: status.observedGeneration, replicas, conditions: status.conditions, containers };
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { GetOptions, KubeClient } from './client.js';
 import { PODS } from './object-ref.js';
+import { cutText, MAX_NAME } from './text-bounds.js';
 
-/** Only what the comparison needs survives parsing: pod names and their containers' images. */
+/** Only what the comparison needs survives parsing: pod names and their containers' images (cut to a name's length below). */
 const podListSchema = z.object({
   items: z.array(
     z.object({
@@ -39,7 +40,7 @@ export async function readRunningImages(client: KubeClient, namespace: string, l
     if (pod.metadata.deletionTimestamp !== undefined || pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') continue;
     for (const name of containers) {
       const status = pod.status.containerStatuses.find((c) => c.name === name);
-      running.push({ pod: pod.metadata.name, container: name, image: status?.image ?? '', digest: digestOfImageID(status?.imageID ?? '') });
+      running.push({ pod: cutText(pod.metadata.name, MAX_NAME), container: cutText(name, MAX_NAME), image: cutText(status?.image ?? '', MAX_NAME), digest: digestOfImageID(status?.imageID ?? '') });
     }
   }
   return running.sort((a, b) => a.pod.localeCompare(b.pod) || a.container.localeCompare(b.container));

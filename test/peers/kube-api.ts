@@ -18,17 +18,18 @@
  * kubeconfig file or the in-cluster service-account layout that client-node reads.
  */
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { stringify } from 'yaml';
 import type { KubeObject } from './kube-objects.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './kube-selectors.js';
 import { discovery } from './kube-discovery.js';
+import { credentialOf, mintTls, userEntry, type KubeUser } from './kube-credentials.js';
 
 export const SERVICE_ACCOUNT = 'system:serviceaccount:driftwatch:driftwatch';
 
@@ -60,8 +61,10 @@ export interface KubeApi {
   addToken(token: string, options?: { user?: string; deny?: string[] }): void;
   /** Hold every request open without answering until switched off (or closed). */
   hang: boolean;
-  /** Answer every authenticated request with this status (500: InternalError). */
+  /** Answer every authenticated request with this status (500: InternalError, 429: TooManyRequests). */
   failWith: number | undefined;
+  /** Rewrites every answer before it is sent: a misbehaving server or proxy in front of it (kube-hostile.ts). */
+  rewrite: Rewrite | undefined;
   /** Authenticated GETs served so far: path, query string, and whether a list asked for metadata only. */
   readonly requests: { path: string; search: string; metadataOnly: boolean }[];
   /** A kubeconfig file for the stand-in (certificate-authority-data, token user, context). */
@@ -77,7 +80,20 @@ export interface KubeconfigOptions {
   context?: string;
   /** More contexts in the same file, each with its own user token. */
   extraContexts?: { name: string; token: string }[];
+  /** The main user's credentials instead of its token: an exec plugin, Basic (username/password, token "user:password"), a client certificate beside the token. */
+  user?: KubeUser;
 }
+
+/** An answer of the stand-in: a status code and a JSON object (or plain text). */
+export interface Answer {
+  code: number;
+  /** A JSON object, text sent as it is (`contentType`, default text/plain: a proxy's error page), or bytes (JSON serialised ahead). */
+  body: string | object | Buffer;
+  contentType?: string;
+}
+
+/** Turns an answer into another, knowing the request's path and the bearer token it presented. */
+export type Rewrite = (answer: Answer, request: { path: string; token: string }) => Answer;
 
 interface Identity {
   user: string;
@@ -96,7 +112,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
   const token = `sa-${randomWord()}`;
   tokens.set(token, { user: SERVICE_ACCOUNT, deny: new Set() });
 
-  const switches: { hang: boolean; failWith: number | undefined } = { hang: false, failWith: undefined };
+  const switches: { hang: boolean; failWith: number | undefined; rewrite: Rewrite | undefined } = { hang: false, failWith: undefined, rewrite: undefined };
   const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     handle(req, res);
   });
@@ -110,7 +126,9 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       res.on('close', () => held.delete(res));
       return;
     }
-    const { code, body } = answer(req);
+    const token = credentialOf(req);
+    const answered = answer(req);
+    const { code, body, contentType } = switches.rewrite ? switches.rewrite(answered, { path: new URL(req.url ?? '/', 'https://stand-in').pathname, token }) : answered;
     if (code === 200 && isWatchQuery(new URL(req.url ?? '/', 'https://stand-in'))) {
       // A watch that never sends an event: enough for a client that decides on its initial list.
       held.add(res);
@@ -119,15 +137,19 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       res.flushHeaders();
       return;
     }
-    if (typeof body === 'string') res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+    if (Buffer.isBuffer(body)) {
+      // Megabytes in 64 KiB writes, so the test process (which also times the daemon) is never held by one.
+      res.writeHead(code, { 'content-type': contentType ?? 'application/json' });
+      Readable.from((function* () { for (let at = 0; at < body.length; at += 65_536) yield body.subarray(at, at + 65_536); })()).pipe(res);
+    } else if (typeof body === 'string') res.writeHead(code, { 'content-type': contentType ?? 'text/plain; charset=utf-8' }).end(body);
     else res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
-  function answer(req: IncomingMessage): { code: number; body: string | object } {
-    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    const identity = auth?.[1] ? tokens.get(auth[1]) : undefined;
+  function answer(req: IncomingMessage): Answer {
+    const identity = tokens.get(credentialOf(req));
     if (!identity) return status(401, 'Unauthorized', 'Unauthorized');
     if (switches.failWith !== undefined) {
+      if (switches.failWith === 429) return status(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 });
       return status(switches.failWith, 'InternalError', 'Internal error occurred: etcdserver: request timed out', { causes: [{ message: 'etcdserver: request timed out' }] });
     }
     if (req.method !== 'GET') return status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -209,6 +231,12 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
     set failWith(code: number | undefined) {
       switches.failWith = code;
     },
+    get rewrite() {
+      return switches.rewrite;
+    },
+    set rewrite(rewrite: Rewrite | undefined) {
+      switches.rewrite = rewrite;
+    },
     requests,
     put<T extends KubeObject>(object: T): T {
       objects.set(pathOf(object), object);
@@ -227,7 +255,7 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
         apiVersion: 'v1',
         kind: 'Config',
         clusters: [{ name: 'stand-in', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': Buffer.from(tls.ca).toString('base64') } }],
-        users: all.map((c) => ({ name: `${c.name}-user`, user: { token: c.token } })),
+        users: all.map((c) => ({ name: `${c.name}-user`, user: c === main ? userEntry(main.token, opts.user) : { token: c.token } })),
         contexts: all.map((c) => ({ name: c.name, context: { cluster: 'stand-in', user: `${c.name}-user`, namespace: 'default' } })),
         'current-context': main.name,
         preferences: {},
@@ -261,29 +289,10 @@ function isWatchQuery(url: URL): boolean {
 }
 
 /** A meta/v1 Status error, as kube-apiserver answers it. */
-function status(code: number, reason: string, message: string, details?: Record<string, unknown>): { code: number; body: object } {
+export function status(code: number, reason: string, message: string, details?: Record<string, unknown>): { code: number; body: object } {
   return { code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details && { details }), code } };
 }
 
 function randomWord(): string {
   return Math.random().toString(36).slice(2, 10);
-}
-
-/** A CA and a 127.0.0.1 serving certificate it signed (EC keys: milliseconds). */
-async function mintTls(): Promise<{ ca: string; key: string; cert: string }> {
-  const notAfterDate = new Date(Date.now() + 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: 'driftwatch stand-in kube CA' }], {
-    keyType: 'ec', algorithm: 'sha256', notAfterDate,
-    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }],
-  });
-  const leaf = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
-    keyType: 'ec', algorithm: 'sha256', notAfterDate, ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'kubernetes.default.svc' }] },
-    ],
-  });
-  return { ca: ca.cert, key: leaf.private, cert: leaf.cert };
 }
