@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createOffThread, type OffThread } from './off-thread.js';
+import { createOffThread, type OffThread } from '../off-thread.js';
 
 /*
  * Reads an OpenAPI document's text (JSON or YAML) on a worker thread (see off-thread.ts): the
@@ -96,6 +96,6 @@ let thread: OffThread | undefined;
 
 /** The document's text read as `kind` (or JSON, then YAML), pruned to what the check reads; the thread's answer, unchecked. */
 export function readOffThread(body: string, kind: 'json' | 'yaml' | 'auto', signal: AbortSignal): Promise<unknown> {
-  thread ??= createOffThread('OpenAPI document reading', SOURCE, { yaml: createRequire(import.meta.url).resolve('yaml') });
+  thread ??= createOffThread('OpenAPI document reading', SOURCE, { workerData: { yaml: createRequire(import.meta.url).resolve('yaml') }, maxHeapMb: 512 });
   return thread.run({ body, kind }, signal);
 }

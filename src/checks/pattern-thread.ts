@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createOffThread } from './off-thread.js';
+import { createOffThread } from '../off-thread.js';
 
 /** Matches RE2 patterns against long text (a large response body) on a worker thread: see off-thread.ts. */
 
@@ -29,7 +29,7 @@ let thread: ReturnType<typeof createOffThread> | undefined;
 
 /** For each pattern, whether it matches anywhere in the text; rejects with the signal's reason when it aborts first. */
 export async function matchOffThread(sources: readonly string[], text: string, signal: AbortSignal): Promise<boolean[]> {
-  thread ??= createOffThread('pattern matching', SOURCE, { re2js: createRequire(import.meta.url).resolve('re2js') });
+  thread ??= createOffThread('pattern matching', SOURCE, { workerData: { re2js: createRequire(import.meta.url).resolve('re2js') } });
   const output = await thread.run({ sources, text }, signal);
   return Array.isArray(output) ? output.map((hit) => hit === true) : [];
 }

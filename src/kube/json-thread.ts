@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { createOffThread, type OffThread } from '../off-thread.js';
 import type { Shape } from './json-shape.js';
 
 /*
@@ -20,28 +21,21 @@ export const MAX_DEPTH = 100;
 
 export type Parsed = { value: unknown } | { refused: string };
 
-const WORKER_SOURCE = `
+const SOURCE = `
 const { parentPort } = require('node:worker_threads');
-// Parsing is background work: on Linux this thread (its own task id) yields the CPU to the event
-// loop's thread when both want it. Elsewhere, or when refused, it runs at the normal priority.
-try {
-  const task = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (task > 0) require('node:os').setPriority(task, 10);
-} catch {}
-parentPort.on('message', (job) => {
+parentPort.on('message', ({ id, input }) => {
   try {
-    read(job);
+    parentPort.postMessage({ id, output: read(input) });
   } catch (err) {
-    parentPort.postMessage({ id: job.id, refused: 'the answer could not be read (' + String((err && err.message) || err) + ')' });
+    parentPort.postMessage({ id, output: { refused: 'the answer could not be read (' + String((err && err.message) || err) + ')' } });
   }
 });
-function read({ id, bytes, shape, maxItems, maxValues, maxDepth }) {
+function read({ bytes, shape, maxItems, maxValues, maxDepth }) {
   let parsed;
   try {
     parsed = JSON.parse(new TextDecoder().decode(new Uint8Array(bytes)));
   } catch {
-    parentPort.postMessage({ id, refused: 'the API server answered something that is not JSON' });
-    return;
+    return { refused: 'the API server answered something that is not JSON' };
   }
   let values = 0;
   let refused;
@@ -76,20 +70,13 @@ function read({ id, bytes, shape, maxItems, maxValues, maxDepth }) {
     return value;
   };
   const value = keep(parsed, shape, '', 0);
-  parentPort.postMessage(refused === undefined ? { id, value } : { id, refused });
+  return refused === undefined ? { value } : { refused };
 }
 `;
 
-interface Job {
-  /** The thread parsing it: a failed thread fails its own jobs, not those of the one after it. */
-  on: Worker;
-  resolve(parsed: Parsed): void;
-  reject(err: Error): void;
-}
-
-let worker: Worker | undefined;
-const pending = new Map<number, Job>();
-let nextId = 1;
+let thread: OffThread | undefined;
+/** The heap cap makes a pathological answer end the thread (and fail its run), not the process. */
+const jsonThread = (): OffThread => (thread ??= createOffThread('JSON parsing', SOURCE, { maxHeapMb: 256 }));
 
 /**
  * The answer parsed and narrowed to `shape`: on the event loop when small, else on the thread,
@@ -97,55 +84,21 @@ let nextId = 1;
  * the thread as well. Rejects when the run's signal aborts first or the thread fails (out of
  * memory, say).
  */
-export function parseAnswer(body: Uint8Array, shape: Shape, signal: AbortSignal): Promise<Parsed> {
-  if (body.byteLength <= ON_LOOP_BYTES) return Promise.resolve(parseHere(body));
-  return new Promise<Parsed>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const id = nextId++;
-    // An aborted parse is not stopped: it lasts a second at most, and its answer is dropped.
-    const onAbort = () => {
-      pending.delete(id);
-      idle();
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const done = () => {
-      signal.removeEventListener('abort', onAbort);
-      pending.delete(id);
-      idle();
-    };
-    const on = ensureWorker();
-    pending.set(id, {
-      on,
-      resolve: (parsed) => {
-        done();
-        resolve(parsed);
-      },
-      reject: (err) => {
-        done();
-        reject(err);
-      },
-    });
-    // Only a buffer of its own can be moved; a view into a larger one is copied out first.
-    const own = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer : undefined;
-    const bytes = own ?? new Uint8Array(body).buffer;
-    on.postMessage({ id, bytes, shape, maxItems: MAX_ITEMS, maxValues: MAX_VALUES, maxDepth: MAX_DEPTH }, [bytes]);
-    // A parse under way keeps the process alive (a `driftwatch run` waiting for it); an idle thread does not.
-    on.ref();
-  });
+export async function parseAnswer(body: Uint8Array, shape: Shape, signal: AbortSignal): Promise<Parsed> {
+  if (body.byteLength <= ON_LOOP_BYTES) return parseHere(body);
+  // Only a buffer of its own can be moved; a view into a larger one is copied out first.
+  const own = body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body.buffer : undefined;
+  const bytes = own ?? new Uint8Array(body).buffer;
+  return parsedSchema.parse(await jsonThread().run({ bytes, shape, maxItems: MAX_ITEMS, maxValues: MAX_VALUES, maxDepth: MAX_DEPTH }, signal, [bytes]));
 }
 
 /** Starts the thread ahead of the first large answer (a daemon's start), so no run waits for it. */
 export function startJsonThread(): void {
-  ensureWorker();
+  jsonThread().warm();
 }
 
-function idle(): void {
-  if (pending.size === 0) worker?.unref();
-}
+/** What the thread answers: the narrowed value, or why the answer is refused. */
+const parsedSchema = z.union([z.object({ refused: z.string() }), z.object({ value: z.unknown() })]);
 
 function parseHere(body: Uint8Array): Parsed {
   try {
@@ -153,44 +106,4 @@ function parseHere(body: Uint8Array): Parsed {
   } catch {
     return { refused: 'the API server answered something that is not JSON' };
   }
-}
-
-function ensureWorker(): Worker {
-  if (worker) return worker;
-  // The heap cap makes a pathological answer end the thread (and fail its run), not the process.
-  const created = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256 } });
-  created.on('message', (message: unknown) => {
-    if (!isReply(message)) return;
-    const job = pending.get(message.id);
-    if (message.refused !== undefined) job?.resolve({ refused: message.refused });
-    else job?.resolve({ value: message.value });
-  });
-  const fail = (err: unknown) => {
-    if (worker === created) worker = undefined;
-    const why = err instanceof Error ? err.message : 'stopped';
-    for (const job of [...pending.values()]) if (job.on === created) job.reject(new Error(`the JSON parsing thread failed: ${why}`));
-  };
-  created.on('error', fail);
-  created.on('exit', () => {
-    fail(new Error('exited'));
-  });
-  // Never keeps a finished `driftwatch run` or a stopped daemon alive (after the listeners).
-  created.unref();
-  worker = created;
-  return created;
-}
-
-interface Reply {
-  id: number;
-  value?: unknown;
-  refused?: string;
-}
-
-function isReply(message: unknown): message is Reply {
-  return typeof message === 'object' && message !== null && 'id' in message && typeof message.id === 'number';
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new Error('aborted');
 }

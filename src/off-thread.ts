@@ -9,22 +9,44 @@ import { Worker } from 'node:worker_threads';
  * their resolved paths in workerData): the same code runs from the TypeScript sources (vitest,
  * tsx, whose loader Node 20 does not hand to workers) and from dist/.
  *
- * The source must answer each { id, input } message with { id, output } or { id, error }.
+ * The source must answer each { id, input } message with { id, output } or { id, error }. It
+ * runs at a lower priority than the event loop's thread where the OS lets it (Linux: each thread
+ * is a task of its own), and keeps the process alive only while it has work.
  */
 
 export interface OffThread {
-  /** The thread's answer to `input`; rejects with the signal's reason when it aborts first, or when the thread fails. */
-  run(input: unknown, signal: AbortSignal): Promise<unknown>;
+  /**
+   * The thread's answer to `input`; rejects with the signal's reason when it aborts first, or when
+   * the thread fails (out of its memory limit, say). Buffers in `transfer` are moved, not copied.
+   */
+  run(input: unknown, signal: AbortSignal, transfer?: ArrayBuffer[]): Promise<unknown>;
+  /** Starts the thread ahead of the first job (a daemon's start), so no run waits for it. */
+  warm(): void;
 }
+
+export interface OffThreadOptions {
+  workerData?: unknown;
+  /** A heap limit, so a pathological input ends the thread (and fails its run), not the process. */
+  maxHeapMb?: number;
+}
+
+/** Background work yields the CPU to the event loop's thread when both want it (Linux; elsewhere a no-op). */
+const PREAMBLE = `
+try {
+  const task = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (task > 0) require('node:os').setPriority(task, 10);
+} catch {}
+`;
 
 interface Job {
   id: number;
   input: unknown;
+  transfer: ArrayBuffer[];
   resolve(output: unknown): void;
   reject(err: Error): void;
 }
 
-export function createOffThread(name: string, source: string, workerData: unknown): OffThread {
+export function createOffThread(name: string, source: string, options: OffThreadOptions = {}): OffThread {
   let worker: Worker | undefined;
   /** The job the thread works on now, and the thread it went to. */
   let current: Job | undefined;
@@ -35,15 +57,21 @@ export function createOffThread(name: string, source: string, workerData: unknow
   const pump = () => {
     if (current !== undefined) return;
     const job = queue.shift();
-    if (job === undefined) return;
+    if (job === undefined) {
+      worker?.unref();
+      return;
+    }
     current = job;
     currentOn = ensureWorker();
-    currentOn.postMessage({ id: job.id, input: job.input });
+    currentOn.postMessage({ id: job.id, input: job.input }, job.transfer);
+    // A job under way keeps the process alive (a `driftwatch run` waiting for it); an idle thread does not.
+    currentOn.ref();
   };
 
   const ensureWorker = (): Worker => {
     if (worker) return worker;
-    const created = new Worker(source, { eval: true, workerData });
+    const limits = options.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb } };
+    const created = new Worker(PREAMBLE + source, { eval: true, workerData: options.workerData, ...limits });
     created.on('message', (message: unknown) => {
       const job = current;
       if (job === undefined || !isReply(message) || message.id !== job.id) return;
@@ -73,7 +101,10 @@ export function createOffThread(name: string, source: string, workerData: unknow
   };
 
   return {
-    run(input, signal) {
+    warm() {
+      ensureWorker();
+    },
+    run(input, signal, transfer = []) {
       return new Promise<unknown>((resolve, reject) => {
         if (signal.aborted) {
           reject(abortReason(signal));
@@ -96,6 +127,7 @@ export function createOffThread(name: string, source: string, workerData: unknow
         const job: Job = {
           id: nextId++,
           input,
+          transfer,
           resolve: (output) => {
             signal.removeEventListener('abort', onAbort);
             resolve(output);
