@@ -53,7 +53,7 @@ export type SopsKeysOutcome = { keys: SopsKeys } | { failure: string };
  * or is too large is refused before a byte of it is read.
  */
 export async function readSopsKeys(path: string, signal: AbortSignal, memo: SopsKeysMemo = {}): Promise<SopsKeysOutcome & { parsed: boolean }> {
-  const file = await readBounded(path, memo.identity, signal);
+  const file = await readBounded(path, memo.outcome && memo.identity, signal);
   if (file.text === undefined && memo.outcome) return { ...memo.outcome, parsed: false };
   let outcome: SopsKeysOutcome;
   try {

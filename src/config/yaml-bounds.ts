@@ -2,11 +2,11 @@ import { CST, Lexer } from 'yaml';
 
 /**
  * A look at YAML text with yaml's own lexer, before its parser builds anything, for text whose
- * cost must stay bounded. The parser builds nested collections by recursion, some 15 µs and a
- * few hundred bytes per node: 3 MB of `[` held /healthz for 5.7-8.4 s at 1.7 GB, and recursion
- * near the stack's end can abort the whole process (V8 "RegExpCompiler Allocation failed") where
- * a RangeError would have been caught. The lexer is linear and stops at the first token over a
- * bound, so a hostile file costs microseconds here.
+ * cost must stay bounded. The parser builds nested collections by recursion, some 15 µs and
+ * 1 KB per node: 3 MB of `[` held /healthz for 5.7-8.4 s at 1.7 GB, and recursion near the
+ * stack's end can abort the whole process (V8 "RegExpCompiler Allocation failed") where a
+ * RangeError would have been caught. The lexer is linear and stopped at the first token over a
+ * bound: 3 MB of `[` cost some 10 ms here.
  *
  * The depth found is an upper bound, never less than the parser's: block collections by the
  * columns their lines and indicators start at, twice (a block sequence may stand in the column
@@ -18,7 +18,7 @@ import { CST, Lexer } from 'yaml';
 export interface YamlBounds {
   /** Nesting depth at most (the bound described above). */
   depth: number;
-  /** Lexer tokens at most: a key with its value is some 6 of them. */
+  /** Lexer tokens at most: a key with its value is some 8 of them. */
   tokens: number;
 }
 
