@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createProgress } from '../src/gate/progress.js';
+import { formatTable } from '../src/commands/table.js';
 import { formatMarkdown } from '../src/gate/summary.js';
 import { pauseAfter } from '../src/gate/wait.js';
 import type { Result } from '../src/result.js';
@@ -150,13 +151,39 @@ describe('run --wait: pauses and the progress line', () => {
       '',
       'release `v2` · 5 rounds in 20.4s',
       '',
-      'First broken link: hub-page (assertion): body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http://evil) \\*\\*bold\\*\\*" second line.',
+      'First broken link: hub-page (assertion): body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http\u2060://evil) \\*\\*bold\\*\\*" second line.',
       '',
       '| Result | Check | Type | Time | Attempts | Passed after | Detail |',
       '| --- | --- | --- | --: | --: | --: | --- |',
-      '| ❌ fail | `hub-page` | http | 12 ms | 5 | – | assertion: body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http://evil) \\*\\*bold\\*\\*" second line |',
+      '| ❌ fail | `hub-page` | http | 12 ms | 5 | – | assertion: body does not contain "a\\|b &lt;img src=x&gt; \\[x\\](http\u2060://evil) \\*\\*bold\\*\\*" second line |',
       '| ✅ pass | `hub-db` | postgres | 30 ms | 3 | 6.1s | ok |',
       '',
     ]);
   });
+
+  it('the Markdown summary links nothing a target wrote and hides nothing: no autolink, no mention, no bidi or C1 control', () => {
+    const said = 'body was "see https://evil.example/x, HTTP://evil.example, ftp://evil.example, www.evil.example, WWW.evil.example, mailto:a@evil.example, a@evil.example, @octocat" then \u202egnp.exe\u202c \u2066x\u2069 \u200f\u061c \u009b31m \u0085';
+    const hostile: Result = { name: 'hub-page', type: 'http', ok: false, reason: 'assertion', message: said, startedAt: '', durationMs: 3, observations: {} };
+    const md = formatMarkdown({ checks: [{ result: hostile, attempts: 1 }], rounds: 1, elapsedMs: 3 }, { waited: false, release: 'v1 https://evil.example \u202e' });
+    expect(autolinks(md)).toEqual([]);
+    expect(md).not.toMatch(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    // Still readable: the words are all there, the joiners invisible, the controls named.
+    const shown = md.replaceAll('\u2060', '');
+    for (const text of ['https://evil.example/x', 'www.evil.example', 'a@evil.example', '@octocat']) expect(shown).toContain(text);
+    expect(shown).toContain('\\\\u202egnp.exe\\\\u202c \\\\u2066x\\\\u2069 \\\\u200f\\\\u061c \\\\u009b31m \\\\u0085');
+    // The terminal table names the same characters.
+    for (const code of ['202e', '202c', '2066', '2069', '200f', '061c']) expect(formatTable([{ result: hostile, attempts: 1 }], { waited: false })).toContain(`\\u${code}`);
+  });
 });
+
+/**
+ * Where GitHub (cmark-gfm's autolink extension) or Gitea (goldmark's linkify, its mention and
+ * e-mail processors) would make a link of text outside code spans, read more widely than either does: a
+ * scheme's letters right before "://", "www." in any case, an address character or nothing
+ * before "@" followed by a name character (an e-mail address, a mailto:, a mention).
+ */
+function autolinks(markdown: string): string[] {
+  // Code spans (the check's name, the release) are never linked; a target's backticks are escaped.
+  const text = markdown.replace(/(?<!\\)`[^`]*`/g, '``');
+  return [...text.matchAll(/[a-z]:\/\/|www\.|@[A-Za-z0-9_-]/gi)].map((m) => text.slice(Math.max(0, m.index - 20), m.index + 20));
+}

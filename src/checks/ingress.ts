@@ -14,7 +14,7 @@ import type { CheckType, RunContext, Sample } from './check-type.js';
 import { resolverBudget, resolverList } from './dns.js';
 import { patternProblems } from './http-match.js';
 import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
-import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
+import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders, urlOf } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
 import { walkExpectations } from './release-fields.js';
 import { httpProbeSamples } from './http-probe-samples.js';
@@ -29,7 +29,7 @@ export const schema = z
   .strictObject({
     ...baseFields,
     type: z.literal('ingress'),
-    url: httpUrl.refine((url) => isIP(new URL(url).hostname.replace(/^\[|\]$/g, '')) === 0, { error: 'the URL needs a host name (public DNS resolves it), not an IP address' }),
+    url: httpUrl.refine((url) => isIP(urlOf(url)?.hostname.replace(/^\[|\]$/g, '') ?? '') === 0, { error: 'the URL needs a host name (public DNS resolves it), not an IP address' }),
     ingress: z
       .array(ipAddress)
       .min(1)

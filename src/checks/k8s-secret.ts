@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { readSopsKeys, type SopsKeys } from '../config/sops-keys.js';
+import { readSopsKeys, type SopsKeys, type SopsKeysMemo } from '../config/sops-keys.js';
 import { SECRETS } from '../kube/object-ref.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
-import type { CheckType } from './check-type.js';
+import { CheckFailure } from '../result.js';
+import type { CheckType, RunContext } from './check-type.js';
 
 const keyName = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key name: letters, digits, "-", "_" and "."');
 
@@ -72,7 +73,7 @@ export interface K8sSecretObservations {
 /** The recovery drill's Secret check: key names, type and labels; values are never read past the parser. */
 export const check: CheckType<K8sSecretSpec, K8sSecretObservations> = {
   async run(spec, ctx) {
-    const source = spec.expect.keysFrom === undefined ? undefined : { file: spec.expect.keysFrom, ...(await readSopsKeys(spec.expect.keysFrom, ctx.signal)) };
+    const source = spec.expect.keysFrom === undefined ? undefined : await keysFrom(spec, spec.expect.keysFrom, ctx);
     const client = await ctx.services.kube.client(spec);
     const found = await client.get({ ...SECRETS, namespace: spec.namespace, name: spec.secret }, secretSchema, ctx);
     const wanted = [...new Set([...spec.expect.keys, ...(source?.keys ?? [])])];
@@ -98,6 +99,22 @@ export const check: CheckType<K8sSecretSpec, K8sSecretObservations> = {
     return { observations, failure: { reason: 'assertion', message: `secret ${spec.secret}: ${problems.join('; ')}` } };
   },
 };
+
+/**
+ * What each loaded check last read from its keysFrom file, so an unchanged file is parsed once,
+ * not on every run. Keyed by the spec a run is given, which lives as long as its check: a reload
+ * makes new specs, and these go with the old ones.
+ */
+const memos = new WeakMap<K8sSecretSpec, SopsKeysMemo>();
+
+async function keysFrom(spec: K8sSecretSpec, file: string, ctx: RunContext): Promise<{ file: string } & SopsKeys> {
+  let memo = memos.get(spec);
+  if (!memo) memos.set(spec, (memo = {}));
+  const read = await readSopsKeys(file, ctx.signal, memo);
+  ctx.trace('keysFrom', { file, parsed: read.parsed });
+  if ('failure' in read) throw new CheckFailure('config', read.failure);
+  return { file, ...read.keys };
+}
 
 /** Extra keys are allowed unless said otherwise, or unless the keys come from a file (its keys are the whole set). */
 function allowsExtraKeys(spec: K8sSecretSpec): boolean {

@@ -9,11 +9,20 @@ import { CheckFailure } from '../result.js';
  * refuses and why: docs/security.md.
  */
 
+/**
+ * The URL a refinement of an http(s) URL looks at, or undefined for text that is not one. zod
+ * runs a schema's refinements even after its URL check failed (that issue lets parsing go on),
+ * so a refinement must not assume a URL: the failed check has already said what is wrong.
+ */
+export function urlOf(text: string): URL | undefined {
+  return URL.canParse(text) ? new URL(text) : undefined;
+}
+
 /** An http(s) URL without userinfo; shared with the ingress and openapi checks. */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).refine(
   (url) => {
-    const parsed = new URL(url);
-    return parsed.username === '' && parsed.password === '';
+    const parsed = urlOf(url);
+    return parsed === undefined || (parsed.username === '' && parsed.password === '');
   },
   { error: 'the URL holds credentials (user:password@), which would be shown and are not sent: give them in headers as a secret reference, e.g. Authorization: { env: NAME }' },
 );

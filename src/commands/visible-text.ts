@@ -1,9 +1,10 @@
 /**
  * Characters a terminal acts on instead of showing: C0 controls (ESC starts colour and cursor
  * sequences, LF and CR break a table row), DEL, C1 controls (U+009B is a one-character CSI),
- * the Unicode line and paragraph separators, and the bidirectional controls that reorder text.
+ * the Unicode line and paragraph separators, and the bidirectional controls that reorder text
+ * (embeddings, overrides, isolates, and the marks: LRM, RLM, ALM U+061C).
  */
-const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Characters XML 1.0 does not allow anywhere, not even as character references: C0 controls but

@@ -41,7 +41,7 @@ function shorten(message: string): string {
  * `run --summary FILE`: a Markdown report for a CI job summary ($GITHUB_STEP_SUMMARY on GitHub,
  * the same variable on Gitea 1.27+): a heading with the verdict, the summary sentence, and one
  * table row per check, failures first. Every text from a target is escaped for Markdown and
- * HTML, so a response cannot add links, markup or table cells to the report.
+ * HTML, so a response cannot add links (autolinks included), markup or table cells to the report.
  */
 export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean; release?: string | undefined }): string {
   const results = outcome.checks.map((c) => c.result);
@@ -83,14 +83,52 @@ export function formatMarkdown(outcome: GateOutcome, options: { waited: boolean;
   ].join('\n');
 }
 
-/** Text safe inside a Markdown table cell: no markup, no HTML, no cell break, one line. */
+/** C0 controls, DEL and the Unicode line and paragraph separators: a message's line breaks, read as spaces. */
+const LINE_BREAKS = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
+
+/**
+ * C1 controls (U+009B is a one-character CSI) and the bidirectional controls (embeddings,
+ * overrides, isolates, the marks), which reorder or hide what a reader sees: shown as escapes
+ * (\u202e), as the terminal table shows them (commands/visible-text.ts, a layer above this one).
+ */
+const HIDDEN = /[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** U+2060: invisible, and no line break at it. */
+const WORD_JOINER = '\u2060';
+
+/**
+ * Text safe inside a Markdown table cell: no markup, no HTML, no cell break, one line, no
+ * autolink, nothing that reorders or hides text.
+ */
 function escapeCell(text: string): string {
-  return text
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c)
-    .replace(/[\\`*_[\]|#~!]/g, '\\$&');
+  return defuseAutolinks(
+    showHidden(text.replace(LINE_BREAKS, ' '))
+      .replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c)
+      .replace(/[\\`*_[\]|#~!]/g, '\\$&'),
+  );
 }
 
 function inlineCode(text: string): string {
-  return text.replace(/[`\u0000-\u001f\u007f]/g, '');
+  return showHidden(text.replace(/[`\u0000-\u001f\u007f\u2028\u2029]/g, ''));
+}
+
+function showHidden(text: string): string {
+  return text.replace(HIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A bare URL, www. name or e-mail address in a job summary becomes a live link (GFM's autolink
+ * extension on GitHub, goldmark's linkify on Gitea), and @name a mention: a target could put a
+ * link of its choosing into the CI page. A word joiner before "://", inside "www." and after "@"
+ * leaves the text as it reads but no scheme, www. or address either renderer recognises: tried
+ * with cmark-gfm 0.29.0.gfm.6 and goldmark 1.5.4 (Debian 12), which do link
+ * "http://\u2060evil.example" and "www.\u2060evil.example" (a non-ASCII character passes for part
+ * of a domain), but neither "http\u2060://", "www\u2060." nor "a@\u2060b.c". Schemes and www. in
+ * any case: cmark-gfm links HTTP://.
+ */
+function defuseAutolinks(text: string): string {
+  return text
+    .replace(/:\/\//g, `${WORD_JOINER}://`)
+    .replace(/(www)\./gi, `$1${WORD_JOINER}.`)
+    .replace(/@/g, `@${WORD_JOINER}`);
 }
