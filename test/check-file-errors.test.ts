@@ -55,6 +55,22 @@ describe('check files that cannot be read are located problems at start-up (exit
     }
   });
 
+  it('text nested deeper than a check file needs is refused before the parser recurses into it', async () => {
+    // 10,000 unclosed, then balanced, brackets: yaml's parser recursed into a stack overflow (one
+    // problem per level), and in some orders V8 aborted the process outright.
+    const open = join(dir, 'deep-open.yaml');
+    const balanced = join(dir, 'deep-balanced.yaml');
+    await writeFile(open, `checks: ${'['.repeat(10_000)}\n`);
+    await writeFile(balanced, `checks: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
+    for (const command of COMMANDS) {
+      const [verb, ...rest] = command;
+      expectProblems(await runCli([verb, '--checks', open, balanced, ...rest]), [
+        `${shown(open)}:1:38: YAML: nested deeper than a check file needs (more than 32 levels)`,
+        `${shown(balanced)}:1:38: YAML: nested deeper than a check file needs (more than 32 levels)`,
+      ]);
+    }
+  });
+
   it('a dangling *.yaml symlink and a folder named x.yaml in a checks folder', async () => {
     const folder = join(dir, 'checks');
     await mkdir(join(folder, 'x.yaml'), { recursive: true });

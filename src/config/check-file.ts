@@ -1,4 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { exceedsBounds } from './yaml-bounds.js';
 import { z } from 'zod';
 import { checkSchema, type CheckSpec } from '../checks/registry.js';
 import { baseFields, defaultsSchema, type Defaults } from './base.js';
@@ -35,9 +36,23 @@ const WORDS = { error: describeRawIssue };
 /** Yaml's default: an anchor's uses times the aliases inside it; stops "billion laughs" documents. */
 const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Nesting a check file may have, as yaml-bounds.ts counts it (about twice the real depth: a check
+ * file nests some 8 levels). Deeper text is refused before the parser recurses into it: 10,000
+ * unclosed `[` parsed twice aborted the whole process (V8 "RegExpCompiler Allocation failed"),
+ * which no handler catches, in `validate` and in a `serve` reload alike.
+ */
+const MAX_DEPTH = 64;
+
 /** Validates one check file's text, reporting every problem it can find at once. */
 export function validateCheckFile(file: string, text: string): ValidatedFile {
   const result: ValidatedFile = { problems: [], names: [], checks: [] };
+  const excess = exceedsBounds(text, { depth: MAX_DEPTH, tokens: Number.POSITIVE_INFINITY });
+  if (excess) {
+    const message = excess.what === 'control' ? 'YAML: a control character, which YAML does not allow' : `YAML: nested deeper than a check file needs (more than ${MAX_DEPTH / 2} levels)`;
+    result.problems.push({ file, line: excess.line, col: excess.col, path: '', message });
+    return result;
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
