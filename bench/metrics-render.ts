@@ -12,12 +12,12 @@
  * machine can be read as a ratio.
  */
 import { Gauge, Histogram, Registry } from 'prom-client';
-import type { Sample } from '../src/checks/check-type.js';
+import type { Sample } from '../src/results/run.js';
 import { checkSchema, type CheckSpec } from '../src/checks/registry.js';
 import { createDaemonMetrics } from '../src/metrics/daemon-metrics.js';
 import { renderMetrics } from '../src/metrics/exposition.js';
 import { createSeriesStore } from '../src/metrics/series-store.js';
-import type { Run } from '../src/runner.js';
+import type { Run } from '../src/results/run.js';
 
 const CHECKS = Number(process.argv[2] ?? 10_000);
 const ROUNDS = Number(process.argv[3] ?? 21);

@@ -45,7 +45,7 @@ try {
 
 async function inProcess(): Promise<void> {
   const { createDaemon } = (await import(pathToFileURL(join(root, 'dist/daemon.js')).href)) as typeof import('../src/daemon.js');
-  const { createLogger } = (await import(pathToFileURL(join(root, 'dist/log.js')).href)) as typeof import('../src/log.js');
+  const { createLogger } = (await import(pathToFileURL(join(root, 'dist/results/log.js')).href)) as typeof import('../src/results/log.js');
   const daemon = createDaemon({ checkPaths: [file], log: createLogger('warn') });
   await daemon.load();
   console.log('| round | reload (ms) | longest event-loop gap (ms) |\n|---|---|---|');

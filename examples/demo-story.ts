@@ -2,7 +2,7 @@
  * How the demo tells its story on the terminal: what runs where, what each check says, where
  * to look. Plain text; colour only on a terminal that wants it (NO_COLOR, pipes and CI get none).
  */
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { INGRESS_IP, STALE_IP, type IncidentWorld } from './incident-world.js';
 
 const colour = process.stdout.isTTY && process.env.NO_COLOR === undefined;

@@ -4,13 +4,14 @@ import { createConcurrencyLimit, SlotWaitAborted } from './concurrency-limit.js'
 import { loadChecks, type LoadedCheck } from './config/load.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError, formatProblem } from './config/problem.js';
-import { CheckNotFoundError } from './daemon-errors.js';
+import { CheckNotFoundError } from './results/errors.js';
 import { blockedRun } from './gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from './metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from './metrics/series-store.js';
 import { createOutcomeLog } from './outcome-log.js';
-import { failedRun, runCheck, type Run } from './runner.js';
+import { failedRun, runCheck } from './runner.js';
+import type { Run } from './results/run.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createServices, prepareServices } from './services.js';
 import { selectShard } from './shard.js';

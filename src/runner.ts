@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
-import type { ProbeSample, Sample, Services } from './checks/check-type.js';
+import type { Services } from './checks/check-type.js';
+import type { ProbeSample, Run, Sample } from './results/run.js';
 import type { BoundCheck, Progress } from './checks/registry.js';
-import { classifyError } from './classify.js';
+import { classifyError } from './results/classify.js';
 import { formatDuration } from './config/duration.js';
-import { REDACTED, secretsIn, type Secret } from './config/secret.js';
-import { scrubForms } from './config/secret-forms.js';
-import type { Failure, Result, Step } from './result.js';
-import { boundResult, scrubberFor } from './result-bounds.js';
+import { secretsIn, type Secret } from './config/secret.js';
+import { REDACTED, scrubForms } from './results/secret-forms.js';
+import type { Failure, Result, Step } from './results/result.js';
+import { boundResult, scrubberFor } from './results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
 
 export interface RunOptions {
@@ -26,13 +27,6 @@ export interface RunOptions {
   failureLevel?: 'info' | 'debug';
   /** A shorter limit than the check's own timeout (what is left of a Prometheus scrape's). */
   timeoutMs?: number;
-}
-
-/** A finished run: the public result plus what the metrics need. */
-export interface Run {
-  result: Result;
-  samples: Sample[];
-  probeSamples: () => ProbeSample[];
 }
 
 class RunTimeout extends Error {

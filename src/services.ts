@@ -1,5 +1,6 @@
 import type { Services } from './checks/check-type.js';
 import { usesKubernetes, type CheckSpec } from './checks/registry.js';
+import { resolveImageDigest } from './checks/oci-image.js';
 import { createKubeClients, type KubeClientOptions } from './kube/clients.js';
 
 export interface ServiceOptions {
@@ -11,7 +12,15 @@ export interface ServiceOptions {
 
 /** Builds the daemon-wide services checks share (created once per daemon or CLI run). */
 export function createServices(options: ServiceOptions): Services {
-  return { release: options.release, kube: createKubeClients(options.kube), lookupCheck: options.lookupCheck ?? (() => undefined) };
+  const lookupCheck = options.lookupCheck ?? (() => undefined);
+  return {
+    release: options.release,
+    kube: createKubeClients(options.kube),
+    imageDigest: async (name, ctx) => {
+      const spec = lookupCheck(name);
+      return spec?.type === 'oci-image' ? resolveImageDigest(spec, ctx) : undefined;
+    },
+  };
 }
 
 /**

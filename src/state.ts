@@ -1,6 +1,6 @@
 import type { LoadedCheck } from './config/load.js';
 import { specKey } from './config/spec-key.js';
-import { REASONS, type Reason, type Result } from './result.js';
+import { REASONS, type Reason, type Result } from './results/result.js';
 
 /**
  * One earlier run in brief: how it ended and when, without its observations. A check keeps its

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { DnsObservations } from '../src/checks/dns.js';
 import type { IngressObservations } from '../src/checks/ingress.js';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { mintCertificates } from './peers/certs.js';
 import { startHostileDns, type HostileDns } from './peers/hostile-dns.js';
 import { startHttpsPeer, type HttpsPeer } from './peers/https.js';

@@ -2,7 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { AUTHORITATIVE_ANSWER, decode, encode } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { Sample } from '../src/checks/check-type.js';
+import type { Sample } from '../src/results/run.js';
 import type { DnsObservations } from '../src/checks/dns.js';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { resolveAddresses } from '../src/net/dns-resolver.js';

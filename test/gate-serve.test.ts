@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApi } from '../src/api/server.js';
 import { createDaemon, type Daemon } from '../src/daemon.js';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { memoryLogger } from './support/checks.js';
 import { PeerSet } from './support/peers.js';

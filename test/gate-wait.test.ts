@@ -7,7 +7,7 @@ import { createProgress } from '../src/gate/progress.js';
 import { formatTable } from '../src/commands/table.js';
 import { formatMarkdown } from '../src/gate/summary.js';
 import { pauseAfter } from '../src/gate/wait.js';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { runCli } from './support/cli.js';
 import { PeerSet } from './support/peers.js';

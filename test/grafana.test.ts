@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { FAMILIES } from '../src/metrics/families.js';
+import { FAMILIES } from '../src/results/families.js';
 import {
   dashboardExpressions,
   GRAFANA_FILES,

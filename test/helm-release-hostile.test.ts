@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClientNode } from '../src/kube/client-node.js';
-import { MAX_RESULT_BYTES } from '../src/result-bounds.js';
+import { MAX_RESULT_BYTES } from '../src/results/result-bounds.js';
 import { helmReleaseSecret, type ReleaseOptions } from './peers/helm-objects.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { runYaml } from './support/checks.js';

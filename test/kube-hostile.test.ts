@@ -10,7 +10,7 @@ import { loadClientNode } from '../src/kube/client-node.js';
 import { shapeOf } from '../src/kube/json-shape.js';
 import { MAX_ITEMS, ON_LOOP_BYTES, parseAnswer } from '../src/kube/json-thread.js';
 import { deploymentSchema, statefulSetSchema } from '../src/kube/rollout-status.js';
-import { MAX_RESULT_BYTES } from '../src/result-bounds.js';
+import { MAX_RESULT_BYTES } from '../src/results/result-bounds.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { mintClientCertificate } from './peers/kube-credentials.js';
 import { echoCredentialsInStatus, echoTokenInSecretKeys, rewrites, serveAt } from './peers/kube-hostile.js';

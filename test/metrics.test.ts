@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { ProbeSample, Sample } from '../src/checks/check-type.js';
+import type { ProbeSample, Sample } from '../src/results/run.js';
 import type { CheckSpec } from '../src/checks/registry.js';
 import { createDaemonMetrics } from '../src/metrics/daemon-metrics.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, streamMetrics } from '../src/metrics/exposition.js';
 import { renderProbe } from '../src/metrics/probe-exposition.js';
 import { createSeriesStore } from '../src/metrics/series-store.js';
 import { escapeLabelValue, formatValue } from '../src/metrics/text-format.js';
-import type { Reason } from '../src/result.js';
-import type { Run } from '../src/runner.js';
+import type { Reason } from '../src/results/result.js';
+import type { Run } from '../src/results/run.js';
 import { parseChecks } from './support/checks.js';
 
 // ---- fixtures -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { parseChecks, runYaml } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';

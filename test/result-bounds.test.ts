@@ -4,9 +4,9 @@
  * scrubbing cannot amplify it, and a secret cut in half at the edge is still scrubbed.
  */
 import { describe, expect, it } from 'vitest';
-import { REDACTED } from '../src/config/secret.js';
-import type { Result } from '../src/result.js';
-import { boundResult, boundText, LIMITS, MAX_RESULT_BYTES, scrubberFor } from '../src/result-bounds.js';
+import { REDACTED } from '../src/results/secret-forms.js';
+import type { Result } from '../src/results/result.js';
+import { boundResult, boundText, LIMITS, MAX_RESULT_BYTES, scrubberFor } from '../src/results/result-bounds.js';
 
 const none = scrubberFor([], REDACTED);
 

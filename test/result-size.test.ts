@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CHECK_TYPES } from '../src/checks/registry.js';
-import { MAX_RESULT_BYTES } from '../src/result-bounds.js';
+import { MAX_RESULT_BYTES } from '../src/results/result-bounds.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { helmReleaseSecret } from './peers/helm-objects.js';
 import { startHostilePostgres, type HostilePostgres } from './peers/hostile-postgres.js';

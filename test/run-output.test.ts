@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatJunit } from '../src/commands/junit.js';
 import { formatTable } from '../src/commands/table.js';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { runCli } from './support/cli.js';
 
 /** Reads a JUnit file with a real XML parser (python3's expat), which refuses a file that is not well-formed. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIN_FRAGMENT } from '../src/config/secret-forms.js';
+import { MIN_FRAGMENT } from '../src/results/secret-forms.js';
 import { scrub, Secret } from '../src/config/secret.js';
 import { formatProblem, type Problem } from '../src/config/problem.js';
 import { parseCheckFile } from '../src/config/load.js';

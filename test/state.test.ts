@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../src/result.js';
+import type { Result } from '../src/results/result.js';
 import { RunHistory } from '../src/state.js';
 
 function result(i: number, extra: Partial<Result> = {}): Result {

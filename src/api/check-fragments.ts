@@ -1,4 +1,4 @@
-import type { Result } from '../result.js';
+import type { Result } from '../results/result.js';
 import type { RunSummary } from '../state.js';
 import type { CheckStatus, summarizeCheck } from './check-view.js';
 import { formatMs, html, type SafeHtml } from './html.js';

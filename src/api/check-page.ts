@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import { REDACTED } from '../config/secret.js';
+import { REDACTED } from '../results/secret-forms.js';
 import type { CheckEntry, RunSummary } from '../state.js';
 import { blockedBy, diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
 import { HIDDEN, specView } from './check-view.js';

@@ -1,7 +1,8 @@
 import { dependenciesOf } from '../checks/registry.js';
 import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
-import { REDACTED, Secret } from '../config/secret.js';
+import { Secret } from '../config/secret.js';
+import { REDACTED } from '../results/secret-forms.js';
 import type { Scheduler } from '../scheduler.js';
 import type { CheckEntry } from '../state.js';
 

@@ -1,4 +1,4 @@
-import { REASONS } from '../result.js';
+import { REASONS } from '../results/result.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { BusyError } from '../concurrency-limit.js';
 import type { Daemon } from '../daemon.js';
-import { CheckNotFoundError, TargetNotAllowedError } from '../daemon-errors.js';
+import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
 import { requireToken } from './auth.js';
 import { registerCheckRoutes } from './check-routes.js';

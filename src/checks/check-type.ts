@@ -1,23 +1,7 @@
 import type { Logger } from 'pino';
-import type { Failure } from '../result.js';
-import type { SeriesName } from '../metrics/families.js';
+import type { Failure } from '../results/result.js';
+import type { ProbeSample, Sample } from '../results/run.js';
 import type { KubeClients } from '../kube/clients.js';
-import type { CheckSpec } from './registry.js';
-
-/** One per-check metric sample derived from a run's observations (no prom-client here). */
-export interface Sample {
-  name: SeriesName;
-  labels?: Record<string, string>;
-  value: number;
-}
-
-/** One blackbox_exporter-style sample for /probe?format=prometheus (probe_* names). */
-export interface ProbeSample {
-  name: string;
-  help: string;
-  labels?: Record<string, string>;
-  value: number;
-}
 
 /** Shared, daemon-wide services a check may need, created by the caller and passed in. */
 export interface Services {
@@ -26,10 +10,14 @@ export interface Services {
   /** Kubernetes API clients, one per kubeconfig/context (or the service account), loaded on first use. */
   kube: KubeClients;
   /**
-   * Another loaded check's spec by name (every file, every shard), for a check that takes an
-   * expectation from another's target (k8s-rollout expect.digestFrom an oci-image check).
+   * The image and the digest its registry serves now, as the loaded oci-image check of that name
+   * (any file, any shard) resolves them with its own credentials, CA and pinned address: what
+   * k8s-rollout's expect.digestFrom compares the running pods with. Undefined when no oci-image
+   * check has that name; rejects with the CheckFailure that check would fail with. A capability
+   * rather than the other check's spec, so this file names no check type (the registry, which
+   * lists them all, imports it).
    */
-  lookupCheck(name: string): CheckSpec | undefined;
+  imageDigest(check: string, ctx: RunContext): Promise<{ image: string; digest: string } | undefined>;
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */

@@ -3,7 +3,7 @@ import { baseFields } from '../config/base.js';
 import { CNPG_CLUSTERS } from '../kube/object-ref.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import { boundCondition, MAX_CONDITIONS, MAX_NAME, serverText } from '../kube/text-bounds.js';
-import type { Failure } from '../result.js';
+import type { Failure } from '../results/result.js';
 import type { CheckType } from './check-type.js';
 
 export const schema = z.strictObject({

@@ -1,7 +1,7 @@
 import { normaliseExpected, type RecordType } from '../net/dns-answer.js';
 import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
-import type { Failure } from '../result.js';
+import type { Failure } from '../results/result.js';
 import type { Outcome } from './check-type.js';
 import type { DnsSpec } from './dns.js';
 import { rrProblems } from './dns-rr-match.js';

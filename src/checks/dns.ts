@@ -3,9 +3,10 @@ import { baseFields } from '../config/base.js';
 import { duration } from '../config/duration.js';
 import { normaliseExpected, RECORD_TYPES } from '../net/dns-answer.js';
 import { parseResolver, resolveRecords } from '../net/dns-resolver.js';
-import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
+import { addressSamples, probeSample } from './blackbox-series.js';
 import { rrFields, SECTIONS } from './dns-rr-match.js';
-import type { CheckType, ProbeSample, Sample } from './check-type.js';
+import type { CheckType } from './check-type.js';
+import type { ProbeSample, Sample } from '../results/run.js';
 import { judgeAnswers, type DnsObservations } from './dns-judge.js';
 
 export type { DnsObservations, ResolverReport } from './dns-judge.js';

@@ -3,8 +3,8 @@ import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
 import { listHelmRevisions, readHelmRelease, type HelmRelease } from '../kube/helm-release.js';
 import { kubeSourceFields, namespaceName } from '../kube/source.js';
-import { expandRelease } from '../release.js';
-import type { Failure } from '../result.js';
+import { expandRelease } from '../config/release.js';
+import type { Failure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 
 const PENDING = new Set(['pending-install', 'pending-upgrade', 'pending-rollback']);

@@ -1,6 +1,6 @@
-import { addressSamples, probeSample, tlsSamples } from '../metrics/blackbox-series.js';
+import { addressSamples, probeSample, tlsSamples } from './blackbox-series.js';
 import type { HttpResponse, Phases, TlsInfo } from '../net/http-request.js';
-import type { ProbeSample } from './check-type.js';
+import type { ProbeSample } from '../results/run.js';
 
 /** What an exchange showed, as the http, openapi and ingress checks observe it. */
 export interface HttpProbeView {

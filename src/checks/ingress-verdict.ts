@@ -1,7 +1,7 @@
 import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
-import type { Failure } from '../result.js';
+import type { Failure } from '../results/result.js';
 
 /**
  * The ingress check's verdict and its one-sentence diagnosis, from what a run saw. Pure: no I/O,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { expandRelease } from '../release.js';
+import { expandRelease } from '../config/release.js';
 import { baseFields, checkName } from '../config/base.js';
 import type { KubeClient } from '../kube/client.js';
 import { describeExpectation, imageMatches, parseImage, type ImageExpectation } from '../kube/image-ref.js';
@@ -8,8 +8,9 @@ import { daemonSetRollout, daemonSetSchema, deploymentRollout, deploymentSchema,
 import { formatLabelSelector, type LabelSelector } from '../kube/label-selector.js';
 import { kubeSourceFields, namespaceName } from '../kube/source.js';
 import { listSome } from '../kube/text-bounds.js';
-import { CheckFailure, type Failure } from '../result.js';
-import type { CheckType, RunContext, Sample } from './check-type.js';
+import { CheckFailure, type Failure } from '../results/result.js';
+import type { CheckType, RunContext } from './check-type.js';
+import type { Sample } from '../results/run.js';
 import { judgeRunningDigest, type DigestObservation } from './rollout-digest.js';
 
 // kubectl's names for the three kinds (deployment/hub, deploy/hub, deployments.apps/hub ...).

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { readSopsKeys, type SopsKeys, type SopsKeysMemo } from '../config/sops-keys.js';
+import { readSopsKeys, type SopsKeys, type SopsKeysMemo } from './sops-keys.js';
 import { SECRETS } from '../kube/object-ref.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
-import { CheckFailure } from '../result.js';
+import { CheckFailure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 
 const keyName = z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key name: letters, digits, "-", "_" and "."');

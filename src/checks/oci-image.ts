@@ -4,8 +4,8 @@ import { secretRef } from '../config/secret.js';
 import { resolveManifest, type ManifestAnswer, type RegistryCredentials } from '../net/registry-client.js';
 import { REALM_ORIGIN_WANTED, parseRealmOrigin } from '../net/registry-realm.js';
 import { formatRegistryReference, parseRegistryReference, type RegistryReference } from '../net/registry-reference.js';
-import { expandRelease, RELEASE_PLACEHOLDER } from '../release.js';
-import { CheckFailure } from '../result.js';
+import { expandRelease, RELEASE_PLACEHOLDER } from '../config/release.js';
+import { CheckFailure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 import { ipAddress } from './http.js';
 

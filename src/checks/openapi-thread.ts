@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createOffThread, type OffThread } from '../off-thread.js';
+import { createOffThread, type OffThread } from '../text/off-thread.js';
 
 /*
  * Reads an OpenAPI document's text (JSON or YAML) on a worker thread (see off-thread.ts): the

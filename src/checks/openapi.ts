@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
-import { expandExpectations } from '../release.js';
-import type { Failure } from '../result.js';
+import { expandExpectations } from '../config/release.js';
+import type { Failure } from '../results/result.js';
 import type { CheckType } from './check-type.js';
 import { checkStatus, httpSamples, ipAddress, sendCheckRequest } from './http.js';
 import { matchesPattern, regex } from './pattern.js';

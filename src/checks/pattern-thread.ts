@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createOffThread } from '../off-thread.js';
+import { createOffThread } from '../text/off-thread.js';
 
 /** Matches RE2 patterns against long text (a large response body) on a worker thread: see off-thread.ts. */
 

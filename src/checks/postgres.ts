@@ -2,14 +2,14 @@ import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import { z } from 'zod';
-import { classifyError, errorCode } from '../classify.js';
+import { classifyError, errorCode } from '../results/classify.js';
 import { baseFields } from '../config/base.js';
 import { duration, formatDuration } from '../config/duration.js';
 import { secretRef } from '../config/secret.js';
 import { PostgresProtocolViolation } from '../net/postgres-frames.js';
 import { guardConnection, shortenServerText } from '../net/postgres-guard.js';
 import { postgresTlsOptions, SSL_MODES } from '../net/postgres-tls.js';
-import type { Failure } from '../result.js';
+import type { Failure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 
 export const schema = z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CheckType, Outcome, ProbeSample, RunContext, Sample } from './check-type.js';
+import type { CheckType, Outcome, RunContext } from './check-type.js';
+import type { ProbeSample, Sample } from '../results/run.js';
 import * as tcp from './tcp.js';
 import * as http from './http.js';
 import * as tls from './tls.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { findReleaseUses, RELEASE_PLACEHOLDER, type ReleaseExpander, type ReleaseField } from '../release.js';
+import { findReleaseUses, RELEASE_PLACEHOLDER, type ReleaseExpander, type ReleaseField } from '../config/release.js';
 import type { HttpSpec } from './http.js';
 import type { OpenapiSpec } from './openapi.js';
 import type { CheckSpec } from './registry.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isCredentialHeader, resolveValue, secretRef, type Secret } from '../config/secret.js';
 import { MAX_BODY_BYTES } from '../net/http-request.js';
-import { CheckFailure } from '../result.js';
+import { CheckFailure } from '../results/result.js';
 
 /**
  * The request fields the http, ingress and openapi checks share: the URL, the headers (secret

@@ -2,9 +2,8 @@ import type { KubeClient } from '../kube/client.js';
 import { parseImage } from '../kube/image-ref.js';
 import { cutText, MAX_SERVER_TEXT } from '../kube/text-bounds.js';
 import { readRunningImages, type RunningImage } from '../kube/running-images.js';
-import { CheckFailure, type Failure } from '../result.js';
+import { CheckFailure, type Failure } from '../results/result.js';
 import type { RunContext } from './check-type.js';
-import { resolveImageDigest } from './oci-image.js';
 
 /** At most this many pods are named in observations and messages. */
 const MAX_PODS = 20;
@@ -49,16 +48,15 @@ export interface DigestQuery {
  */
 export async function judgeRunningDigest(query: DigestQuery, ctx: RunContext): Promise<{ digest: DigestObservation; failure?: Failure }> {
   const digest: DigestObservation = { from: query.from, running: [], match: false };
-  const source = ctx.services.lookupCheck(query.from);
-  if (source?.type !== 'oci-image') {
-    return { digest, failure: { reason: 'config', message: `expect.digestFrom: no oci-image check named ${query.from}` } };
-  }
-  let expected: { image: string; digest: string };
+  let expected: { image: string; digest: string } | undefined;
   try {
-    expected = await resolveImageDigest(source, ctx);
+    expected = await ctx.services.imageDigest(query.from, ctx);
   } catch (err) {
     if (!(err instanceof CheckFailure)) throw err;
     return { digest, failure: { reason: err.reason, message: `expect.digestFrom ${query.from}: ${err.message}` } };
+  }
+  if (expected === undefined) {
+    return { digest, failure: { reason: 'config', message: `expect.digestFrom: no oci-image check named ${query.from}` } };
   }
   Object.assign(digest, { image: expected.image, expected: expected.digest });
   if (query.selector === '') return { digest, failure: { reason: 'error', message: `${query.what} has no pod selector: its pods cannot be found` } };

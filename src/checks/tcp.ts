@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { z } from 'zod';
-import { classifyError } from '../classify.js';
+import { classifyError } from '../results/classify.js';
 import { baseFields } from '../config/base.js';
-import { addressSamples, probeSample } from '../metrics/blackbox-series.js';
+import { addressSamples, probeSample } from './blackbox-series.js';
 import { lookupAddress } from '../net/address-lookup.js';
 import type { CheckType } from './check-type.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';

@@ -2,11 +2,12 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { addressSamples, probeSample, tlsSamples } from '../metrics/blackbox-series.js';
+import { addressSamples, probeSample, tlsSamples } from './blackbox-series.js';
 import { lookupAddress } from '../net/address-lookup.js';
 import { CertificateError, describeCertificate, describeVerifyError, formatIssuer, readCaFile, verifyErrorOf, type CertificateInfo } from '../net/certificate.js';
-import type { Failure } from '../result.js';
-import type { CheckType, ProbeSample } from './check-type.js';
+import type { Failure } from '../results/result.js';
+import type { CheckType } from './check-type.js';
+import type { ProbeSample } from '../results/run.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { ipAddress } from './http.js';
 

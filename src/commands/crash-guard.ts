@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { errorCode } from '../classify.js';
+import { errorCode } from '../results/classify.js';
 import { containCrash } from '../run-scope.js';
 
 /**

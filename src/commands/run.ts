@@ -8,7 +8,7 @@ import { findReleaseProblems } from '../gate/release-check.js';
 import { formatJson } from '../gate/report.js';
 import { formatMarkdown } from '../gate/summary.js';
 import { DEFAULT_EVERY_MS, formatSeconds, runGate } from '../gate/wait.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../results/log.js';
 import { runCheck } from '../runner.js';
 import { createServices, prepareServices } from '../services.js';
 import { guardPeerCrashes } from './crash-guard.js';

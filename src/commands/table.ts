@@ -1,4 +1,4 @@
-import type { Result } from '../result.js';
+import type { Result } from '../results/result.js';
 import { summarySentence } from '../gate/summary.js';
 import { formatSeconds, type GateCheck } from '../gate/wait.js';
 import { showControls } from './visible-text.js';

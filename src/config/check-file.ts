@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { exceedsBounds } from './yaml-bounds.js';
+import { exceedsBounds } from '../text/yaml-bounds.js';
 import { z } from 'zod';
 import { checkSchema, type CheckSpec } from '../checks/registry.js';
 import { baseFields, defaultsSchema, type Defaults } from './base.js';

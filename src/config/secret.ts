@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { z } from 'zod';
 
-import { scrubForms } from './secret-forms.js';
-
-export const REDACTED = '[secret]';
+import { REDACTED, scrubForms } from '../results/secret-forms.js';
 
 type SecretRef = { env: string } | { file: string };
 

@@ -1,6 +1,6 @@
 import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
-import type { Result } from '../result.js';
-import type { Run } from '../runner.js';
+import type { Result } from '../results/result.js';
+import type { Run } from '../results/run.js';
 
 /** The latest result of a check by name, where one is known (this run, this daemon's state). */
 export type LatestResult = (name: string) => Result | undefined;

@@ -1,6 +1,6 @@
 import { dependenciesOf } from '../checks/registry.js';
 import type { LoadedCheck } from '../config/load.js';
-import type { Result } from '../result.js';
+import type { Result } from '../results/result.js';
 import { blockedResult, blockingDependencies } from './blocked.js';
 
 /**

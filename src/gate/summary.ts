@@ -1,4 +1,4 @@
-import type { Result } from '../result.js';
+import type { Result } from '../results/result.js';
 import { listNames } from './blocked.js';
 import { formatSeconds, type GateCheck, type GateOutcome } from './wait.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { boundText, type Scrubber } from '../result-bounds.js';
-import { CheckFailure } from '../result.js';
+import { boundText, type Scrubber } from '../results/result-bounds.js';
+import { CheckFailure } from '../results/result.js';
 import { describeGet, describeList, rbacResource, type CollectionRef, type ListQuery, type ObjectRef } from './object-ref.js';
 
 /** The meta/v1 Status object the API server answers errors with (only what messages use). */

@@ -1,11 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Client } from 'undici';
 import type { z } from 'zod';
-import { errorCode } from '../classify.js';
-import { REDACTED } from '../config/secret.js';
-import { scrubForms } from '../config/secret-forms.js';
-import { scrubberFor, type Scrubber } from '../result-bounds.js';
-import { CheckFailure } from '../result.js';
+import { errorCode } from '../results/classify.js';
+import { REDACTED, scrubForms } from '../results/secret-forms.js';
+import { scrubberFor, type Scrubber } from '../results/result-bounds.js';
+import { CheckFailure } from '../results/result.js';
 import { describeIssues, failureForListStatus, failureForStatus, parseStatus, statusSchema, type ApiStatus } from './api-error.js';
 import { loadClientNode } from './client-node.js';
 import { credentials } from './credentials.js';

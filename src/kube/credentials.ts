@@ -1,8 +1,8 @@
 import type { RequestOptions } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { errorCode } from '../classify.js';
-import { CheckFailure } from '../result.js';
+import { errorCode } from '../results/classify.js';
+import { CheckFailure } from '../results/result.js';
 import { cutText, MAX_SERVER_TEXT } from './text-bounds.js';
 
 /** What one request to the API server presents. */

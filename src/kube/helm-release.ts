@@ -1,7 +1,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { CheckFailure } from '../result.js';
+import { CheckFailure } from '../results/result.js';
 import type { GetOptions, KubeClient } from './client.js';
 import { SECRETS } from './object-ref.js';
 

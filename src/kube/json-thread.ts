@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createOffThread, type OffThread } from '../off-thread.js';
+import { createOffThread, type OffThread } from '../text/off-thread.js';
 import type { Shape } from './json-shape.js';
 
 /*

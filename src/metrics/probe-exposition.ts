@@ -1,5 +1,5 @@
-import type { ProbeSample } from '../checks/check-type.js';
-import type { Run } from '../runner.js';
+import type { ProbeSample } from '../results/run.js';
+import type { Run } from '../results/run.js';
 import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
 
 /**

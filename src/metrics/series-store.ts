@@ -1,7 +1,7 @@
-import type { Sample } from '../checks/check-type.js';
+import type { Sample } from '../results/run.js';
 import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
-import type { Run } from '../runner.js';
-import { FAMILIES, type SeriesName } from './families.js';
+import type { Run } from '../results/run.js';
+import { FAMILIES, type SeriesName } from '../results/families.js';
 import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Certificate, DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
-import { CheckFailure } from '../result.js';
+import { CheckFailure } from '../results/result.js';
 
 /** A peer certificate as plain, JSON-safe data (Node's object is circular and holds buffers). */
 export interface CertificateInfo {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { errorCode, reasonForCode } from '../classify.js';
-import type { Reason } from '../result.js';
+import { errorCode, reasonForCode } from '../results/classify.js';
+import type { Reason } from '../results/result.js';
 import type { RecordType } from './dns-answer.js';
 import { DnsError, queryDns, type Transport, type WireResponse } from './dns-query.js';
 import { lookupSystem, systemServers } from './dns-system.js';

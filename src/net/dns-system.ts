@@ -1,5 +1,5 @@
 import { lookup, Resolver } from 'node:dns/promises';
-import { errorCode } from '../classify.js';
+import { errorCode } from '../results/classify.js';
 import { DnsError } from './dns-query.js';
 
 /*

@@ -1,6 +1,6 @@
 import { request as sendRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorCode } from '../classify.js';
+import { errorCode } from '../results/classify.js';
 import { readCaFile, type TlsInfo } from './certificate.js';
 import { dial, round, type Connection } from './http-connector.js';
 import { guard } from './listener-guard.js';

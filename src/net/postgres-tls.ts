@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
-import { errorCode } from '../classify.js';
-import { CheckFailure } from '../result.js';
+import { errorCode } from '../results/classify.js';
+import { CheckFailure } from '../results/result.js';
 
 export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];

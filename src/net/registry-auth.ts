@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CheckFailure } from '../result.js';
+import { CheckFailure } from '../results/result.js';
 
 /**
  * The Docker Registry v2 authentication handshake (distribution's docs/spec/auth/token.md): a

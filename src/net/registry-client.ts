@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { classifyError } from '../classify.js';
-import { CheckFailure } from '../result.js';
+import { classifyError } from '../results/classify.js';
+import { CheckFailure } from '../results/result.js';
 import { httpRequest, HttpRequestError, type HttpResponse } from './http-request.js';
 import { basicAuthorization, errorCodes, parseChallenges, pickChallenge, quoteHeader, readToken, tokenUrl, type Challenge } from './registry-auth.js';
 import { mayReceiveCredentials } from './registry-realm.js';

@@ -2,8 +2,9 @@ import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { parseCheckFile, type LoadedCheck } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/config/problem.js';
-import { runCheck, type Run } from '../../src/runner.js';
-import { createLogger } from '../../src/log.js';
+import { runCheck } from '../../src/runner.js';
+import type { Run } from '../../src/results/run.js';
+import { createLogger } from '../../src/results/log.js';
 import { createServices, prepareServices } from '../../src/services.js';
 
 /** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */

@@ -1,5 +1,5 @@
-import { formatPath } from './config/problem.js';
-import { CheckFailure } from './result.js';
+import { formatPath } from './problem.js';
+import { CheckFailure } from '../results/result.js';
 
 /**
  * `{release}` in a check's expected values stands for the release under verification

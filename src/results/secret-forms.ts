@@ -5,6 +5,9 @@
  * in a redirect Location shows it URL-encoded (in finalUrl).
  */
 
+/** What a secret, and every form of it found in an output, shows as. */
+export const REDACTED = '[secret]';
+
 /**
  * Parts shorter than this are not scrubbed on their own: a 3-letter password part would turn
  * every "the" into [secret] and make results unreadable. 6 covers the shortest passwords in

@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isMap, isScalar, parseAllDocuments, type YAMLMap } from 'yaml';
-import { CheckFailure } from '../result.js';
-import { exceedsBounds, type YamlBounds } from './yaml-bounds.js';
+import { CheckFailure } from '../results/result.js';
+import { exceedsBounds, type YamlBounds } from '../text/yaml-bounds.js';
 
 /**
  * The key names of a SOPS-encrypted file, read without decrypting anything: SOPS encrypts values

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6, SocketAddress } from 'node:net';
-import type { ProbeSample } from '../checks/check-type.js';
+import type { ProbeSample } from '../results/run.js';
 import { blackboxTlsVersion, type CertificateInfo } from '../net/certificate.js';
 
 /**
