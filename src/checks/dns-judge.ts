@@ -1,13 +1,37 @@
+import { z } from 'zod';
+import { duration } from '../config/duration.js';
 import { normaliseExpected, type RecordType } from '../net/dns-answer.js';
 import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../results/result.js';
 import type { Outcome } from './check-type.js';
-import type { DnsSpec } from './dns.js';
-import { rrProblems } from './dns-rr-match.js';
+import { rrFields, rrProblems } from './dns-rr-match.js';
 
-// How a dns check judges what its resolvers answered: exact sets, includes and excludes, rcode,
-// TTL bounds, agreement, and one sentence per resolver that names what it answered.
+// What a dns check may expect, and how it judges what its resolvers answered: exact sets,
+// includes and excludes, rcode, TTL bounds, agreement, and one sentence per resolver that names
+// what it answered.
+
+/** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
+export const EXPECTED_RCODES = ['NOERROR', 'NODATA', 'NXDOMAIN', 'SERVFAIL', 'REFUSED', 'FORMERR', 'NOTIMP', 'NOTAUTH', 'YXDOMAIN'] as const;
+
+/** A dns check's expect block. */
+export const expectSchema = z.strictObject({
+  answers: z.array(z.string()).optional().meta({ description: 'the exact set of answers (a stale extra answer fails); [] expects NODATA' }),
+  includes: z.array(z.string()).default([]).meta({ description: 'answers that must be present' }),
+  excludes: z.array(z.string()).default([]).meta({ description: 'answers that must be absent (known stale addresses)' }),
+  rcode: z.enum(EXPECTED_RCODES).default('NOERROR'),
+  agree: z.boolean().default(false).meta({ description: 'all resolvers must give the same answer' }),
+  minTtl: duration.optional().meta({ description: 'lowest acceptable TTL of the answer' }),
+  maxTtl: duration.optional().meta({ description: 'highest acceptable TTL (for example before a migration)' }),
+  ...rrFields,
+});
+
+/** What judging reads of a dns check (dns.ts's DnsSpec has it, and names this file's types). */
+interface Judged {
+  query: string;
+  record: RecordType;
+  expect: z.output<typeof expectSchema>;
+}
 
 export interface ResolverReport extends ResolverAnswer {
   /** This resolver's answer meets the expectation. */
@@ -37,7 +61,7 @@ interface Verdict {
 }
 
 /** Compares every resolver's answer with the expectation; the first failing resolver gives the reason. */
-export function judgeAnswers(spec: DnsSpec, answers: readonly ResolverAnswer[]): Outcome<DnsObservations> {
+export function judgeAnswers(spec: Judged, answers: readonly ResolverAnswer[]): Outcome<DnsObservations> {
   const verdicts = answers.map((answer) => judge(spec, answer));
   const keys = answers.map((a) => (a.error ? undefined : `${statusOf(a)} ${a.answers.join('\n')}`));
   const agree = keys.every((key) => key !== undefined && key === keys[0]);
@@ -67,11 +91,11 @@ function statusOf(answer: ResolverAnswer): string {
   return answer.rcode ?? 'no answer';
 }
 
-function expectedStatus(spec: DnsSpec): string {
+function expectedStatus(spec: Judged): string {
   return spec.expect.rcode === 'NOERROR' && spec.expect.answers?.length === 0 ? 'NODATA' : spec.expect.rcode;
 }
 
-function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
+function judge(spec: Judged, answer: ResolverAnswer): Verdict {
   const who = `resolver ${answer.resolver}`;
   if (answer.error) return { match: false, drift: false, failure: { reason: answer.error.reason, message: `${who}: ${answer.error.message}` } };
   const status = statusOf(answer);
@@ -99,12 +123,12 @@ function judge(spec: DnsSpec, answer: ResolverAnswer): Verdict {
   return { match: false, drift: problems.length > 0, failure: { reason: 'assertion', message } };
 }
 
-function hasSet(spec: DnsSpec): boolean {
+function hasSet(spec: Judged): boolean {
   const { answers, includes, excludes } = spec.expect;
   return answers !== undefined || includes.length > 0 || excludes.length > 0;
 }
 
-function contentProblems(spec: DnsSpec, actual: readonly string[]): string[] {
+function contentProblems(spec: Judged, actual: readonly string[]): string[] {
   const normalise = (values: readonly string[]) => [...new Set(values.map((v) => normaliseExpected(spec.record, v) ?? v))];
   const show = (values: readonly string[]) => list(spec.record, values);
   const problems: string[] = [];
@@ -122,7 +146,7 @@ function contentProblems(spec: DnsSpec, actual: readonly string[]): string[] {
   return problems;
 }
 
-function ttlProblem(spec: DnsSpec, ttl: number | undefined): string | undefined {
+function ttlProblem(spec: Judged, ttl: number | undefined): string | undefined {
   if (ttl === undefined) return undefined;
   const { minTtl, maxTtl } = spec.expect;
   if (minTtl !== undefined && ttl * 1000 < minTtl) return `TTL at least ${minTtl / 1000}s`;
@@ -138,7 +162,7 @@ function describeAnswer(record: RecordType, answer: ResolverAnswer): string {
   return status;
 }
 
-function describeWanted(spec: DnsSpec, wanted: string): string {
+function describeWanted(spec: Judged, wanted: string): string {
   if (wanted === 'NODATA') return `NODATA (no ${spec.record} records)`;
   if (wanted !== 'NOERROR') return wanted;
   const { answers, includes } = spec.expect;

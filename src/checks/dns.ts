@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
-import { duration } from '../config/duration.js';
 import { normaliseExpected, RECORD_TYPES } from '../net/dns-answer.js';
 import { parseResolver, resolveRecords } from '../net/dns-resolver.js';
 import { addressSamples, probeSample } from './blackbox-series.js';
-import { rrFields, SECTIONS } from './dns-rr-match.js';
+import { SECTIONS } from './dns-rr-match.js';
 import type { CheckType } from './check-type.js';
 import type { ProbeSample, Sample } from '../results/run.js';
-import { judgeAnswers, type DnsObservations } from './dns-judge.js';
+import { expectSchema, judgeAnswers, type DnsObservations } from './dns-judge.js';
 
 export type { DnsObservations, ResolverReport } from './dns-judge.js';
 
-/** Response codes an expectation may name; NODATA is NOERROR without records of the type. */
-export const EXPECTED_RCODES = ['NOERROR', 'NODATA', 'NXDOMAIN', 'SERVFAIL', 'REFUSED', 'FORMERR', 'NOTIMP', 'NOTAUTH', 'YXDOMAIN'] as const;
 
 /** A resolver as check files write it; reused by checks that resolve through chosen resolvers. */
 export const resolverEntry = z
@@ -27,16 +24,6 @@ export const resolverList = z
   .min(1)
   .refine((list) => new Set(list).size === list.length, { error: 'resolvers must be unique (each is a metric label)' });
 
-const expectSchema = z.strictObject({
-  answers: z.array(z.string()).optional().meta({ description: 'the exact set of answers (a stale extra answer fails); [] expects NODATA' }),
-  includes: z.array(z.string()).default([]).meta({ description: 'answers that must be present' }),
-  excludes: z.array(z.string()).default([]).meta({ description: 'answers that must be absent (known stale addresses)' }),
-  rcode: z.enum(EXPECTED_RCODES).default('NOERROR'),
-  agree: z.boolean().default(false).meta({ description: 'all resolvers must give the same answer' }),
-  minTtl: duration.optional().meta({ description: 'lowest acceptable TTL of the answer' }),
-  maxTtl: duration.optional().meta({ description: 'highest acceptable TTL (for example before a migration)' }),
-  ...rrFields,
-});
 
 export const schema = z
   .strictObject({

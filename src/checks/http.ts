@@ -1,26 +1,17 @@
-import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { classifyError } from '../results/classify.js';
 import { baseFields } from '../config/base.js';
-import { duration, formatDuration } from '../config/duration.js';
 import { resolveValue, secretRef } from '../config/secret.js';
-import { formatIssuer } from '../net/certificate.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError, type HttpResponse, type Phases, type TlsInfo } from '../net/http-request.js';
 import { expandExpectations } from '../config/release.js';
 import type { Failure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 import type { ProbeSample, Sample } from '../results/run.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
-import { walkExpectations } from './release-fields.js';
-import { matchFields, patternProblems, protocolProblems } from './http-match.js';
+import { checkExpectations, checkStatus, expectSchema, walkExpectations } from './http-expect.js';
+import { patternProblems } from './http-match.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
-
-/** A status code (401) or a class ("2xx"); shared with the ingress check. */
-export const statusPattern = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/, 'expected a status code or a class from 1xx to 5xx')]);
-export const statusList = z.union([statusPattern.transform((s) => [s]), z.array(statusPattern).min(1)]);
-export type StatusPattern = z.infer<typeof statusPattern>;
-
 
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 /** HTTP basic auth; the password only as a secret reference, never inline. */
@@ -33,18 +24,7 @@ const basicAuth = z
 
 export const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-const JSON_PATH = /^(?:[^.[\]\s]+|\[\d+\])(?:\.[^.[\]\s]+|\[\d+\])*$/;
-const jsonPath = z.string().regex(JSON_PATH, 'expected a path like info.version or items[0].name');
 
-/** The response expectations; shared with the ingress check. */
-export const expectSchema = z.strictObject({
-  status: statusList.default(['2xx']).meta({ description: 'accepted status codes and classes (default [2xx])' }),
-  bodyContains: z.union([z.string().transform((s) => [s]), z.array(z.string())]).optional(),
-  json: z.record(jsonPath, z.json()).optional().meta({ description: 'path (info.version, items[0].name) -> expected value' }),
-  ...matchFields,
-  maxDuration: duration.optional().meta({ description: 'the whole exchange must take at most this long' }),
-  certMinDaysValid: z.number().min(0).optional().meta({ description: 'https: the certificate must stay valid this many more days' }),
-});
 
 export const schema = z
   .strictObject({
@@ -144,10 +124,6 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
   },
 };
 
-export function matchesStatus(patterns: readonly StatusPattern[], status: number): boolean {
-  return patterns.some((p) => (typeof p === 'number' ? p === status : p[0] === String(status)[0]));
-}
-
 /** The Authorization header of basic auth; the password is revealed for the request only. */
 async function basicAuthorization(auth: NonNullable<HttpSpec['basicAuth']>): Promise<string> {
   const credentials = `${await resolveValue(auth.username)}:${await auth.password.reveal()}`;
@@ -199,71 +175,6 @@ export async function sendCheckRequest(
 /** An oversized body is an unmet expectation, not a transport failure. */
 export function requestFailure(err: HttpRequestError): Failure {
   return err.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE' ? { reason: 'assertion', message: err.message } : classifyError(err);
-}
-
-export function checkStatus(patterns: readonly StatusPattern[], response: HttpResponse): Failure | undefined {
-  if (matchesStatus(patterns, response.status)) return undefined;
-  const after = response.redirects > 0 ? ` after ${response.redirects} redirect${response.redirects > 1 ? 's' : ''}` : '';
-  return { reason: 'status', message: `status ${response.status}${after}, expected ${patterns.join(' or ')}` };
-}
-
-/**
- * Every failed expectation, in one message, so one run says all that is wrong; `patterns` are
- * the body and header pattern problems (patternProblems), matched beforehand because long bodies
- * are matched off the event loop.
- */
-export function checkExpectations(expect: HttpSpec['expect'], response: HttpResponse, patterns: readonly string[]): Failure | undefined {
-  const problems: string[] = [];
-  for (const text of expect.bodyContains ?? []) {
-    if (!response.body.includes(text)) problems.push(`body does not contain ${JSON.stringify(text)} (${response.bodyBytes} bytes)`);
-  }
-  problems.push(...patterns);
-  if (expect.json) problems.push(...checkJson(expect.json, response));
-  if (expect.maxDuration !== undefined && response.totalMs > expect.maxDuration) {
-    problems.push(`took ${Math.round(response.totalMs)}ms, expected at most ${formatDuration(expect.maxDuration)}`);
-  }
-  if (expect.certMinDaysValid !== undefined) {
-    const cert = response.tls?.certificate;
-    if (!cert) problems.push(`no certificate (final URL ${response.url}), expected one valid ${expect.certMinDaysValid} more days`);
-    else if (cert.daysLeft < expect.certMinDaysValid) {
-      problems.push(`certificate (${formatIssuer(cert)}) valid ${cert.daysLeft} more days (until ${cert.validTo}), expected at least ${expect.certMinDaysValid}`);
-    }
-  }
-  problems.push(...protocolProblems(expect, response));
-  return problems.length > 0 ? { reason: 'assertion', message: problems.join('; ') } : undefined;
-}
-
-function checkJson(expected: Record<string, unknown>, response: HttpResponse): string[] {
-  let document: unknown;
-  try {
-    document = JSON.parse(response.body);
-  } catch {
-    const type = response.headers['content-type'] ?? 'no content-type';
-    return [`body is not JSON (${type}), expected values at ${Object.keys(expected).join(', ')}`];
-  }
-  const problems: string[] = [];
-  for (const [path, wanted] of Object.entries(expected)) {
-    const found = readPath(document, path);
-    if (!found.present) problems.push(`json ${path} is missing, expected ${JSON.stringify(wanted)}`);
-    else if (!isDeepStrictEqual(found.value, wanted)) problems.push(`json ${path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(wanted)}`);
-  }
-  return problems;
-}
-
-/** Follows `info.version` / `items[0].name` through parsed JSON. */
-export function readPath(document: unknown, path: string): { present: boolean; value?: unknown } {
-  let current = document;
-  for (const [, key, index] of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
-    if (index !== undefined) {
-      if (!Array.isArray(current) || Number(index) >= current.length) return { present: false };
-      current = current[Number(index)] as unknown;
-    } else if (key !== undefined && current !== null && typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, key)) {
-      current = (current as Record<string, unknown>)[key];
-    } else {
-      return { present: false };
-    }
-  }
-  return { present: true, value: current };
 }
 
 const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;

@@ -14,10 +14,10 @@ import type { CheckType, RunContext } from './check-type.js';
 import type { Sample } from '../results/run.js';
 import { resolverBudget, resolverList } from './dns.js';
 import { patternProblems } from './http-match.js';
-import { certExpirySamples, checkExpectations, checkStatus, expectSchema, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
+import { certExpirySamples, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
+import { checkExpectations, checkStatus, expectSchema, walkExpectations } from './http-expect.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders, urlOf } from './request-fields.js';
 import { judgeIngress, type AddressResult, type Verdict } from './ingress-verdict.js';
-import { walkExpectations } from './release-fields.js';
 import { httpProbeSamples } from './http-probe-samples.js';
 
 /**

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import type { Phases, TlsInfo } from '../net/http-request.js';
-import { expandExpectations } from '../config/release.js';
+import { expandExpectations, type ReleaseExpander } from '../config/release.js';
 import type { Failure } from '../results/result.js';
 import type { CheckType } from './check-type.js';
-import { checkStatus, httpSamples, ipAddress, sendCheckRequest } from './http.js';
+import { httpSamples, ipAddress, sendCheckRequest } from './http.js';
+import { checkStatus } from './http-expect.js';
 import { matchesPattern, regex } from './pattern.js';
 import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request-fields.js';
 import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
 import { describeDocument, findMissing, readDocument, type OpenapiDocument } from './openapi-document.js';
-import { walkOpenapiExpectations } from './release-fields.js';
 
 const METHOD = 'GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE';
 const requiredPath = z
@@ -149,4 +149,11 @@ function judge(expect: OpenapiSpec['expect'], document: OpenapiDocument, missing
 
 function describeVersion(version: string): string {
   return version.startsWith('2') || version.startsWith('1') ? `Swagger ${version}` : `OpenAPI ${version}`;
+}
+
+/** The OpenAPI document's info.title and info.version expectations (required paths are templates with {braces} of their own: never expanded). */
+export function walkOpenapiExpectations(expect: OpenapiSpec['expect'], expand: ReleaseExpander): OpenapiSpec['expect'] {
+  const text = (wanted: OpenapiSpec['expect']['title'], key: 'title' | 'version') =>
+    wanted === undefined ? undefined : typeof wanted === 'string' ? expand(wanted, ['expect', key], 'text') : { matches: expand(wanted.matches, ['expect', key, 'matches'], 'pattern') };
+  return { ...expect, title: text(expect.title, 'title'), version: text(expect.version, 'version') };
 }

@@ -1,4 +1,4 @@
-import { EXPECTED_RCODES } from '../checks/dns.js';
+import { EXPECTED_RCODES } from '../checks/dns-judge.js';
 import { RECORD_TYPES } from '../net/dns-answer.js';
 import { dnsProbe, type DnsProbe } from './blackbox-config.js';
 import { acceptPatterns, sortUnknownKeys, unknownKeys, type Translation } from './blackbox-translation.js';
