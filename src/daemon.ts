@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { ReloadOutcome, ServedDaemon } from './api/served-daemon.js';
 import { Registry } from 'prom-client';
 import { createConcurrencyLimit, SlotWaitAborted } from './concurrency-limit.js';
-import { loadChecks, type LoadedCheck } from './config/load.js';
+import { checkTypes, type LoadedCheck } from './checks/registry.js';
+import { loadChecks } from './config/load.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError, formatProblem } from './config/problem.js';
 import { CheckNotFoundError } from './results/errors.js';
@@ -35,46 +37,17 @@ export interface DaemonOptions {
 /** Defaults of the on-demand limit; see createConcurrencyLimit and docs/blackbox.md. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 
-export interface RunNowOptions {
-  debug?: boolean;
-  target?: string | undefined;
-  /** Read `target` as a blackbox module's prober would (/probe?module=). */
-  targetAs?: 'check' | 'module';
-  /** At most this long, waiting for a slot included (a Prometheus scrape's timeout less its margin). */
-  timeoutMs?: number | undefined;
-  /** The caller went away: stop waiting or running, free the slot, record nothing. */
-  signal?: AbortSignal | undefined;
-}
-
-/** An on-demand run and the time limit it ran under (probe_timeout_seconds). */
-export interface OnDemandRun extends Run {
-  timeoutMs: number;
-}
-
-export interface ReloadOutcome {
-  ok: boolean;
-  checks: number;
-  problems: string[];
-  at: string;
-}
-
-export interface Daemon {
-  readonly state: StateStore;
+/** The daemon: what the API serves (api/served-daemon.ts), and its own life cycle. */
+export interface Daemon extends ServedDaemon {
+  readonly state: StateStore<LoadedCheck>;
   readonly metrics: DaemonMetrics;
   readonly series: SeriesStore;
   readonly scheduler: Scheduler;
-  readonly lastReload: ReloadOutcome | undefined;
   /** First load; throws ConfigError when the files are invalid (the daemon does not start). */
   load(): Promise<number>;
-  /** Later loads (SIGHUP, POST /-/reload): an invalid file keeps the old checks running. */
-  reload(): Promise<ReloadOutcome>;
   start(): void;
   stop(graceMs: number): Promise<void>;
-  runNow(name: string, options?: RunNowOptions): Promise<OnDemandRun>;
   renderMetrics(): Promise<string>;
-  /** renderMetrics() in pieces, yielding to the event loop between them (GET /metrics). */
-  streamMetrics(): AsyncIterable<string>;
-  isReady(): boolean;
 }
 
 /** Wires config, scheduler, runner, state and metrics; the API and CLI sit on top of this. */
@@ -83,7 +56,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   // Every loaded check by name, before sharding: a check may refer to one another shard runs.
   let byName = new Map<string, LoadedCheck['spec']>();
   const services = createServices({ release: options.release, lookupCheck: (name) => byName.get(name) });
-  const state = createStateStore();
+  const state = createStateStore<LoadedCheck>();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
   const probeSlots = options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
@@ -109,7 +82,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     const changed = state.record(result);
     const entry = state.get(check.spec.name);
     outcomes.note(loggerFor(check), run.result, { changed, since: entry?.changedAt, runs: entry?.streak ?? 1 });
-    series.record(check.spec, run);
+    series.record(check, run);
     if (!run.result.blocked) metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
   };
 
@@ -123,7 +96,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check.spec, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal, failureLevel: 'debug' }));
+      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal, failureLevel: 'debug' }));
       if (state.get(check.spec.name)?.check === check) record(check, run);
     },
   });
@@ -143,7 +116,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     // Unchanged checks keep their objects, so runs in flight of them are still recorded.
     const held = state.set(selected);
     // An unchanged check's series are declared already, from the same spec (10,000 re-renders per reload saved).
-    for (const check of held) if (!before.has(check)) series.declare(check.spec);
+    for (const check of held) if (!before.has(check)) series.declare(check);
     scheduler.update(held);
     metrics.checks.set(held.length);
   };
@@ -151,7 +124,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const doReload = async (): Promise<ReloadOutcome> => {
     const at = new Date().toISOString();
     try {
-      const checks = await loadChecks(options.checkPaths);
+      const checks = await loadChecks(options.checkPaths, checkTypes);
       await prepareServices(services, checks.map((c) => c.spec));
       apply(checks);
       metrics.configReloadSuccessful.set(1);
@@ -175,7 +148,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       return lastReload;
     },
     async load() {
-      const checks = await loadChecks(options.checkPaths);
+      const checks = await loadChecks(options.checkPaths, checkTypes);
       await prepareServices(services, checks.map((c) => c.spec));
       apply(checks);
       metrics.configReloadSuccessful.set(1);

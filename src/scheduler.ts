@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { LoadedCheck } from './config/load.js';
-import { specKey } from './config/spec-key.js';
+import type { LoadedCheck } from './checks/registry.js';
 import { DueHeap } from './scheduler/due-heap.js';
 import { createRunPool } from './scheduler/run-pool.js';
 import { createTiming, type Timing } from './scheduler/slot.js';
@@ -32,8 +31,6 @@ export interface Scheduler {
 /** One scheduled check. */
 interface Entry {
   check: LoadedCheck;
-  /** specKey of the spec: an equal key on reload keeps the entry's timing. */
-  key: string;
   timing: Timing;
   /** The next planned slot (epoch ms). */
   slot: number | undefined;
@@ -172,14 +169,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const entry = entries.get(check.spec.name);
         // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
         if (entry?.check === check && !entry.removed) continue;
-        const key = specKey(check.spec);
         if (entry === undefined) {
-          const created: Entry = { check, key, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
+          const created: Entry = { check, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
           entries.set(check.spec.name, created);
           plan(created, true);
-        } else if (entry.removed || entry.key !== key) {
+        } else if (entry.removed || entry.check.key !== check.key) {
           entry.timing.dispose();
-          Object.assign(entry, { check, key, timing: createTiming(check.spec), removed: false });
+          Object.assign(entry, { check, timing: createTiming(check.spec), removed: false });
           plan(entry, true);
         } else {
           // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.

@@ -1,5 +1,4 @@
-import type { LoadedCheck } from './config/load.js';
-import { specKey } from './config/spec-key.js';
+import type { LoadedCheck } from './config/check-types.js';
 import { REASONS, type Reason, type Result } from './results/result.js';
 
 /**
@@ -19,9 +18,12 @@ export interface RunSummary {
   blocked?: true;
 }
 
-/** What the API and status page know of one check: its spec, its latest result and its recent runs. */
-export interface CheckEntry {
-  check: LoadedCheck;
+/**
+ * What the API and status page know of one check: its spec, its latest result and its recent
+ * runs. `C` is the loaded check with the spec and binding of its caller's check types.
+ */
+export interface CheckEntry<C extends LoadedCheck = LoadedCheck> {
+  check: C;
   /** The latest run in full (without the debug steps); undefined before the first run. */
   last: Result | undefined;
   /** The last runs in brief; history.list()[0] is `last` in brief. */
@@ -31,34 +33,28 @@ export interface CheckEntry {
   changedAt: string | undefined;
 }
 
-export interface StateStore {
+export interface StateStore<C extends LoadedCheck = LoadedCheck> {
   /**
    * Replaces the set of checks (load or reload); results of checks that stay are kept. A check
    * whose spec is unchanged keeps its LoadedCheck object (with the new file and line), so a run
    * in flight, which holds that object, is still recorded; returns the checks as now held.
    */
-  set(checks: readonly LoadedCheck[]): LoadedCheck[];
-  get(name: string): CheckEntry | undefined;
-  all(): CheckEntry[];
+  set(checks: readonly C[]): C[];
+  get(name: string): CheckEntry<C> | undefined;
+  all(): CheckEntry<C>[];
   /** Records a finished run; returns true when the check's state (ok, failing, blocked) changed. */
   record(result: Result): boolean;
 }
 
-export function createStateStore(keep = 20): StateStore {
-  let entries = new Map<string, CheckEntry>();
-  const keys = new WeakMap<LoadedCheck, string>();
-  const keyOf = (check: LoadedCheck): string => {
-    let key = keys.get(check);
-    if (key === undefined) keys.set(check, (key = specKey(check.spec)));
-    return key;
-  };
+export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C> {
+  let entries = new Map<string, CheckEntry<C>>();
   return {
     set(checks) {
-      const next = new Map<string, CheckEntry>();
-      const held: LoadedCheck[] = [];
+      const next = new Map<string, CheckEntry<C>>();
+      const held: C[] = [];
       for (const loaded of checks) {
         const old = entries.get(loaded.spec.name);
-        const check = old && keyOf(old.check) === keyOf(loaded) ? Object.assign(old.check, { file: loaded.file, line: loaded.line, index: loaded.index }) : loaded;
+        const check = old && old.check.key === loaded.key ? Object.assign(old.check, { file: loaded.file, line: loaded.line, index: loaded.index }) : loaded;
         next.set(check.spec.name, old ? { ...old, check } : { check, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined });
         held.push(check);
       }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_TYPES } from '../src/checks/registry.js';
+import { CHECK_TYPES, checkTypes } from '../src/checks/registry.js';
 import { baseFields } from '../src/config/base.js';
 import { checkFileJsonSchema } from '../src/config/json-schema.js';
 import { loadChecks, parseCheckFile } from '../src/config/load.js';
@@ -121,11 +121,11 @@ describe('bad values anywhere in a check file are located problems, never a cras
     const shown = relative(process.cwd(), file);
     const problems: Problem[] = [];
     try {
-      parseCheckFile(shown, text, problems);
+      parseCheckFile(shown, text, problems, checkTypes);
       if (problems.length === 0 && !crossFile) return undefined;
       if (problems.length === 0) {
         await writeFile(file, text);
-        await loadChecks([file]);
+        await loadChecks([file], checkTypes);
         return undefined;
       }
     } catch (err) {
@@ -242,7 +242,7 @@ type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema;
 
 /** Every key path the JSON Schema of the file format gives each check type: `.expect.headers.*.matches`. */
 function schemaKeyPaths(): { type: string; path: string; pattern: RegExp }[] {
-  const schema = checkFileJsonSchema() as JsonSchema;
+  const schema = checkFileJsonSchema(checkTypes) as JsonSchema;
   const items = schema.properties?.checks?.items;
   const options = items?.oneOf ?? items?.anyOf ?? [];
   const found: { type: string; path: string; pattern: RegExp }[] = [];

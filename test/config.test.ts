@@ -2,14 +2,14 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_TYPES } from '../src/checks/registry.js';
+import { CHECK_TYPES, checkTypes } from '../src/checks/registry.js';
 import { loadChecks, parseCheckFile } from '../src/config/load.js';
 import { ConfigError, formatProblem, type Problem } from '../src/config/problem.js';
 import { EVERY_PROBLEM, everyProblem } from './support/config-cases.js';
 
 function problemsOf(yaml: string): string[] {
   const problems: Problem[] = [];
-  parseCheckFile('t.yaml', yaml, problems);
+  parseCheckFile('t.yaml', yaml, problems, checkTypes);
   return problems.map(formatProblem);
 }
 
@@ -108,6 +108,7 @@ describe('check file validation', () => {
       't.yaml',
       `defaults:\n  interval: 30s\n  timeout: 2s\n  labels: { service: hub, team: a }\nchecks:\n  - ${TCP}\n    labels: { team: b }\n  - ${TCP.replace('name: a', 'name: b')}\n    schedule: "*/5 * * * *"\n`,
       problems,
+      checkTypes,
     );
     expect(problems).toEqual([]);
     expect(checks.map((c) => [c.spec.interval, c.spec.schedule, c.spec.timeout, c.spec.labels])).toEqual([
@@ -129,7 +130,7 @@ describe('loadChecks', () => {
   it('reads a folder and rejects a name defined in two files, naming both places', async () => {
     await writeFile(join(dir, 'a.yaml'), `checks:\n  - ${TCP}\n`);
     await writeFile(join(dir, 'b.yaml'), `checks:\n  - ${TCP.replace('name: a', 'name: c')}\n  - ${TCP}\n`);
-    const error = await loadChecks([dir]).catch((e: unknown) => e);
+    const error = await loadChecks([dir], checkTypes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as ConfigError).message;
     expect(message).toMatch(/b\.yaml:6:11: checks\[1\]\.name: duplicate check name "a" \(first defined at .*a\.yaml:2\)/);
@@ -141,14 +142,14 @@ describe('loadChecks', () => {
     await writeFile(join(mount, '..2026_11_27_10_00_00.123', 'hub.yaml'), `checks:\n  - ${TCP}\n`);
     await symlink('..2026_11_27_10_00_00.123', join(mount, '..data'));
     await symlink(join('..data', 'hub.yaml'), join(mount, 'hub.yaml'));
-    const checks = await loadChecks([mount]);
+    const checks = await loadChecks([mount], checkTypes);
     expect(checks.map((c) => c.spec.name)).toEqual(['a']);
   });
 
   it('reports every problem at once: a misspelled default, a bad name beside an unknown type, a duplicate of an invalid check', async () => {
     const file = join(dir, 'every.yaml');
     await writeFile(file, EVERY_PROBLEM);
-    const error = await loadChecks([file]).catch((e: unknown) => e);
+    const error = await loadChecks([file], checkTypes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map(formatProblem)).toEqual(everyProblem(relative(process.cwd(), file)));
   });
@@ -165,7 +166,7 @@ describe('loadChecks', () => {
     await symlink('loop-a.yaml', join(root, 'loop-b.yaml'));
     const deep = join(root, ...Array.from({ length: 18 }, (_, i) => `d${i}`));
     await mkdir(deep, { recursive: true });
-    const error = await loadChecks([root]).catch((e: unknown) => e);
+    const error = await loadChecks([root], checkTypes).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map(formatProblem)).toEqual([
       `${at(...Array.from({ length: 17 }, (_, i) => `d${i}`))}:1:1: folders nested deeper than 16 levels below ${at()} are not read`,
@@ -178,6 +179,6 @@ describe('loadChecks', () => {
   });
 
   it('names a missing path', async () => {
-    await expect(loadChecks([join(dir, 'nope')])).rejects.toThrow(/nope:1:1: no such file or folder/);
+    await expect(loadChecks([join(dir, 'nope')], checkTypes)).rejects.toThrow(/nope:1:1: no such file or folder/);
   });
 });

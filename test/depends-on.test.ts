@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTypes } from '../src/checks/registry.js';
 import { loadChecks } from '../src/config/load.js';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { runCli } from './support/cli.js';
@@ -22,7 +23,7 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
   }
   async function problemsOf(folder: string): Promise<string[]> {
     try {
-      await loadChecks([folder]);
+      await loadChecks([folder], checkTypes);
     } catch (err) {
       if (err instanceof ConfigError) return err.problems.map(formatProblem);
       throw err;
@@ -42,7 +43,7 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
       'a.yaml': `checks:\n${tcp('db')}${tcp('app', '    dependsOn: [db, dns]\n')}`,
       'b.yaml': `checks:\n${tcp('dns')}`,
     });
-    const checks = await loadChecks([folder]);
+    const checks = await loadChecks([folder], checkTypes);
     expect(checks.map((c) => [c.spec.name, c.spec.dependsOn])).toEqual([
       ['db', undefined],
       ['app', ['db', 'dns']],
@@ -93,7 +94,7 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
   });
 
   it('the shipped runbook: the gates through public DNS depend on hub-dns, the app gates on the rollout and the database', async () => {
-    const checks = await loadChecks([join(ROOT, 'checks/inter-hub.yaml')]);
+    const checks = await loadChecks([join(ROOT, 'checks/inter-hub.yaml')], checkTypes);
     const deps = new Map(checks.map((c) => [c.spec.name, c.spec.dependsOn ?? []]));
     const app = checks.filter((c) => c.spec.type === 'http' || c.spec.type === 'openapi' || c.spec.type === 'ingress');
     expect(app.length).toBeGreaterThan(5);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTypes } from '../src/checks/registry.js';
 import { loadChecks } from '../src/config/load.js';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { runCli } from './support/cli.js';
@@ -41,7 +42,7 @@ describe('expect.digestFrom is a dependency', () => {
   it('a cycle through digestFrom and dependsOn is a config problem at the dependsOn entry', async () => {
     const file = join(dir, 'cycle.yaml');
     await writeFile(file, ['checks:', '  - name: hub-image', '    type: oci-image', '    image: registry.example/coulomb/hub:abc123', '    dependsOn: [hub-rollout]', rollout(), ''].join('\n'));
-    const problems = await loadChecks([file]).then(
+    const problems = await loadChecks([file], checkTypes).then(
       () => [],
       (err: unknown) => {
         if (err instanceof ConfigError) return err.problems.map(formatProblem);

@@ -149,7 +149,7 @@ describe('the incident: the ingress answers 401, public DNS sends clients to the
     expect(drift.samples.filter((s) => s.name === 'driftwatch_http_phase_duration_seconds').map((s) => s.labels)).toHaveLength(10);
     expect(drift.samples.find((s) => s.name === 'driftwatch_tls_cert_expiry_timestamp_seconds')?.value).toBeGreaterThan(Date.now() / 1000);
     expect(drift.probeSamples()).toContainEqual({ name: 'probe_http_status_code', help: 'Response HTTP status code', value: 401 });
-    store.record(check.spec, drift);
+    store.record(check, drift);
     expect(store.render()).toContain('driftwatch_ingress_verdict{check="hub-ingress",type="ingress",verdict="dns-drift"} 1\n');
 
     await knot.setZone(ZONE, zoneWith('hub 300 A 127.0.0.2'));
@@ -159,7 +159,7 @@ describe('the incident: the ingress answers 401, public DNS sends clients to the
     // One request only: public DNS gives the ingress address, so the public path is the ingress path.
     expect((fixed.result.observations as unknown as IngressObservations).addresses).toHaveLength(1);
     expect(fixed.samples).toContainEqual({ name: 'driftwatch_http_status_code', labels: { via: 'dns' }, value: 401 });
-    store.record(check.spec, fixed);
+    store.record(check, fixed);
     const text = store.render();
     expect(text).toContain('driftwatch_ingress_verdict{check="hub-ingress",type="ingress",verdict="healthy"} 1\n');
     expect(text).not.toContain('verdict="dns-drift"');

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkTypes } from '../src/checks/registry.js';
 import { loadChecks } from '../src/config/load.js';
 import { loadClientNode } from '../src/kube/client-node.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
@@ -184,7 +185,7 @@ describe('expect.digestFrom when loading and in driftwatch run', () => {
       '  - { name: hub-image, type: oci-image, image: "registry.example/hub:v1" }',
       '',
     ].join('\n'));
-    const error = await loadChecks([file]).catch((e: unknown) => e);
+    const error = await loadChecks([file], checkTypes).catch((e: unknown) => e);
     const shown = relative(process.cwd(), file);
     expect(String(error)).toContain(`${shown}:2:92: checks[0].expect.digestFrom: no check named "hub-imag" (oci-image checks: hub-image)`);
     expect(String(error)).toContain(`${shown}:8:19: checks[1].expect.digestFrom: check "t" is a tcp check, expected an oci-image check (oci-image checks: hub-image)`);
@@ -193,7 +194,7 @@ describe('expect.digestFrom when loading and in driftwatch run', () => {
     const images = join(dir, 'images.yaml');
     await writeFile(rollout, 'checks:\n  - { name: r, type: k8s-rollout, namespace: a, resource: deploy/x, expect: { digestFrom: hub-image } }\n');
     await writeFile(images, 'checks:\n  - { name: hub-image, type: oci-image, image: "registry.example/hub:v1" }\n');
-    await expect(loadChecks([rollout, images])).resolves.toHaveLength(2);
+    await expect(loadChecks([rollout, images], checkTypes)).resolves.toHaveLength(2);
   });
 
   it('run --only the rollout check still finds the oci-image check it names', async () => {

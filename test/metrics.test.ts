@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ProbeSample, Sample } from '../src/results/run.js';
-import type { CheckSpec } from '../src/checks/registry.js';
+import type { LoadedCheck } from '../src/checks/registry.js';
 import { createDaemonMetrics } from '../src/metrics/daemon-metrics.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, streamMetrics } from '../src/metrics/exposition.js';
 import { renderProbe } from '../src/metrics/probe-exposition.js';
@@ -14,8 +14,8 @@ import { parseChecks } from './support/checks.js';
 
 // ---- fixtures -------------------------------------------------------------------------------
 
-function specs(yaml: string): Map<string, CheckSpec> {
-  return new Map(parseChecks(yaml).map((c) => [c.spec.name, c.spec]));
+function specs(yaml: string): Map<string, LoadedCheck> {
+  return new Map(parseChecks(yaml).map((c) => [c.spec.name, c]));
 }
 
 const TRICKY = 'say "hi" \\ back\nslash';
@@ -28,7 +28,7 @@ checks:
   - { name: gamma, type: tcp, host: 127.0.0.1, port: 9 }
 `);
 
-function spec(name: string, from = V1): CheckSpec {
+function spec(name: string, from = V1): LoadedCheck {
   const found = from.get(name);
   if (!found) throw new Error(`no spec ${name}`);
   return found;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatProblem, type Problem } from '../src/config/problem.js';
+import { checkTypes } from '../src/checks/registry.js';
 import { parseCheckFile } from '../src/config/load.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { runYaml } from './support/checks.js';
@@ -21,7 +22,7 @@ const TYPES = [
 
 function problemsOf(yaml: string): string[] {
   const problems: Problem[] = [];
-  parseCheckFile('t.yaml', yaml, problems);
+  parseCheckFile('t.yaml', yaml, problems, checkTypes);
   return problems.map(formatProblem);
 }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_FRAGMENT } from '../src/results/secret-forms.js';
 import { scrub, Secret } from '../src/config/secret.js';
 import { formatProblem, type Problem } from '../src/config/problem.js';
+import { checkTypes } from '../src/checks/registry.js';
 import { parseCheckFile } from '../src/config/load.js';
 import { memoryLogger } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
@@ -195,7 +196,7 @@ describe('credential headers are never written inline', () => {
   function problemsOf(type: string, headers: string): string[] {
     const target = type === 'ingress' ? 'url: "https://hub.example.com/", ingress: [127.0.0.2]' : 'url: "https://hub.example.com/"';
     const problems: Problem[] = [];
-    parseCheckFile('t.yaml', `checks:\n  - { name: hub, type: ${type}, ${target}, headers: { ${headers} } }\n`, problems);
+    parseCheckFile('t.yaml', `checks:\n  - { name: hub, type: ${type}, ${target}, headers: { ${headers} } }\n`, problems, checkTypes);
     return problems.map(formatProblem);
   }
 

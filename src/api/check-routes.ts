@@ -1,12 +1,12 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { Daemon } from '../daemon.js';
+import type { ServedDaemon } from './served-daemon.js';
 import { specView, summarizeCheck } from './check-view.js';
 
 const nameParams = z.object({ name: z.string() });
 
 /** GET /api/v1/checks, GET /api/v1/checks/:name, POST /api/v1/checks/:name/run. */
-export function registerCheckRoutes(app: FastifyInstance, daemon: Daemon, auth: preHandlerAsyncHookHandler): void {
+export function registerCheckRoutes(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler): void {
   app.get('/api/v1/checks', async () => ({
     checks: daemon.state.all().map((entry) => summarizeCheck(entry, daemon.scheduler)),
     reload: daemon.lastReload,

@@ -1,17 +1,16 @@
-import { dependenciesOf } from '../checks/registry.js';
 import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
 import { Secret } from '../config/secret.js';
 import { REDACTED } from '../results/secret-forms.js';
 import type { Scheduler } from '../scheduler.js';
-import type { CheckEntry } from '../state.js';
+import type { CheckEntry } from './served-daemon.js';
 
 /** blocked: not run because a dependency (dependsOn) fails; last.blocked names it and the root causes. */
 export type CheckStatus = 'ok' | 'failing' | 'blocked' | 'pending';
 
 /** How the API (and the status page) present a check: JSON-safe, secrets as [secret]. */
-export function summarizeCheck(entry: CheckEntry, scheduler: Scheduler) {
-  const { spec, file, line } = entry.check;
+export function summarizeCheck(entry: CheckEntry, scheduler: Pick<Scheduler, 'nextRunAt'>) {
+  const { spec, file, line, dependencies } = entry.check;
   const last = entry.last;
   const status: CheckStatus = last === undefined ? 'pending' : last.ok ? 'ok' : last.blocked ? 'blocked' : 'failing';
   return {
@@ -20,7 +19,7 @@ export function summarizeCheck(entry: CheckEntry, scheduler: Scheduler) {
     description: spec.description,
     labels: spec.labels,
     // dependsOn and the checks it reads from (expect.digestFrom): what can block it.
-    dependsOn: dependenciesOf(spec),
+    dependsOn: dependencies,
     source: `${file}:${line}`,
     every: spec.schedule ?? formatDuration(spec.interval ?? DEFAULT_INTERVAL_MS),
     timeout: formatDuration(spec.timeout),

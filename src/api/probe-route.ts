@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
-import type { Daemon } from '../daemon.js';
+import type { ServedDaemon } from './served-daemon.js';
 import { renderProbe } from '../metrics/probe-exposition.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
 import { scrapeTimeoutMs, wantsExposition } from './scrape-request.js';
@@ -31,7 +31,7 @@ const probeQuery = z
  * and a run never outlives the scrape that asked for it (X-Prometheus-Scrape-Timeout-Seconds)
  * nor the caller's connection.
  */
-export function registerProbeRoute(app: FastifyInstance, daemon: Daemon, auth: preHandlerAsyncHookHandler): void {
+export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler): void {
   app.get('/probe', { preHandler: auth }, async (request, reply) => {
     const parsed = probeQuery.safeParse(request.query);
     if (!parsed.success) {
@@ -53,7 +53,7 @@ export function registerProbeRoute(app: FastifyInstance, daemon: Daemon, auth: p
  * blackbox module names use underscores (http_2xx), check names cannot: module=http_2xx finds
  * the check named http_2xx's dashed form (http-2xx), as `driftwatch import blackbox` names them.
  */
-function moduleCheck(daemon: Daemon, module: string): string {
+function moduleCheck(daemon: ServedDaemon, module: string): string {
   return daemon.state.get(module) ? module : module.replaceAll('_', '-');
 }
 

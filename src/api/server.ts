@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BusyError } from '../concurrency-limit.js';
-import type { Daemon } from '../daemon.js';
+import type { ServedDaemon } from './served-daemon.js';
 import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
 import { requireToken } from './auth.js';
@@ -12,7 +12,7 @@ import { registerProbeRoute } from './probe-route.js';
 import { registerStatusPage } from './status-page.js';
 
 export interface ApiOptions {
-  daemon: Daemon;
+  daemon: ServedDaemon;
   log: Logger;
   /** When set, /probe and the POST routes require `Authorization: Bearer TOKEN`. */
   token?: string | undefined;

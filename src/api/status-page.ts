@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Daemon, ReloadOutcome } from '../daemon.js';
-import type { CheckEntry } from '../state.js';
+import type { CheckEntry, ReloadOutcome, ServedDaemon } from './served-daemon.js';
 import { checkPage, notFoundPage } from './check-page.js';
 import { blockedBy, diagnosisTags, labelChips, resultStrip, statusPill, STATUS_ORDER, type CheckSummary } from './check-fragments.js';
 import { summarizeCheck, type CheckStatus } from './check-view.js';
@@ -16,7 +15,7 @@ interface Row {
 const nameParams = z.object({ name: z.string() });
 
 /** GET / (every check at a glance) and GET /checks/:name (one check in full); HTML, no JS needed. */
-export function registerStatusPage(app: FastifyInstance, daemon: Daemon): void {
+export function registerStatusPage(app: FastifyInstance, daemon: ServedDaemon): void {
   app.get('/', async (_request, reply) => sendPage(reply, 200, overviewPage(daemon, Date.now())));
   app.get('/checks/:name', async (request, reply) => {
     const { name } = nameParams.parse(request.params);
@@ -27,7 +26,7 @@ export function registerStatusPage(app: FastifyInstance, daemon: Daemon): void {
   });
 }
 
-function overviewPage(daemon: Daemon, now: number): PageParts {
+function overviewPage(daemon: ServedDaemon, now: number): PageParts {
   const rows: Row[] = daemon.state
     .all()
     .map((entry) => ({ entry, view: summarizeCheck(entry, daemon.scheduler) }))

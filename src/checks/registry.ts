@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CheckReference, CheckTypes, LoadedCheck as Loaded } from '../config/check-types.js';
 import type { CheckType, Outcome, RunContext } from './check-type.js';
 import type { ProbeSample, Sample } from '../results/run.js';
 import * as tcp from './tcp.js';
@@ -50,15 +51,12 @@ export interface Progress {
 }
 
 /**
- * The checks this one depends on: its `dependsOn`, and the checks it reads a value from (a
- * k8s-rollout's `expect.digestFrom` oci-image check), so `run` orders them first and a failing
- * registry check blocks the rollout check instead of failing it a second time. The one list the
- * graph, blocking and the blocked gauge read.
+ * The checks a spec reads a value from (a k8s-rollout's `expect.digestFrom` oci-image check):
+ * dependencies it has without naming them in dependsOn (config/dependencies.ts adds them).
  */
-export function dependenciesOf(spec: CheckSpec): string[] {
-  const implied = spec.type === 'k8s-rollout' && spec.expect?.digestFrom !== undefined ? [spec.expect.digestFrom] : [];
-  const explicit = spec.dependsOn ?? [];
-  return implied.length === 0 ? explicit : [...new Set([...explicit, ...implied])];
+function references(spec: CheckSpec): CheckReference[] {
+  if (spec.type === 'k8s-rollout' && spec.expect?.digestFrom !== undefined) return [{ name: spec.expect.digestFrom, type: 'oci-image', path: ['expect', 'digestFrom'] }];
+  return [];
 }
 
 /** A check spec bound to its type's functions, so callers need no switch of their own. */
@@ -103,6 +101,12 @@ export function bind(spec: CheckSpec): BoundCheck {
       return bindType(helmRelease.check, spec);
   }
 }
+
+/** The check types as config reads files with them (config lives below the registry and is handed these). */
+export const checkTypes: CheckTypes<CheckSpec, BoundCheck> = { schema: checkSchema, names: CHECK_TYPES, references, bind, module: import.meta.url };
+
+/** A check as loaded with these types: its spec, bound, where it came from. */
+export type LoadedCheck = Loaded<CheckSpec, BoundCheck>;
 
 function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, spec: S): BoundCheck {
   return {

@@ -1,5 +1,6 @@
 import { createConcurrencyLimit } from '../concurrency-limit.js';
-import { loadChecks, type LoadedCheck } from '../config/load.js';
+import { checkTypes, type LoadedCheck } from '../checks/registry.js';
+import { loadChecks } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
 import { interruptExitCode, watchInterrupts } from '../gate/interrupt.js';
@@ -67,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(parseLogLevel(values['log-level'], 'warn'));
   let checks: LoadedCheck[];
   try {
-    checks = await loadChecks(values.checks ?? DEFAULT_CHECKS);
+    checks = await loadChecks(values.checks ?? DEFAULT_CHECKS, checkTypes);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);

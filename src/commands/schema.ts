@@ -1,3 +1,4 @@
+import { checkTypes } from '../checks/registry.js';
 import { checkFileJsonSchema } from '../config/json-schema.js';
 
 export const SCHEMA_HELP = `Usage: driftwatch schema
@@ -15,6 +16,6 @@ export function schema(argv: string[]): number {
     process.stderr.write(`driftwatch schema takes no arguments\n\n${SCHEMA_HELP}`);
     return 2;
   }
-  process.stdout.write(`${JSON.stringify(checkFileJsonSchema(), null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(checkFileJsonSchema(checkTypes), null, 2)}\n`);
   return 0;
 }

@@ -1,3 +1,4 @@
+import { checkTypes } from '../checks/registry.js';
 import { listCheckFiles, loadChecks } from '../config/load.js';
 import { ConfigError } from '../config/problem.js';
 import { DEFAULT_CHECKS, parseCommandLine } from './options.js';
@@ -17,7 +18,7 @@ export async function validate(argv: string[]): Promise<number> {
   }
   const paths = values.checks ?? DEFAULT_CHECKS;
   try {
-    const checks = await loadChecks(paths);
+    const checks = await loadChecks(paths, checkTypes);
     const files = await listCheckFiles(paths);
     process.stdout.write(`ok: ${checks.length} checks in ${files.length} file${files.length === 1 ? '' : 's'}\n`);
     return 0;

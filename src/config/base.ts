@@ -47,6 +47,9 @@ export const baseFields = {
     .meta({ description: 'checks this one depends on: while one of them fails, this check is not run but reported blocked (docs/gate.md)' }),
 };
 
+/** What every check spec has, whatever its type: the base fields, parsed, and the type's name. */
+export type BaseSpec = z.output<z.ZodObject<typeof baseFields>> & { type: string };
+
 /**
  * The `defaults:` block of a check file: each key applies to the checks of that file whose type
  * has that key (kubeconfig and context reach only the Kubernetes checks). Values are validated

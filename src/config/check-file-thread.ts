@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { validateCheckFile, validatedFileSchema, type ValidatedFile } from './check-file.js';
+import type { CheckTypes } from './check-types.js';
 
 const ENTRY = new URL('./check-file-worker.js', import.meta.url);
 /**
@@ -13,11 +14,12 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
  * validateCheckFile on a worker thread, for large files: parsing a 10,000-check file takes
  * seconds of CPU, which on the daemon's thread would leave /healthz and /metrics unanswered for
  * as long. What comes back is plain data (problems, names, checks as written); the specs, with
- * their Secret instances, are built on this thread.
+ * their Secret instances, are built on this thread. The thread imports the check types from
+ * `types.module`, since a schema cannot be sent to it.
  */
-export async function validateInWorker(file: string, text: string): Promise<ValidatedFile> {
-  if (FROM_SOURCES) return validateCheckFile(file, text);
-  const worker = new Worker(ENTRY, { workerData: { file, text } });
+export async function validateInWorker(file: string, text: string, types: Pick<CheckTypes, 'schema' | 'names' | 'module'>): Promise<ValidatedFile> {
+  if (FROM_SOURCES) return validateCheckFile(file, text, types);
+  const worker = new Worker(ENTRY, { workerData: { file, text, types: types.module } });
   try {
     const message = await new Promise<unknown>((resolve, reject) => {
       worker.once('message', resolve);

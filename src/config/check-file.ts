@@ -1,8 +1,8 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { exceedsBounds } from '../text/yaml-bounds.js';
 import { z } from 'zod';
-import { checkSchema, type CheckSpec } from '../checks/registry.js';
-import { baseFields, defaultsSchema, type Defaults } from './base.js';
+import { baseFields, defaultsSchema, type BaseSpec, type Defaults } from './base.js';
+import type { CheckTypes } from './check-types.js';
 import { formatDuration } from './duration.js';
 import { describeRawIssue, toProblems, type Locate } from './issue-message.js';
 import { acceptedKeys, formatPath, formatProblem, schemaAt, type Problem } from './problem.js';
@@ -44,8 +44,9 @@ const MAX_ALIAS_COUNT = 100;
  */
 const MAX_DEPTH = 64;
 
-/** Validates one check file's text, reporting every problem it can find at once. */
-export function validateCheckFile(file: string, text: string): ValidatedFile {
+/** Validates one check file's text against the check types, reporting every problem it can find at once. */
+export function validateCheckFile(file: string, text: string, types: Pick<CheckTypes, 'schema' | 'names'>): ValidatedFile {
+  const checkSchema = types.schema;
   const result: ValidatedFile = { problems: [], names: [], checks: [] };
   const excess = exceedsBounds(text, { depth: MAX_DEPTH, tokens: Number.POSITIVE_INFINITY });
   if (excess) {
@@ -83,7 +84,7 @@ export function validateCheckFile(file: string, text: string): ValidatedFile {
   body.checks.forEach((item, index) => {
     const prefix = ['checks', index];
     if (isRecord(item) && typeof item.name === 'string') result.names.push({ name: item.name, index, ...where([...prefix, 'name']) });
-    const merged = applyDefaults(item, defaults);
+    const merged = applyDefaults(item, defaults, checkSchema);
     // A bad value that came from the defaults block is reported there, once per check it reaches.
     const own = isRecord(item) ? Object.keys(item) : [];
     const placeOf = (path: readonly PropertyKey[]): PropertyKey[] => {
@@ -95,7 +96,7 @@ export function validateCheckFile(file: string, text: string): ValidatedFile {
     if (parsed.success) {
       timing = parsed.data;
     } else {
-      found.push(...toProblems(file, parsed.error.issues, checkSchema, merged, placeOf, where));
+      found.push(...toProblems(file, parsed.error.issues, checkSchema, merged, placeOf, where, types.names));
       // Without a known type there is no type schema: still check the fields every check has.
       if (!parsed.error.issues.some(isUnknownType)) return;
       const base = baseSchema.safeParse(merged, WORDS);
@@ -148,7 +149,7 @@ function parseDefaults(file: string, raw: unknown, where: Locate, problems: Prob
 }
 
 /** Merges a file's defaults into a check: each default applies where the check's type has that key. */
-function applyDefaults(item: unknown, defaults: Defaults): unknown {
+function applyDefaults(item: unknown, defaults: Defaults, checkSchema: CheckTypes['schema']): unknown {
   if (!isRecord(item)) return item;
   const keys = acceptedKeys(schemaAt(checkSchema, [], item));
   const merged: Record<string, unknown> = {};
@@ -163,7 +164,7 @@ function applyDefaults(item: unknown, defaults: Defaults): unknown {
   return merged;
 }
 
-type CheckTiming = Pick<CheckSpec, 'interval' | 'schedule' | 'timeout'>;
+type CheckTiming = Pick<BaseSpec, 'interval' | 'schedule' | 'timeout'>;
 
 /** interval xor schedule, and a timeout that fits in the interval. */
 function checkTiming(spec: CheckTiming): { key: string; message: string } | undefined {

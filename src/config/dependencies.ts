@@ -1,7 +1,19 @@
-import { dependenciesOf } from '../checks/registry.js';
-import type { LoadedCheck } from './load.js';
+import type { BaseSpec } from './base.js';
+import type { CheckReference, LoadedCheck } from './check-types.js';
 import { createLocator } from './position.js';
 import { formatPath, type Problem } from './problem.js';
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * The checks a spec depends on: its `dependsOn`, and the checks it reads a value from (a
+ * k8s-rollout's `expect.digestFrom` oci-image check), so `run` orders them first and a failing
+ * registry check blocks the rollout check instead of failing it a second time.
+ */
+export function dependenciesOf(spec: BaseSpec, references: readonly CheckReference[]): readonly string[] {
+  const explicit = spec.dependsOn ?? NONE;
+  return references.length === 0 ? explicit : [...new Set([...explicit, ...references.map((r) => r.name)])];
+}
 
 /** A problem with one `dependsOn` entry, before its position in the file is looked up. */
 interface Finding {
@@ -40,7 +52,7 @@ export async function findDependencyProblems(checks: readonly LoadedCheck[], fil
 
 /** The graph's problems, in file order; positions come later. */
 export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
-  if (!checks.some((check) => dependenciesOf(check.spec).length > 0)) return [];
+  if (!checks.some((check) => check.dependencies.length > 0)) return [];
   const byName = new Map(checks.map((check) => [check.spec.name, check]));
   const findings: Finding[] = [];
   const edges = new Map<string, string[]>();
@@ -54,7 +66,7 @@ export function inspectDependencies(checks: readonly LoadedCheck[]): Finding[] {
       else targets.push(dependency);
     });
     // A check it reads from (expect.digestFrom) is an edge too: a cycle through one would block both forever.
-    for (const implied of dependenciesOf(check.spec)) if (!dependsOn.includes(implied) && byName.has(implied)) targets.push(implied);
+    for (const implied of check.dependencies) if (!dependsOn.includes(implied) && byName.has(implied)) targets.push(implied);
     edges.set(name, targets);
   }
   const order = new Map(checks.map((check, i) => [check.spec.name, i]));

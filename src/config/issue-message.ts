@@ -1,11 +1,13 @@
 import type { z } from 'zod';
-import { CHECK_TYPES } from '../checks/registry.js';
 import { acceptedKeys, describeValue, formatPath, schemaAt, type Problem } from './problem.js';
 
 /** Line and column of the node at a data path (of the key itself with atKey). */
 export type Locate = (path: readonly PropertyKey[], atKey?: boolean) => { line: number; col: number };
 
-/** zod issues as located problems; placeOf maps an issue's path to where it is reported. */
+/**
+ * zod issues as located problems; placeOf maps an issue's path to where it is reported.
+ * `typeNames` are the check types, named when a check's type is missing or unknown.
+ */
 export function toProblems(
   file: string,
   issues: readonly z.core.$ZodIssue[],
@@ -13,6 +15,7 @@ export function toProblems(
   data: unknown,
   placeOf: (path: readonly PropertyKey[]) => PropertyKey[],
   where: Locate,
+  typeNames: readonly string[] = [],
 ): Problem[] {
   const problems: Problem[] = [];
   for (const issue of issues) {
@@ -26,17 +29,17 @@ export function toProblems(
       continue;
     }
     const received = valueAt(data, issue.path);
-    problems.push({ file, ...where(path, received === undefined || issue.code === 'invalid_key'), path: formatPath(path), message: describeIssue(issue, received) });
+    problems.push({ file, ...where(path, received === undefined || issue.code === 'invalid_key'), path: formatPath(path), message: describeIssue(issue, received, typeNames) });
   }
   return problems;
 }
 
 /** The final message of an issue: what is wanted, then what was there. */
-function describeIssue(issue: z.core.$ZodIssue, received: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, received: unknown, typeNames: readonly string[]): string {
   switch (issue.code) {
     case 'invalid_union': {
       if ('note' in issue && issue.note === 'No matching discriminator') {
-        const types = CHECK_TYPES.join(', ');
+        const types = typeNames.join(', ');
         return received === undefined ? `missing check type (accepted: ${types})` : `unknown check type ${describeValue(received)} (accepted: ${types})`;
       }
       // Never echo the value: a union is where secret references live, and an inline secret must not be printed.

@@ -1,4 +1,3 @@
-import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
 import type { Result } from '../results/result.js';
 import type { Run } from '../results/run.js';
 
@@ -58,8 +57,8 @@ export function listNames(names: readonly string[]): string {
  * recorded as this blocked run instead (no samples: nothing was observed). Undefined when the
  * check may run.
  */
-export function blockedRun(check: CheckSpec, latest: LatestResult): Run | undefined {
-  const blocking = blockingDependencies(dependenciesOf(check), latest);
+export function blockedRun(check: { spec: { name: string; type: string }; dependencies: readonly string[] }, latest: LatestResult): Run | undefined {
+  const blocking = blockingDependencies(check.dependencies, latest);
   if (blocking.length === 0) return undefined;
-  return { result: blockedResult(check, blocking, latest), samples: [], probeSamples: () => [] };
+  return { result: blockedResult(check.spec, blocking, latest), samples: [], probeSamples: () => [] };
 }

@@ -1,5 +1,4 @@
-import { dependenciesOf } from '../checks/registry.js';
-import type { LoadedCheck } from '../config/load.js';
+import type { LoadedCheck } from '../checks/registry.js';
 import type { Result } from '../results/result.js';
 import { blockedResult, blockingDependencies } from './blocked.js';
 
@@ -9,12 +8,12 @@ import { blockedResult, blockingDependencies } from './blocked.js';
  * loader has rejected cycles; should one reach here anyway, its checks come last, in file order.
  */
 export function graphOrder(checks: readonly LoadedCheck[]): LoadedCheck[] {
-  if (!checks.some((check) => dependenciesOf(check.spec).length > 0)) return [...checks];
+  if (!checks.some((check) => check.dependencies.length > 0)) return [...checks];
   const byName = new Map(checks.map((check) => [check.spec.name, check]));
   const waiting = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const check of checks) {
-    const inside = [...new Set(dependenciesOf(check.spec))].filter((name) => byName.has(name) && name !== check.spec.name);
+    const inside = [...new Set(check.dependencies)].filter((name) => byName.has(name) && name !== check.spec.name);
     waiting.set(check.spec.name, inside.length);
     for (const name of inside) {
       const list = dependents.get(name);
@@ -55,7 +54,7 @@ export async function runRound(
   const pending = new Map<string, Promise<Result>>();
   const latest = (name: string) => done.get(name) ?? settled.get(name);
   for (const check of graphOrder(checks)) {
-    const dependencies = dependenciesOf(check.spec);
+    const dependencies = check.dependencies;
     const before = dependencies.flatMap((name) => pending.get(name) ?? []);
     const running = (async () => {
       await Promise.all(before);

@@ -1,5 +1,5 @@
 import { releaseFields } from '../checks/release-fields.js';
-import type { LoadedCheck } from '../config/load.js';
+import type { LoadedCheck } from '../checks/registry.js';
 import { createLocator } from '../config/position.js';
 import { formatPath, type Problem } from '../config/problem.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoadedCheck } from '../config/load.js';
+import type { LoadedCheck } from '../checks/registry.js';
 import type { Result } from '../results/result.js';
 import { graphOrder, runRound } from './graph.js';
 import { GateInterrupted, type InterruptSignal } from './interrupt.js';

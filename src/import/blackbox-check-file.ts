@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { checkTypes } from '../checks/registry.js';
 import { parseCheckFile } from '../config/load.js';
 import { formatProblem, type Problem } from '../config/problem.js';
 import type { Translation } from './blackbox-translation.js';
@@ -12,7 +13,7 @@ export function validateEach(translations: readonly Translation[]): Translation[
   return translations.map((t) => {
     if (t.check === undefined) return t;
     const problems: Problem[] = [];
-    parseCheckFile('imported.yaml', stringify({ checks: [t.check] }), problems);
+    parseCheckFile('imported.yaml', stringify({ checks: [t.check] }), problems, checkTypes);
     if (problems.length === 0) return t;
     const refused = problems.map((p) => `driftwatch does not accept the translated check: ${p.path.replace(/^checks\[0\]\.?/, '') || '(check)'}: ${p.message}`);
     return { module: t.module, refused: [...t.refused, ...refused], untranslated: t.untranslated, notes: t.notes };
@@ -37,7 +38,7 @@ export function buildCheckFile(source: string, shownAs: string, translations: re
   const checks = translations.flatMap((t) => (t.check ? [t.check] : []));
   const text = `# Imported from ${source} by driftwatch import blackbox; see docs/blackbox.md.\n# Each check is a template for /probe?module=NAME&target=...; its own target is a placeholder.\n${stringify({ checks }, { lineWidth: 0 })}`;
   const problems: Problem[] = [];
-  parseCheckFile(shownAs, text, problems);
+  parseCheckFile(shownAs, text, problems, checkTypes);
   return { text, problems: problems.map(formatProblem) };
 }
 

@@ -1,5 +1,6 @@
 import type { Sample } from '../results/run.js';
-import { dependenciesOf, type CheckSpec } from '../checks/registry.js';
+import type { BaseSpec } from '../config/base.js';
+import type { LoadedCheck } from '../config/check-types.js';
 import type { Run } from '../results/run.js';
 import { FAMILIES, type SeriesName } from '../results/families.js';
 import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
@@ -10,14 +11,17 @@ import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
  * names are per series, not per family, so checks with different static label keys coexist and
  * a reload that adds a key needs nothing special.
  */
+/** What the store reads of a loaded check: its spec's name, type and labels, and its dependencies. */
+export type SeriesCheck = Pick<LoadedCheck, 'spec' | 'dependencies'>;
+
 export interface SeriesStore {
   /**
    * After every run: sets success, duration, last-run timestamp, increments the counters, and REPLACES the check's type-specific samples with run.samples (so series that went away, e.g. an old DNS answer, disappear).
    * A blocked result (not run: a dependency fails) sets success 0 and driftwatch_check_blocked 1, counts no run and no failure, and leaves no type-specific series (nothing was observed).
    */
-  record(spec: CheckSpec, run: Run): void;
+  record(check: SeriesCheck, run: Run): void;
   /** On load/reload, before any run: make the check's counters exist at 0 (runs_total for both results) so rate() works from the first scrape. Idempotent; keeps existing counts. */
-  declare(spec: CheckSpec): void;
+  declare(check: SeriesCheck): void;
   /** A check removed by a reload: all its series go. */
   remove(name: string): void;
   /** Text exposition format 0.0.4 of all per-check families, each family grouped under one # HELP and # TYPE. */
@@ -46,7 +50,7 @@ const CHECKS_PER_CHUNK = 1000;
 const HEADERS = new Map(NAMES.map((name) => [name, formatHeader(name, FAMILIES[name].help, FAMILIES[name].kind)]));
 
 interface Entry {
-  spec: CheckSpec;
+  spec: BaseSpec;
   /** check, type, static labels and location, formatted once per spec. */
   base: string;
   baseNames: ReadonlySet<string>;
@@ -66,7 +70,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   // Family -> check -> that check's lines. Created in FAMILIES order, which is the render order.
   const lines = new Map<SeriesName, Map<string, string>>(NAMES.map((name) => [name, new Map()]));
 
-  function baseLabels(spec: CheckSpec): { base: string; baseNames: Set<string> } {
+  function baseLabels(spec: BaseSpec): { base: string; baseNames: Set<string> } {
     const labels: Record<string, string> = { check: spec.name, type: spec.type };
     // Sorted so a reload that only reorders the YAML keeps the same series text.
     for (const key of Object.keys(spec.labels).sort()) labels[key] = spec.labels[key] ?? '';
@@ -74,7 +78,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     return { base: formatLabelPairs(labels), baseNames: new Set(Object.keys(labels)) };
   }
 
-  function ensure(spec: CheckSpec): Entry {
+  function ensure({ spec, dependencies }: SeriesCheck): Entry {
     const entry = entries.get(spec.name);
     if (entry === undefined) {
       const created: Entry = { spec, ...baseLabels(spec), runs: { success: 0, failure: 0 }, failures: new Map(), last: undefined, blocked: undefined, samples: [], families: [] };
@@ -83,7 +87,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     }
     if (entry.spec !== spec) Object.assign(entry, { spec }, baseLabels(spec));
     // A reload that adds or drops dependsOn adds or drops the series; its value is kept.
-    entry.blocked = dependenciesOf(spec).length > 0 ? (entry.blocked ?? 0) : undefined;
+    entry.blocked = dependencies.length > 0 ? (entry.blocked ?? 0) : undefined;
     return entry;
   }
 
@@ -118,8 +122,8 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   }
 
   return {
-    record(spec, run) {
-      const entry = ensure(spec);
+    record(check, run) {
+      const entry = ensure(check);
       const { result } = run;
       if (entry.blocked !== undefined) entry.blocked = result.blocked ? 1 : 0;
       // A blocked check was not run: no counter moves, so failure rates and alerts see only the root cause.
@@ -135,8 +139,8 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
       entry.samples = run.samples;
       renderEntry(entry);
     },
-    declare(spec) {
-      renderEntry(ensure(spec));
+    declare(check) {
+      renderEntry(ensure(check));
     },
     remove(name) {
       const entry = entries.get(name);

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { parseCheckFile, type LoadedCheck } from '../../src/config/load.js';
+import { checkTypes, type LoadedCheck } from '../../src/checks/registry.js';
+import { parseCheckFile } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/config/problem.js';
 import { runCheck } from '../../src/runner.js';
 import type { Run } from '../../src/results/run.js';
@@ -10,7 +11,7 @@ import { createServices, prepareServices } from '../../src/services.js';
 /** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */
 export function parseChecks(yaml: string, file = 'test.yaml'): LoadedCheck[] {
   const problems: Problem[] = [];
-  const checks = parseCheckFile(file, yaml, problems);
+  const checks = parseCheckFile(file, yaml, problems, checkTypes);
   if (problems.length > 0) throw new ConfigError(problems);
   return checks;
 }

@@ -1,0 +1,46 @@
+import type { LoadedCheck } from '../checks/registry.js';
+import type { Run } from '../results/run.js';
+import type { Scheduler } from '../scheduler.js';
+import type { CheckEntry as StateEntry, StateStore } from '../state.js';
+
+/**
+ * What the API serves: the part of the daemon its routes read and call. The API declares it and
+ * src/daemon implements it (DESIGN section 1), so nothing here imports the daemon.
+ */
+export interface ServedDaemon {
+  readonly state: Pick<StateStore<LoadedCheck>, 'get' | 'all'>;
+  readonly scheduler: Pick<Scheduler, 'nextRunAt'>;
+  readonly lastReload: ReloadOutcome | undefined;
+  /** Later loads (SIGHUP, POST /-/reload): an invalid file keeps the old checks running. */
+  reload(): Promise<ReloadOutcome>;
+  runNow(name: string, options?: RunNowOptions): Promise<OnDemandRun>;
+  /** The /metrics text in pieces, yielding to the event loop between them. */
+  streamMetrics(): AsyncIterable<string>;
+  isReady(): boolean;
+}
+
+/** One check as the API and the status page show it, with the registry's spec types. */
+export type CheckEntry = StateEntry<LoadedCheck>;
+
+export interface RunNowOptions {
+  debug?: boolean;
+  target?: string | undefined;
+  /** Read `target` as a blackbox module's prober would (/probe?module=). */
+  targetAs?: 'check' | 'module';
+  /** At most this long, waiting for a slot included (a Prometheus scrape's timeout less its margin). */
+  timeoutMs?: number | undefined;
+  /** The caller went away: stop waiting or running, free the slot, record nothing. */
+  signal?: AbortSignal | undefined;
+}
+
+/** An on-demand run and the time limit it ran under (probe_timeout_seconds). */
+export interface OnDemandRun extends Run {
+  timeoutMs: number;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  checks: number;
+  problems: string[];
+  at: string;
+}
