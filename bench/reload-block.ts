@@ -44,7 +44,7 @@ try {
 }
 
 async function inProcess(): Promise<void> {
-  const { createDaemon } = (await import(pathToFileURL(join(root, 'dist/daemon.js')).href)) as typeof import('../src/daemon.js');
+  const { createDaemon } = (await import(pathToFileURL(join(root, 'dist/daemon/daemon.js')).href)) as typeof import('../src/daemon/daemon.js');
   const { createLogger } = (await import(pathToFileURL(join(root, 'dist/results/log.js')).href)) as typeof import('../src/results/log.js');
   const daemon = createDaemon({ checkPaths: [file], log: createLogger('warn') });
   await daemon.load();

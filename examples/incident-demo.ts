@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildApi } from '../src/api/server.js';
 import { packageVersion } from '../src/commands/options.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { createLogger } from '../src/results/log.js';
 import type { Result } from '../src/results/result.js';
 import { writeDemoChecks } from './demo-checks.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildApi } from '../src/api/server.js';
 import { CHECK_TYPES, type CheckTypeName } from '../src/checks/registry.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { FAMILIES } from '../src/results/families.js';
 import type { Result } from '../src/results/result.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';

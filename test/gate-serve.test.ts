@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import type { Result } from '../src/results/result.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { memoryLogger } from './support/checks.js';

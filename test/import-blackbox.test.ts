@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { startBlackbox, type BlackboxPeer } from './peers/blackbox.js';
 import { mintCertificates } from './peers/certs.js';
 import { startHttpPeer, startHttpsPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';

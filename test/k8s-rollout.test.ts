@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/problem.js';
-import { runCheck } from '../src/runner.js';
-import { createServices } from '../src/services.js';
+import { runCheck } from '../src/runner/runner.js';
+import { createServices } from '../src/runner/services.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { completeDeployment, container, daemonSet, deployment, exceedProgressDeadline, startDeploymentRollout, statefulSet } from './peers/kube-objects.js';

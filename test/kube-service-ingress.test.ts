@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readServiceIngress } from '../src/kube/service-ingress.js';
 import { CheckFailure } from '../src/results/result.js';
-import { createServices } from '../src/services.js';
+import { createServices } from '../src/runner/services.js';
 import { startKubeApi, type KubeApi } from './peers/kube-api.js';
 import { loadBalancerService } from './peers/kube-objects.js';
 import { loadClientNode } from '../src/kube/client-node.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { startKnot, type Knot } from './peers/knot.js';
 import { startPrometheus, type PrometheusPeer } from './peers/prometheus.js';
 import { memoryLogger } from './support/checks.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createStateStore } from '../src/state.js';
+import { createStateStore } from '../src/state/state-store.js';
 import { parseChecks } from './support/checks.js';
 
 const db = (password: string, extra = '') =>

@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_INTERVAL_MS } from '../src/config/base.js';
 import type { LoadedCheck } from '../src/checks/registry.js';
-import { createScheduler, type Scheduler } from '../src/scheduler.js';
+import { createScheduler, type Scheduler } from '../src/scheduler/scheduler.js';
 import { FIRST_RUN_WINDOW_MS } from '../src/scheduler/slot.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 

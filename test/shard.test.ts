@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SHARDS, parseShard, selectShard, shardFromOrdinal, shardOf } from '../src/shard.js';
+import { MAX_SHARDS, parseShard, selectShard, shardFromOrdinal, shardOf } from '../src/scheduler/shard.js';
 
 // Names shaped like real check files: shared prefixes, short numeric suffixes.
 const names = Array.from({ length: 10_000 }, (_, i) => `svc-${i % 97}-${['dns', 'http', 'tls', 'db'][i % 4] ?? ''}-${Math.floor(i / 97)}`);

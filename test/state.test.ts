@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../src/results/result.js';
-import { RunHistory } from '../src/state.js';
+import { RunHistory } from '../src/state/state-store.js';
 
 function result(i: number, extra: Partial<Result> = {}): Result {
   return { name: 'c', type: 'ingress', ok: true, message: 'ok', startedAt: new Date(Date.UTC(2026, 10, 27, 12, 0, i)).toISOString(), durationMs: 10 + i / 8, observations: {}, ...extra };

@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api/server.js';
 import { CHECK_TYPES } from '../src/checks/registry.js';
-import { createDaemon, type Daemon } from '../src/daemon.js';
+import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 import { startTcpPeer } from './support/tcp-peer.js';
 

@@ -10,7 +10,7 @@ import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver,
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { buildApi } from '../../src/api/server.js';
-import { createDaemon } from '../../src/daemon.js';
+import { createDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/results/log.js';
 import type { HostMessage, HostRequest, HostStats, RenderTiming } from './host-protocol.js';
 

@@ -1,5 +1,5 @@
 import type { Result } from '../results/result.js';
-import type { RunSummary } from '../state.js';
+import type { RunSummary } from '../state/state-store.js';
 import type { CheckStatus, summarizeCheck } from './check-view.js';
 import { formatMs, html, type SafeHtml } from './html.js';
 

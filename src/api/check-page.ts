@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { REDACTED } from '../results/secret-forms.js';
-import type { RunSummary } from '../state.js';
+import type { RunSummary } from '../state/state-store.js';
 import type { CheckEntry } from './served-daemon.js';
 import { blockedBy, diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
 import { HIDDEN, specView } from './check-view.js';

@@ -2,7 +2,7 @@ import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { formatDuration } from '../config/duration.js';
 import { Secret } from '../config/secret.js';
 import { REDACTED } from '../results/secret-forms.js';
-import type { Scheduler } from '../scheduler.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import type { CheckEntry } from './served-daemon.js';
 
 /** blocked: not run because a dependency (dependsOn) fails; last.blocked names it and the root causes. */

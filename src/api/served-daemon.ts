@@ -1,7 +1,7 @@
 import type { LoadedCheck } from '../checks/registry.js';
 import type { Run } from '../results/run.js';
-import type { Scheduler } from '../scheduler.js';
-import type { CheckEntry as StateEntry, StateStore } from '../state.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { CheckEntry as StateEntry, StateStore } from '../state/state-store.js';
 
 /**
  * What the API serves: the part of the daemon its routes read and call. The API declares it and

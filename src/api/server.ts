@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { BusyError } from '../concurrency-limit.js';
+import { BusyError } from '../scheduler/concurrency-limit.js';
 import type { ServedDaemon } from './served-daemon.js';
 import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';

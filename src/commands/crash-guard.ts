@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { errorCode } from '../results/classify.js';
-import { containCrash } from '../run-scope.js';
+import { containCrash } from '../runner/run-scope.js';
 
 /**
  * Keeps a hostile peer from ending the process: an exception thrown from a check's connection

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { LevelWithSilent } from 'pino';
-import { parseShard, shardFromOrdinal } from '../shard.js';
+import { parseShard, shardFromOrdinal } from '../scheduler/shard.js';
 
 /**
  * A problem the command reports in one line on stderr and exits 2 for: bad usage, a file it

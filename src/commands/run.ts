@@ -1,4 +1,4 @@
-import { createConcurrencyLimit } from '../concurrency-limit.js';
+import { createConcurrencyLimit } from '../scheduler/concurrency-limit.js';
 import { checkTypes, type LoadedCheck } from '../checks/registry.js';
 import { loadChecks } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
@@ -10,8 +10,8 @@ import { formatJson } from '../gate/report.js';
 import { formatMarkdown } from '../gate/summary.js';
 import { DEFAULT_EVERY_MS, formatSeconds, runGate } from '../gate/wait.js';
 import { createLogger } from '../results/log.js';
-import { runCheck } from '../runner.js';
-import { createServices, prepareServices } from '../services.js';
+import { runCheck } from '../runner/runner.js';
+import { createServices, prepareServices } from '../runner/services.js';
 import { guardPeerCrashes } from './crash-guard.js';
 import { formatJunit } from './junit.js';
 import { formatTable } from './table.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
-import { createDaemon, DEFAULT_PROBE_CONCURRENCY } from '../daemon.js';
+import { createDaemon, DEFAULT_PROBE_CONCURRENCY } from '../daemon/daemon.js';
 import { createLogger } from '../results/log.js';
 import {
   CommandError, DEFAULT_CHECKS, packageVersion, parseCommandLine, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError,

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import type { CheckSpec } from '../checks/registry.js';
 import { DEFAULT_INTERVAL_MS } from '../config/base.js';
-import { hashName } from '../shard.js';
+import { hashName } from './shard.js';
 
 /** Where a check's runs fall in time. */
 export interface Timing {

@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { checkTypes, type LoadedCheck } from '../../src/checks/registry.js';
 import { parseCheckFile } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/config/problem.js';
-import { runCheck } from '../../src/runner.js';
+import { runCheck } from '../../src/runner/runner.js';
 import type { Run } from '../../src/results/run.js';
 import { createLogger } from '../../src/results/log.js';
-import { createServices, prepareServices } from '../../src/services.js';
+import { createServices, prepareServices } from '../../src/runner/services.js';
 
 /** Parses check-file YAML text (as if read from `file`); throws ConfigError on any problem. */
 export function parseChecks(yaml: string, file = 'test.yaml'): LoadedCheck[] {

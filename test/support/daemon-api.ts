@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApi } from '../../src/api/server.js';
-import { createDaemon, type Daemon } from '../../src/daemon.js';
+import { createDaemon, type Daemon } from '../../src/daemon/daemon.js';
 import { memoryLogger } from './checks.js';
 
 /** A daemon loaded from one check file and its API (inject(), no listening), as serve builds them; close() ends both and removes the file. */

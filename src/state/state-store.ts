@@ -1,5 +1,5 @@
-import type { LoadedCheck } from './config/check-types.js';
-import { REASONS, type Reason, type Result } from './results/result.js';
+import type { LoadedCheck } from '../config/check-types.js';
+import { REASONS, type Reason, type Result } from '../results/result.js';
 
 /**
  * One earlier run in brief: how it ended and when, without its observations. A check keeps its

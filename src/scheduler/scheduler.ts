@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { LoadedCheck } from './checks/registry.js';
-import { DueHeap } from './scheduler/due-heap.js';
-import { createRunPool } from './scheduler/run-pool.js';
-import { createTiming, type Timing } from './scheduler/slot.js';
+import type { LoadedCheck } from '../checks/registry.js';
+import { DueHeap } from './due-heap.js';
+import { createRunPool } from './run-pool.js';
+import { createTiming, type Timing } from './slot.js';
 
 export interface SchedulerOptions {
   /** Runs a check once; should never reject (the runner turns failures into results). */

@@ -1,5 +1,5 @@
-import { bind, type BoundCheck } from './checks/registry.js';
-import { TargetNotAllowedError } from './results/errors.js';
+import { bind, type BoundCheck } from '../checks/registry.js';
+import { TargetNotAllowedError } from '../results/errors.js';
 
 /**
  * A /probe caller may point a check at another target only inside the check's own

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { classifyError } from './results/classify.js';
-import type { Failure } from './results/result.js';
+import { classifyError } from '../results/classify.js';
+import type { Failure } from '../results/result.js';
 
 /**
  * The run an exception belongs to. A client library that parses a peer's bytes inside its own

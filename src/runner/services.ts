@@ -1,7 +1,7 @@
-import type { Services } from './checks/check-type.js';
-import { usesKubernetes, type CheckSpec } from './checks/registry.js';
-import { resolveImageDigest } from './checks/oci-image.js';
-import { createKubeClients, type KubeClientOptions } from './kube/clients.js';
+import type { Services } from '../checks/check-type.js';
+import { usesKubernetes, type CheckSpec } from '../checks/registry.js';
+import { resolveImageDigest } from '../checks/oci-image.js';
+import { createKubeClients, type KubeClientOptions } from '../kube/clients.js';
 
 export interface ServiceOptions {
   release?: string | undefined;

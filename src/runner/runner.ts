@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Services } from './checks/check-type.js';
-import type { ProbeSample, Run, Sample } from './results/run.js';
-import type { BoundCheck, Progress } from './checks/registry.js';
-import { classifyError } from './results/classify.js';
-import { formatDuration } from './config/duration.js';
-import { secretsIn, type Secret } from './config/secret.js';
-import { REDACTED, scrubForms } from './results/secret-forms.js';
-import type { Failure, Result, Step } from './results/result.js';
-import { boundResult, scrubberFor } from './results/result-bounds.js';
+import type { Services } from '../checks/check-type.js';
+import type { ProbeSample, Run, Sample } from '../results/run.js';
+import type { BoundCheck, Progress } from '../checks/registry.js';
+import { classifyError } from '../results/classify.js';
+import { formatDuration } from '../config/duration.js';
+import { secretsIn, type Secret } from '../config/secret.js';
+import { REDACTED, scrubForms } from '../results/secret-forms.js';
+import type { Failure, Result, Step } from '../results/result.js';
+import { boundResult, scrubberFor } from '../results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
 
 export interface RunOptions {

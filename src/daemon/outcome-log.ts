@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Reason, Result } from './results/result.js';
+import type { Reason, Result } from '../results/result.js';
 
 /**
  * While a check keeps failing the same way, the daemon repeats it in the log at most this
