@@ -9,7 +9,7 @@ import { findCycles, folderEdges, importEdges, layerViolations, sourceFiles, typ
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 /**
- * The layers of src/ as shared/DESIGN.md section 1 writes them, lowest first; a row imports only
+ * The layers of src/ as DESIGN section 1 writes them, lowest first; a row imports only
  * the rows it lists (each before it) and its own files. Two folders the design's table does not
  * name stand where their imports put them: text/ (bounded work on untrusted text: YAML bounds
  * before parsing, parsing and matching on a worker thread; it imports nothing of src) beside

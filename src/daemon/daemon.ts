@@ -1,24 +1,19 @@
 import type { Logger } from 'pino';
-import type { ReloadOutcome, ServedDaemon } from '../api/served-daemon.js';
 import { Registry } from 'prom-client';
-import { createConcurrencyLimit, SlotWaitAborted } from '../scheduler/concurrency-limit.js';
-import { checkTypes, type LoadedCheck } from '../checks/registry.js';
-import { loadChecks } from '../config/load.js';
-import { formatDuration } from '../config/duration.js';
-import { ConfigError, formatProblem } from '../config/problem.js';
-import { CheckNotFoundError } from '../results/errors.js';
+import type { ServedDaemon } from '../api/served-daemon.js';
+import type { Services } from '../checks/check-type.js';
+import type { CheckSpec, LoadedCheck } from '../checks/registry.js';
 import { blockedRun } from '../gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from '../metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from '../metrics/series-store.js';
-import { createOutcomeLog } from './outcome-log.js';
-import { failedRun, runCheck } from '../runner/runner.js';
-import type { Run } from '../results/run.js';
+import { runCheck } from '../runner/runner.js';
+import { createServices } from '../runner/services.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
-import { createServices, prepareServices } from '../runner/services.js';
-import { selectShard } from '../scheduler/shard.js';
 import { createStateStore, type StateStore } from '../state/state-store.js';
-import { retarget } from '../runner/target.js';
+import { createOnDemandRuns } from './on-demand.js';
+import { createRecorder, type Recorder } from './recorder.js';
+import { createLoader } from './reload.js';
 
 export interface DaemonOptions {
   checkPaths: readonly string[];
@@ -50,167 +45,72 @@ export interface Daemon extends ServedDaemon {
   renderMetrics(): Promise<string>;
 }
 
-/** Wires config, scheduler, runner, state and metrics; the API and CLI sit on top of this. */
+/**
+ * Wires config, scheduler, runner, state and metrics; the API and CLI sit on top of this. The
+ * parts: recording a finished run (recorder.ts), loading and reloading the checks (reload.ts),
+ * runs on demand (on-demand.ts), and the scheduled runs below.
+ */
 export function createDaemon(options: DaemonOptions): Daemon {
   const { log } = options;
-  // Every loaded check by name, before sharding: a check may refer to one another shard runs.
-  let byName = new Map<string, LoadedCheck['spec']>();
-  const services = createServices({ release: options.release, lookupCheck: (name) => byName.get(name) });
+  const known = new Map<string, CheckSpec>();
+  const services = createServices({ release: options.release, lookupCheck: (name) => known.get(name) });
   const state = createStateStore<LoadedCheck>();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
-  const probeSlots = options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY;
-  const onDemand = createConcurrencyLimit(probeSlots, probeSlots * 16, Math.ceil(probeSlots / 4));
-  const loggers = new Map<string, Logger>();
-  const outcomes = createOutcomeLog(options.failureLog?.repeatMs, options.failureLog?.now);
-  let lastReload: ReloadOutcome | undefined;
-  let loaded = false;
-  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, checks: 0, problems: [], at: '' });
-
-  const loggerFor = (check: LoadedCheck): Logger => {
-    let child = loggers.get(check.spec.name);
-    if (!child) {
-      child = log.child({ check: check.spec.name, type: check.spec.type });
-      loggers.set(check.spec.name, child);
-    }
-    return child;
-  };
-
-  const record = (check: LoadedCheck, run: Run): void => {
-    // The step-by-step record belongs to the caller who asked for it, not to the history.
-    const { steps: _steps, ...result } = run.result;
-    const changed = state.record(result);
-    const entry = state.get(check.spec.name);
-    outcomes.note(loggerFor(check), run.result, { changed, since: entry?.changedAt, runs: entry?.streak ?? 1 });
-    series.record(check, run);
-    if (!run.result.blocked) metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
-  };
-
-  const scheduler = createScheduler({
-    concurrency: options.concurrency ?? 64,
-    log,
-    onLag: (seconds) => {
-      metrics.schedulerLag.observe(seconds);
-    },
-    onSkip: (check) => {
-      loggerFor(check).info('previous run still going: slot skipped');
-    },
-    execute: async (check, signal) => {
-      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: loggerFor(check), services, signal, failureLevel: 'debug' }));
-      if (state.get(check.spec.name)?.check === check) record(check, run);
-    },
-  });
-
-  const apply = (checks: LoadedCheck[]): void => {
-    byName = new Map(checks.map((c) => [c.spec.name, c.spec]));
-    const selected = options.shard ? selectShard(checks, options.shard) : checks;
-    const names = new Set(selected.map((c) => c.spec.name));
-    for (const entry of state.all()) {
-      if (!names.has(entry.check.spec.name)) {
-        series.remove(entry.check.spec.name);
-        loggers.delete(entry.check.spec.name);
-        outcomes.forget(entry.check.spec.name);
-      }
-    }
-    const before = new Set(state.all().map((entry) => entry.check));
-    // Unchanged checks keep their objects, so runs in flight of them are still recorded.
-    const held = state.set(selected);
-    // An unchanged check's series are declared already, from the same spec (10,000 re-renders per reload saved).
-    for (const check of held) if (!before.has(check)) series.declare(check);
-    scheduler.update(held);
-    metrics.checks.set(held.length);
-  };
-
-  const doReload = async (): Promise<ReloadOutcome> => {
-    const at = new Date().toISOString();
-    try {
-      const checks = await loadChecks(options.checkPaths, checkTypes);
-      await prepareServices(services, checks.map((c) => c.spec));
-      apply(checks);
-      metrics.configReloadSuccessful.set(1);
-      lastReload = { ok: true, checks: state.all().length, problems: [], at };
-      log.info({ checks: lastReload.checks }, 'checks reloaded');
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [err instanceof Error ? err.message : String(err)];
-      metrics.configReloadSuccessful.set(0);
-      lastReload = { ok: false, checks: state.all().length, problems, at };
-      log.error({ problems }, 'reload failed: invalid check files, keeping the previous checks');
-    }
-    return lastReload;
-  };
-
+  const recorder = createRecorder({ log, state, series, metrics, failureLog: options.failureLog });
+  const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics });
+  const loader = createLoader({ checkPaths: options.checkPaths, shard: options.shard, log, services, known, state, series, scheduler, metrics, recorder });
+  const runNow = createOnDemandRuns({ state, services, recorder, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY });
   return {
     state,
     metrics,
     series,
     scheduler,
     get lastReload() {
-      return lastReload;
+      return loader.lastReload;
     },
-    async load() {
-      const checks = await loadChecks(options.checkPaths, checkTypes);
-      await prepareServices(services, checks.map((c) => c.spec));
-      apply(checks);
-      metrics.configReloadSuccessful.set(1);
-      lastReload = { ok: true, checks: state.all().length, problems: [], at: new Date().toISOString() };
-      loaded = true;
-      return lastReload.checks;
-    },
-    reload() {
-      reloading = reloading.then(doReload, doReload);
-      return reloading;
-    },
+    load: () => loader.load(),
+    reload: () => loader.reload(),
     start() {
       scheduler.start();
     },
     async stop(graceMs) {
       await scheduler.stop(graceMs);
     },
-    async runNow(name, runOptions = {}) {
-      const entry = state.get(name);
-      if (!entry) throw new CheckNotFoundError(name);
-      const { check } = entry;
-      const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target, runOptions.targetAs);
-      const startedAt = new Date();
-      const timeoutMs = Math.min(bound.spec.timeout, runOptions.timeoutMs ?? bound.spec.timeout);
-      const deadline = new AbortController();
-      const timer = setTimeout(() => {
-        deadline.abort(new Error('deadline'));
-      }, timeoutMs);
-      const caller = runOptions.signal;
-      const waitSignal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
-      const log = loggerFor(check);
-      try {
-        // The task starts inside run() when a slot is free at once, later when it had to wait.
-        let queued = false;
-        let waitedMs = 0;
-        const pending = onDemand.run(
-          async () => {
-            waitedMs = queued ? Date.now() - startedAt.getTime() : 0;
-            return runCheck(bound, { log, services, debug: runOptions.debug ?? false, timeoutMs: Math.max(1, timeoutMs - waitedMs), signal: caller, failureLevel: 'debug' });
-          },
-          { key: `${check.spec.name} ${bound.target ?? ''}`, signal: waitSignal },
-        );
-        queued = true;
-        const run = await pending;
-        // The wait was part of the run's time: a timeout says how much of it went there.
-        if (run.result.reason === 'timeout' && waitedMs > 0) {
-          run.result.message = `timeout after ${formatDuration(timeoutMs)}, ${formatDuration(waitedMs)} of it waiting for an on-demand slot`;
-        }
-        // A retargeted run observed something else than the check, and a run whose caller left
-        // was cut short by it: neither touches the check's state.
-        if (bound === check.bound && !caller?.aborted && state.get(name)?.check === check) record(check, run);
-        return { ...run, timeoutMs };
-      } catch (err) {
-        if (!(err instanceof SlotWaitAborted) || caller?.aborted) throw err;
-        const message = `timeout after ${formatDuration(timeoutMs)} waiting for an on-demand slot: ${err.message}`;
-        return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, log), timeoutMs };
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    runNow,
     renderMetrics: () => renderMetrics(metrics, series),
     streamMetrics: () => streamMetrics(metrics, series),
-    isReady: () => loaded && scheduler.running,
+    isReady: () => loader.loaded && scheduler.running,
   };
+}
+
+interface ScheduledRunOptions {
+  concurrency: number;
+  log: Logger;
+  state: StateStore<LoadedCheck>;
+  services: Services;
+  recorder: Recorder;
+  metrics: DaemonMetrics;
+}
+
+/**
+ * The scheduler of the daemon's checks. A check whose dependency's latest result fails is
+ * recorded blocked instead of run; a run of a check that a reload replaced meanwhile is dropped.
+ */
+function scheduleRuns(options: ScheduledRunOptions): Scheduler {
+  const { state, recorder } = options;
+  return createScheduler({
+    concurrency: options.concurrency,
+    log: options.log,
+    onLag: (seconds) => {
+      options.metrics.schedulerLag.observe(seconds);
+    },
+    onSkip: (check) => {
+      recorder.loggerFor(check).info('previous run still going: slot skipped');
+    },
+    execute: async (check, signal) => {
+      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' }));
+      if (state.get(check.spec.name)?.check === check) recorder.record(check, run);
+    },
+  });
 }

@@ -1,0 +1,93 @@
+import type { Logger } from 'pino';
+import type { OnDemandRun, RunNowOptions } from '../api/served-daemon.js';
+import type { Services } from '../checks/check-type.js';
+import type { BoundCheck, LoadedCheck } from '../checks/registry.js';
+import { formatDuration } from '../config/duration.js';
+import { CheckNotFoundError } from '../results/errors.js';
+import type { Run } from '../results/run.js';
+import { failedRun, runCheck } from '../runner/runner.js';
+import { retarget } from '../runner/target.js';
+import { createConcurrencyLimit, SlotWaitAborted, type ConcurrencyLimit } from '../scheduler/concurrency-limit.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Recorder } from './recorder.js';
+
+export interface OnDemandOptions {
+  state: StateStore<LoadedCheck>;
+  services: Services;
+  recorder: Recorder;
+  /** On-demand runs at once; a quarter of them for one check and target, sixteen times as many waiting. */
+  slots: number;
+}
+
+/** One run waiting for its on-demand slot, and what it runs under once it has one. */
+interface SlotRun {
+  bound: BoundCheck;
+  /** The limit's per-key share: the check and its target. */
+  key: string;
+  startedAt: Date;
+  timeoutMs: number;
+  debug: boolean;
+  log: Logger;
+  /** The caller's own signal (it went away), and the one the wait gives up on (that, or the deadline). */
+  caller: AbortSignal | undefined;
+  waitSignal: AbortSignal;
+}
+
+/**
+ * Runs a check now, for /probe and POST run: in a bounded number of slots, the wait for one
+ * counted in the run's time limit. A run of the check as configured, whose caller stayed, is
+ * recorded like a scheduled one.
+ */
+export function createOnDemandRuns(options: OnDemandOptions): (name: string, runOptions?: RunNowOptions) => Promise<OnDemandRun> {
+  const { state, recorder } = options;
+  const limit = createConcurrencyLimit(options.slots, options.slots * 16, Math.ceil(options.slots / 4));
+  return async (name, runOptions = {}) => {
+    const entry = state.get(name);
+    if (!entry) throw new CheckNotFoundError(name);
+    const { check } = entry;
+    const bound = runOptions.target === undefined ? check.bound : retarget(check.bound, runOptions.target, runOptions.targetAs);
+    const startedAt = new Date();
+    const timeoutMs = Math.min(bound.spec.timeout, runOptions.timeoutMs ?? bound.spec.timeout);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort(new Error('deadline'));
+    }, timeoutMs);
+    const caller = runOptions.signal;
+    const waitSignal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
+    const log = recorder.loggerFor(check);
+    try {
+      const run = await runInSlot(limit, options.services, { bound, key: `${check.spec.name} ${bound.target ?? ''}`, startedAt, timeoutMs, debug: runOptions.debug ?? false, log, caller, waitSignal });
+      // A retargeted run observed something else than the check, and a run whose caller left
+      // was cut short by it: neither touches the check's state.
+      if (bound === check.bound && !caller?.aborted && state.get(name)?.check === check) recorder.record(check, run);
+      return { ...run, timeoutMs };
+    } catch (err) {
+      if (!(err instanceof SlotWaitAborted) || caller?.aborted) throw err;
+      const message = `timeout after ${formatDuration(timeoutMs)} waiting for an on-demand slot: ${err.message}`;
+      return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, log), timeoutMs };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** Waits for a slot within the run's deadline, then runs in what is left of it. */
+async function runInSlot(limit: ConcurrencyLimit, services: Services, slot: SlotRun): Promise<Run> {
+  // The task starts inside run() when a slot is free at once, later when it had to wait.
+  let queued = false;
+  let waitedMs = 0;
+  const pending = limit.run(
+    async () => {
+      waitedMs = queued ? Date.now() - slot.startedAt.getTime() : 0;
+      return runCheck(slot.bound, { log: slot.log, services, debug: slot.debug, timeoutMs: Math.max(1, slot.timeoutMs - waitedMs), signal: slot.caller, failureLevel: 'debug' });
+    },
+    { key: slot.key, signal: slot.waitSignal },
+  );
+  queued = true;
+  const run = await pending;
+  // The wait was part of the run's time: a timeout says how much of it went there.
+  if (run.result.reason === 'timeout' && waitedMs > 0) {
+    run.result.message = `timeout after ${formatDuration(slot.timeoutMs)}, ${formatDuration(waitedMs)} of it waiting for an on-demand slot`;
+  }
+  return run;
+}

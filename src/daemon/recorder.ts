@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { LoadedCheck } from '../checks/registry.js';
+import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
+import type { SeriesStore } from '../metrics/series-store.js';
+import type { Run } from '../results/run.js';
+import type { StateStore } from '../state/state-store.js';
+import { createOutcomeLog } from './outcome-log.js';
+
+/** Where a finished run goes: the check's state, its log lines, its series, the run histogram. */
+export interface Recorder {
+  /** The check's child logger, bound to { check, type }, made once per name. */
+  loggerFor(check: LoadedCheck): Logger;
+  record(check: LoadedCheck, run: Run): void;
+  /** A check a reload removed: its series, its logger and its repeat timer go. */
+  forget(name: string): void;
+}
+
+export interface RecorderOptions {
+  log: Logger;
+  state: StateStore<LoadedCheck>;
+  series: SeriesStore;
+  metrics: DaemonMetrics;
+  /** How often a check that keeps failing is repeated in the log, and the clock for it. */
+  failureLog?: { repeatMs?: number; now?: () => number } | undefined;
+}
+
+export function createRecorder(options: RecorderOptions): Recorder {
+  const { state, series, metrics } = options;
+  const loggers = new Map<string, Logger>();
+  const outcomes = createOutcomeLog(options.failureLog?.repeatMs, options.failureLog?.now);
+  const loggerFor = (check: LoadedCheck): Logger => {
+    let child = loggers.get(check.spec.name);
+    if (!child) {
+      child = options.log.child({ check: check.spec.name, type: check.spec.type });
+      loggers.set(check.spec.name, child);
+    }
+    return child;
+  };
+  return {
+    loggerFor,
+    record(check, run) {
+      // The step-by-step record belongs to the caller who asked for it, not to the history.
+      const { steps: _steps, ...result } = run.result;
+      const changed = state.record(result);
+      const entry = state.get(check.spec.name);
+      outcomes.note(loggerFor(check), run.result, { changed, since: entry?.changedAt, runs: entry?.streak ?? 1 });
+      series.record(check, run);
+      if (!run.result.blocked) metrics.observeRun(check.spec.type, run.result.durationMs / 1000);
+    },
+    forget(name) {
+      series.remove(name);
+      loggers.delete(name);
+      outcomes.forget(name);
+    },
+  };
+}
