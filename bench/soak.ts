@@ -30,7 +30,7 @@ import { startSoakTargets } from './lib/soak-targets.js';
 import { fixed, median, round } from './lib/stats.js';
 import { markdownTable } from './lib/table.js';
 
-/** Results each check keeps (src/state.ts createStateStore's default): memory grows until they are full. */
+/** Results each check keeps (src/state/state-store.ts createStateStore's default): memory grows until they are full. */
 const HISTORY = 20;
 /** Descriptors the count may differ by between two samples without a leak: sockets of runs in flight. */
 const FD_JITTER = 5;

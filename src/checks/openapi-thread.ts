@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { createOffThread, type OffThread } from '../text/off-thread.js';
 
 /*
- * Reads an OpenAPI document's text (JSON or YAML) on a worker thread (see off-thread.ts): the
+ * Reads an OpenAPI document's text (JSON or YAML) on a worker thread (see text/off-thread.ts): the
  * yaml package parses about 1.6 s per MB, so a 5 MB YAML document held the event loop for
  * seconds (and with its duplicate-key check, quadratic in a map's size, a 400 KB one for 5.7 s:
  * keys are not checked for uniqueness here, as JSON.parse does not, the last one wins). Only the

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { createOffThread } from '../text/off-thread.js';
 
-/** Matches RE2 patterns against long text (a large response body) on a worker thread: see off-thread.ts. */
+/** Matches RE2 patterns against long text (a large response body) on a worker thread: see text/off-thread.ts. */
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

@@ -4,7 +4,7 @@ import { containCrash } from '../runner/run-scope.js';
 
 /**
  * Keeps a hostile peer from ending the process: an exception thrown from a check's connection
- * (see run-scope.ts) fails that run and the rest go on. Anything else uncaught is a bug of ours:
+ * (see runner/run-scope.ts) fails that run and the rest go on. Anything else uncaught is a bug of ours:
  * logged, then the process exits 1 as Node would. The log line names the error's code only:
  * its message may quote the peer (the run's result carries it, scrubbed and bounded).
  */

@@ -37,7 +37,7 @@ const WORDS = { error: describeRawIssue };
 const MAX_ALIAS_COUNT = 100;
 
 /**
- * Nesting a check file may have, as yaml-bounds.ts counts it (about twice the real depth: a check
+ * Nesting a check file may have, as text/yaml-bounds.ts counts it (about twice the real depth: a check
  * file nests some 8 levels). Deeper text is refused before the parser recurses into it: 10,000
  * unclosed `[` parsed twice aborted the whole process (V8 "RegExpCompiler Allocation failed"),
  * which no handler catches, in `validate` and in a `serve` reload alike.

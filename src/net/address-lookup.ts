@@ -14,7 +14,7 @@ export function orderAddresses(addresses: readonly LookupAddress[], preference: 
   return preference.fallback ? [...preferred, ...addresses.filter((a) => a.family !== preference.prefer)] : preferred;
 }
 
-/** An error like getaddrinfo's, so classify.ts reads it as a DNS failure. */
+/** An error like getaddrinfo's, so results/classify.ts reads it as a DNS failure. */
 function noAddress(host: string, preference: IpPreference | undefined): Error {
   const which = preference && !preference.fallback ? ` IPv${preference.prefer}` : '';
   return Object.assign(new Error(`no${which} address for ${host}${which ? ' (ipProtocolFallback: false)' : ''}`), { code: 'ENOTFOUND' });

@@ -182,7 +182,7 @@ export function describeVerifyError(code: string, cert: CertificateInfo | undefi
   }
 }
 
-/** An unverified TLS peer, failed the way Node fails it, with the code classify.ts maps to tls. */
+/** An unverified TLS peer, failed the way Node fails it, with the code results/classify.ts maps to tls. */
 export class CertificateError extends Error {
   override name = 'CertificateError';
   constructor(

@@ -34,7 +34,7 @@ async function timed<T>(timing: Timing, exchange: (mark: Mark) => Promise<T>): P
   return result;
 }
 
-/** An error with a Node-style code, so classify.ts maps it to a reason. */
+/** An error with a Node-style code, so results/classify.ts maps it to a reason. */
 export class DnsError extends Error {
   override name = 'DnsError';
   constructor(

@@ -22,7 +22,7 @@ export interface RunOptions {
   debug?: boolean;
   /**
    * The level of the "check failed" line (default info: `driftwatch run` logs each failure once).
-   * The daemon asks for debug and logs state changes itself (outcome-log.ts), not every run.
+   * The daemon asks for debug and logs state changes itself (daemon/outcome-log.ts), not every run.
    */
   failureLevel?: 'info' | 'debug';
   /** A shorter limit than the check's own timeout (what is left of a Prometheus scrape's). */
