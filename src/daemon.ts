@@ -230,7 +230,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
       } catch (err) {
         if (!(err instanceof SlotWaitAborted) || caller?.aborted) throw err;
         const message = `timeout after ${formatDuration(timeoutMs)} waiting for an on-demand slot: ${err.message}`;
-        return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, log), timeoutMs };
+        return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, services.redactions, log), timeoutMs };
       } finally {
         clearTimeout(timer);
       }

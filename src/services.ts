@@ -1,6 +1,7 @@
 import type { Services } from './checks/check-type.js';
 import { usesKubernetes, type CheckSpec } from './checks/registry.js';
 import { createKubeClients, type KubeClientOptions } from './kube/clients.js';
+import { createRedactions } from './redactions.js';
 
 export interface ServiceOptions {
   release?: string | undefined;
@@ -11,7 +12,7 @@ export interface ServiceOptions {
 
 /** Builds the daemon-wide services checks share (created once per daemon or CLI run). */
 export function createServices(options: ServiceOptions): Services {
-  return { release: options.release, kube: createKubeClients(options.kube), lookupCheck: options.lookupCheck ?? (() => undefined) };
+  return { release: options.release, kube: createKubeClients(options.kube), lookupCheck: options.lookupCheck ?? (() => undefined), redactions: createRedactions() };
 }
 
 /**

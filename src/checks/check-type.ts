@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Failure } from '../result.js';
 import type { SeriesName } from '../metrics/families.js';
 import type { KubeClients } from '../kube/clients.js';
+import type { Redactions } from '../redactions.js';
 import type { CheckSpec } from './registry.js';
 
 /** One per-check metric sample derived from a run's observations (no prom-client here). */
@@ -30,6 +31,8 @@ export interface Services {
    * expectation from another's target (k8s-rollout expect.digestFrom an oci-image check).
    */
   lookupCheck(name: string): CheckSpec | undefined;
+  /** Credentials revealed or received by any check so far: every result is scrubbed of them all. */
+  redactions: Redactions;
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */
