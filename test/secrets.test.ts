@@ -11,7 +11,7 @@ import { formatProblem, type Problem } from '../src/config/problem.js';
 import { checkTypes } from '../src/checks/registry.js';
 import { parseCheckFile } from '../src/config/load.js';
 import { memoryLogger } from './support/checks.js';
-import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
+import { collectOutputs, startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 
 // Canary values: if any of these strings shows up anywhere a person or Prometheus can read, a secret leaked.
 const hex = randomBytes(6).toString('hex');
@@ -45,8 +45,11 @@ function leakedForms(): string[] {
  * A target that echoes what it is sent: whole values, the credential after the scheme word, the
  * decoded Basic pair and password, the cookie value, and (redirects) URL-encoded in a Location.
  */
+const last: string[] = [];
+
 function echo(req: IncomingMessage): { status: number; headers: Record<string, string>; body: string } {
   const authorization = req.headers.authorization ?? '';
+  if (authorization !== '') last.splice(0, last.length, authorization, String(req.headers['x-api-key'] ?? ''));
   const credential = authorization.replace(/^\S+\s+/, '');
   const basic = authorization.startsWith('Basic ') ? Buffer.from(credential, 'base64').toString('utf8') : '';
   const cookie = (req.headers.cookie ?? '').replace(/^.*session=/, '');
@@ -62,6 +65,9 @@ function echo(req: IncomingMessage): { status: number; headers: Record<string, s
       return { status: 302, headers: { location: `/landing?${new URLSearchParams({ t: credential, p: basic }).toString()}` }, body: '' };
     case '/landing':
       return { status: 200, headers: {}, body: 'landed' };
+    case '/last':
+      // What the server was sent before, by whichever check: told to the check asking now.
+      return { status: 200, headers: { 'x-echo': last.join(' | ') }, body: '' };
     default: {
       const echoed = `${authorization} ${String(req.headers['x-api-key'] ?? '')}`;
       return { status: path === '/fail' ? 500 : 200, headers: { 'x-echo': echoed }, body: `you sent ${echoed}` };
@@ -109,6 +115,7 @@ checks:
   - { name: echo-lower, type: http, url: ${url('/lower')}, followRedirects: true, headers: { Authorization: { env: DRIFTWATCH_TEST_BEARER } }, ${failing} }
   - { name: echo-form, type: http, url: ${url('/form')}, followRedirects: true, headers: { Authorization: { env: DRIFTWATCH_TEST_BASIC } }, ${failing} }
   - { name: echo-form-bearer, type: http, url: ${url('/form')}, followRedirects: true, headers: { Authorization: { env: DRIFTWATCH_TEST_BEARER } }, ${failing} }
+  - { name: echo-other, type: http, url: ${url('/last')}, ${failing} }
 `,
       logs.log,
     );
@@ -134,22 +141,15 @@ checks:
   });
 
   it('appear in no result, debug record, API answer, page, metrics or log line, in no form', async () => {
-    const outputs: string[] = [];
-    for (const name of NAMES) {
-      const debug = await app.inject(`/probe?check=${name}&debug=true`);
-      expect(debug.json<{ ok: boolean }>().ok).toBe(false);
-      outputs.push(debug.body);
-      outputs.push((await app.inject(`/probe?check=${name}&format=prometheus`)).body);
-      outputs.push((await app.inject({ method: 'POST', url: `/api/v1/checks/${name}/run` })).body);
-      outputs.push((await app.inject(`/api/v1/checks/${name}`)).body);
-      outputs.push((await app.inject(`/checks/${name}`)).body);
-    }
-    outputs.push((await app.inject('/api/v1/checks')).body);
-    outputs.push((await app.inject('/')).body);
-    outputs.push((await app.inject('/metrics')).body);
-    outputs.push(logs.lines());
-    const all = outputs.join('\n');
+    const { all, passed } = await collectOutputs(app, NAMES, logs.lines);
+    expect(passed).toEqual([]);
     for (const form of leakedForms()) expect(all, `leaked ${form}`).not.toContain(form);
+  });
+
+  it("scrubs another check's credential that a target echoes to a check that sent none", async () => {
+    const message = async (name: string) => (await app.inject(`/probe?check=${name}`)).json<{ message: string }>().message;
+    await message('echo-ok');
+    expect(await message('echo-other')).toContain('header x-echo is "[secret] | [secret]"');
   });
 
   it('scrubs the parts a target echoes, so the messages say [secret] where they were', async () => {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Failure } from '../results/result.js';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { KubeClients } from '../kube/clients.js';
+import type { Redactions } from '../results/redactions.js';
 
 /** Shared, daemon-wide services a check may need, created by the caller and passed in. */
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
    * lists them all, imports it).
    */
   imageDigest(check: string, ctx: RunContext): Promise<{ image: string; digest: string } | undefined>;
+  /** Credentials revealed or received by any check so far: every result is scrubbed of them all. */
+  redactions: Redactions;
 }
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */

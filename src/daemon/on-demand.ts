@@ -64,7 +64,7 @@ export function createOnDemandRuns(options: OnDemandOptions): (name: string, run
     } catch (err) {
       if (!(err instanceof SlotWaitAborted) || caller?.aborted) throw err;
       const message = `timeout after ${formatDuration(timeoutMs)} waiting for an on-demand slot: ${err.message}`;
-      return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, log), timeoutMs };
+      return { ...failedRun(bound, { reason: 'timeout', message }, startedAt, options.services.redactions, log), timeoutMs };
     } finally {
       clearTimeout(timer);
     }

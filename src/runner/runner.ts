@@ -5,9 +5,10 @@ import type { BoundCheck, Progress } from '../checks/registry.js';
 import { classifyError } from '../results/classify.js';
 import { formatDuration } from '../config/duration.js';
 import { secretsIn, type Secret } from '../config/secret.js';
-import { REDACTED, scrubForms } from '../results/secret-forms.js';
+import { scrubForms } from '../results/secret-forms.js';
 import type { Failure, Result, Step } from '../results/result.js';
-import { boundResult, scrubberFor } from '../results/result-bounds.js';
+import type { Redactions } from '../results/redactions.js';
+import { boundResult } from '../results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
 
 export interface RunOptions {
@@ -55,8 +56,8 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   const log = options.log;
-  /** Credentials the check obtained while running (tokens, built headers): scrubbed like the spec's secrets. */
-  const redacted = new Set<string>();
+  const { redactions } = options.services;
+  rememberSecrets(spec, redactions);
 
   let failure: Failure | undefined;
   let passedMessage: string | undefined;
@@ -78,8 +79,9 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
             log,
             services: options.services,
             trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
+            // Daemon-wide at once: a target may echo it into another check's answer.
             redact: (value) => {
-              if (value !== '') redacted.add(value);
+              redactions.add(value, () => scrubForms(value));
             },
           },
           (seen) => {
@@ -110,7 +112,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   }
 
   const durationMs = round(performance.now() - t0);
-  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps, redacted }, log, options.failureLevel);
+  const result = finish(check, { failure, passedMessage, startedAt, durationMs, observations, steps }, redactions, log, options.failureLevel);
   return { result, samples, probeSamples };
 }
 
@@ -118,9 +120,9 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
  * A run that never started, as a failed result like any other: an on-demand run whose deadline
  * passed while it waited for a slot. Its series are those of a run without observations.
  */
-export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, log: Logger, level: 'info' | 'debug' = 'info'): Run {
+export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Run {
   const durationMs = round(Date.now() - startedAt.getTime());
-  const result = finish(check, { failure, startedAt, durationMs, observations: undefined, steps: undefined }, log, level);
+  const result = finish(check, { failure, startedAt, durationMs, observations: undefined, steps: undefined }, redactions, log, level);
   return { result, samples: check.emptySamples(), probeSamples: () => check.emptyProbeSamples() };
 }
 
@@ -131,11 +133,14 @@ interface Ending {
   durationMs: number;
   observations: object | undefined;
   steps: Step[] | undefined;
-  /** Values the run registered with ctx.redact. */
-  redacted?: Iterable<string>;
 }
 
-function finish(check: BoundCheck, ending: Ending, log: Logger, level: 'info' | 'debug' = 'info'): Result {
+/**
+ * The result as it may leave the runner: bounded, and scrubbed of every credential any check has
+ * revealed or received (this one's, added again here for what it revealed in this run, and the
+ * others'), since a target may echo one check's credential into another's answer.
+ */
+function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Result {
   const { spec } = check;
   const { failure, durationMs, steps } = ending;
   const raw: Result = {
@@ -149,12 +154,18 @@ function finish(check: BoundCheck, ending: Ending, log: Logger, level: 'info' | 
     observations: toRecord(ending.observations),
     ...(steps && { steps }),
   };
-  const forms = secretsOf(spec).flatMap((secret) => [...secret.scrubbedForms()]);
-  for (const value of ending.redacted ?? []) forms.push(...scrubForms(value));
-  const result = boundResult(raw, scrubberFor(forms, REDACTED));
+  rememberSecrets(spec, redactions);
+  const result = boundResult(raw, redactions.scrubber());
   if (result.ok) log.debug({ durationMs }, 'check passed');
   else log[level]({ reason: result.reason, error: result.message, durationMs }, 'check failed');
   return result;
+}
+
+/** The values the spec's secrets have revealed (and values built from them), in the daemon-wide redactions. */
+function rememberSecrets(spec: BoundCheck['spec'], redactions: Redactions): void {
+  for (const secret of secretsOf(spec)) {
+    for (const value of secret.revealedValues()) redactions.add(value, () => scrubForms(value));
+  }
 }
 
 /** A spec's Secret references, found once per spec (specs do not change after loading) rather than per run. */

@@ -2,6 +2,7 @@ import type { Services } from '../checks/check-type.js';
 import { usesKubernetes, type CheckSpec } from '../checks/registry.js';
 import { resolveImageDigest } from '../checks/oci-image.js';
 import { createKubeClients, type KubeClientOptions } from '../kube/clients.js';
+import { createRedactions } from '../results/redactions.js';
 
 export interface ServiceOptions {
   release?: string | undefined;
@@ -20,6 +21,7 @@ export function createServices(options: ServiceOptions): Services {
       const spec = lookupCheck(name);
       return spec?.type === 'oci-image' ? resolveImageDigest(spec, ctx) : undefined;
     },
+    redactions: createRedactions(),
   };
 }
 

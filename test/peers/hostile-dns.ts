@@ -6,9 +6,8 @@
  * address it hands out is on loopback (127.0.0.2 plays the ingress, 127.0.0.3 the attacker's
  * host), so a client that follows a stray record still stays on this machine.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Socket } from 'node:net';
 import { AUTHORITATIVE_ANSWER, decode, encode, type Answer, type DecodedPacket, type Question } from 'dns-packet';
+import { listenDns } from '../../examples/dns-wire.js';
 
 export interface HostileReply {
   answers?: Answer[];
@@ -111,27 +110,8 @@ export async function startHostileDns(options: { respond?: Responder; host?: str
     queries[transport]++;
     return reply(message, respond);
   };
-  // UDP takes a port first; TCP must get the same one, which another process may hold: retry.
-  for (let attempt = 1; ; attempt++) {
-    const udp = await bindUdp(host, options.port ?? 0, (message) => answer('udp', message));
-    const port = udp.address().port;
-    try {
-      const tcp = await listenTcp(host, port, (message) => answer('tcp', message));
-      return {
-        address: `${host}:${port}`,
-        host,
-        port,
-        queries,
-        async close() {
-          await closeUdp(udp);
-          await tcp.close();
-        },
-      };
-    } catch (err) {
-      await closeUdp(udp);
-      if (options.port !== undefined || attempt >= 10) throw err;
-    }
-  }
+  const server = await listenDns(host, options.port, (message, transport) => answer(transport, message));
+  return { address: `${host}:${server.port}`, host, port: server.port, queries, close: server.close };
 }
 
 /** The wire reply to one query; undefined for input that is not a query. */
@@ -148,67 +128,4 @@ function reply(message: Buffer, respond: Responder): Buffer | undefined {
   const echoed = planned?.question === undefined ? [question] : planned.question === null ? [] : [planned.question];
   const rcode = planned === undefined ? REFUSED : (planned.rcode ?? 0);
   return encode({ type: 'response', id: query.id ?? 0, flags: AUTHORITATIVE_ANSWER | rcode, questions: echoed, answers: planned?.answers ?? [] });
-}
-
-function closeUdp(socket: UdpSocket): Promise<void> {
-  return new Promise((resolve) => {
-    socket.close(() => {
-      resolve();
-    });
-  });
-}
-
-function bindUdp(host: string, port: number, answer: (message: Buffer) => Buffer | undefined): Promise<UdpSocket> {
-  const socket = createSocket('udp4');
-  socket.on('message', (message, peer) => {
-    const out = answer(message);
-    if (out) socket.send(out, peer.port, peer.address);
-  });
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, host, () => {
-      socket.removeListener('error', reject);
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-  });
-}
-
-function listenTcp(host: string, port: number, answer: (message: Buffer) => Buffer | undefined): Promise<{ close(): Promise<void> }> {
-  const open = new Set<Socket>();
-  const server = createServer((socket) => {
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let pending = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
-        const size = pending.readUInt16BE(0);
-        const out = answer(pending.subarray(2, 2 + size));
-        pending = pending.subarray(2 + size);
-        if (!out) {
-          socket.destroy();
-          return;
-        }
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(out.length);
-        socket.write(Buffer.concat([length, out]));
-      }
-    });
-  });
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-      for (const socket of open) socket.destroy();
-    });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.removeListener('error', reject);
-      resolve({ close });
-    });
-  });
 }

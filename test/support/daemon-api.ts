@@ -33,3 +33,24 @@ export async function startDaemonApi(checksYaml: string, log: Logger = memoryLog
     },
   };
 }
+
+/**
+ * Everything a canary must not appear in, for these checks: each one run on demand (its JSON
+ * result, its blackbox-style text and its debug record), its API answer and page, then the list,
+ * the status page, /metrics and the log lines. A debug run that passed is named in `passed`.
+ */
+export async function collectOutputs(app: FastifyInstance, names: readonly string[], logs: () => string): Promise<{ all: string; passed: string[] }> {
+  const outputs: string[] = [];
+  const passed: string[] = [];
+  for (const name of names) {
+    const debug = await app.inject(`/probe?check=${name}&debug=true`);
+    if (debug.json<{ ok: boolean }>().ok) passed.push(name);
+    outputs.push(debug.body);
+    outputs.push((await app.inject(`/probe?check=${name}&format=prometheus`)).body);
+    outputs.push((await app.inject({ method: 'POST', url: `/api/v1/checks/${name}/run` })).body);
+    outputs.push((await app.inject(`/api/v1/checks/${name}`)).body);
+    outputs.push((await app.inject(`/checks/${name}`)).body);
+  }
+  outputs.push((await app.inject('/api/v1/checks')).body, (await app.inject('/')).body, (await app.inject('/metrics')).body, logs());
+  return { all: outputs.join('\n'), passed };
+}

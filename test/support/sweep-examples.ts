@@ -159,7 +159,7 @@ export const EXAMPLES: Example[] = [
     expect: { paths: ['/api/v2/hubs', 'GET /api/v2/hubs'], title: 'inter-hub', version: { matches: '^2\\.' }, openapi: 3 },
   },
   { ...own('sweep-openapi-min', 'openapi'), url: 'http://127.0.0.1:8080/openapi.yaml', expect: { title: { matches: 'hub' }, version: '2.1.0', openapi: '3.1' } },
-  { ...base('sweep-oci', 'oci-image'), image: 'gitea.example/coulomb/hub:{release}', username: 'probe', password: { env: 'REGISTRY_TOKEN' }, resolve: '203.0.113.10', ca: '/etc/ssl/ca.pem' },
+  { ...base('sweep-oci', 'oci-image'), image: 'gitea.example/coulomb/hub:{release}', username: 'probe', password: { env: 'REGISTRY_TOKEN' }, resolve: '203.0.113.10', ca: '/etc/ssl/ca.pem', realmAllow: ['https://auth.gitea.example'] },
   { ...own('sweep-oci-token', 'oci-image'), image: 'registry.example/hub@sha256:' + 'a'.repeat(64), token: { env: 'REGISTRY_BEARER' } },
   { ...own('sweep-oci-token-file', 'oci-image'), image: 'hub:v3', token: { file: '/run/secrets/registry-token' } },
   { ...own('sweep-oci-basic', 'oci-image'), image: 'registry.example:5000/hub:v2', username: 'probe', password: { file: '/run/secrets/registry-password' } },
