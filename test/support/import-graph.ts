@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
+import { shortestCycle, stronglyConnected } from '../../src/config/graph-cycles.js';
 
 /**
  * The import graph of a source tree, read with the TypeScript parser (comments and strings that
@@ -98,73 +99,9 @@ export function findCycles(edges: readonly Edge[]): string[][] {
     const [start] = [...component].sort();
     if (start === undefined) continue;
     if (component.length === 1 && !(next.get(start) ?? []).includes(start)) continue;
-    cycles.push(shortestCycle(start, next, new Set(component)));
+    cycles.push(shortestCycle(start, next, new Set(component)) ?? [start]);
   }
   return cycles;
-}
-
-function stronglyConnected(nodes: readonly string[], next: ReadonlyMap<string, readonly string[]>): string[][] {
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const components: string[][] = [];
-  const open = (node: string) => {
-    index.set(node, index.size);
-    low.set(node, index.size - 1);
-    stack.push(node);
-    onStack.add(node);
-  };
-  for (const root of nodes) {
-    if (index.has(root)) continue;
-    open(root);
-    const work = [{ node: root, at: 0 }];
-    for (let frame = work.at(-1); frame !== undefined; frame = work.at(-1)) {
-      const to = (next.get(frame.node) ?? [])[frame.at];
-      if (to !== undefined) {
-        frame.at += 1;
-        if (!index.has(to)) {
-          open(to);
-          work.push({ node: to, at: 0 });
-        } else if (onStack.has(to)) {
-          low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(to) ?? 0));
-        }
-        continue;
-      }
-      work.pop();
-      const parent = work.at(-1);
-      if (parent) low.set(parent.node, Math.min(low.get(parent.node) ?? 0, low.get(frame.node) ?? 0));
-      if (low.get(frame.node) !== index.get(frame.node)) continue;
-      const component: string[] = [];
-      for (let member = stack.pop(); member !== undefined; member = stack.pop()) {
-        onStack.delete(member);
-        component.push(member);
-        if (member === frame.node) break;
-      }
-      components.push(component);
-    }
-  }
-  return components;
-}
-
-function shortestCycle(start: string, next: ReadonlyMap<string, readonly string[]>, members: ReadonlySet<string>): string[] {
-  const cameFrom = new Map<string, string>();
-  const queue = [start];
-  for (let at = 0; at < queue.length; at++) {
-    const node = queue[at] ?? start;
-    for (const to of next.get(node) ?? []) {
-      if (!members.has(to)) continue;
-      if (to === start) {
-        const path = [start];
-        for (let step: string | undefined = node; step !== undefined && step !== start; step = cameFrom.get(step)) path.splice(1, 0, step);
-        return [...path, start];
-      }
-      if (cameFrom.has(to)) continue;
-      cameFrom.set(to, node);
-      queue.push(to);
-    }
-  }
-  return [start];
 }
 
 /** One row of the layer table: the folders (or root files) of src it holds and what they may import. */
