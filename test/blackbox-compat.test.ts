@@ -3,13 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import { loadDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { startBlackbox, type BlackboxPeer } from './peers/blackbox.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startHttpPeer, startHttpsPeer, startSilentPeer, type BrokenPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';
 import { startKnot, type Knot } from './peers/knot.js';
-import { memoryLogger } from './support/checks.js';
 import { parseExposition, seriesKey, type Family } from './support/exposition.js';
 import { PeerSet } from './support/peers.js';
 import { startTcpPeer } from './support/tcp-peer.js';
@@ -51,7 +49,7 @@ describe('/probe side by side with blackbox_exporter 0.23', { timeout: 60_000 },
   let knot: Knot;
   let blackbox: BlackboxPeer;
   let dir: string;
-  let daemon: Daemon;
+  let api: DaemonApi;
   let app: FastifyInstance;
 
   beforeAll(async () => {
@@ -122,15 +120,12 @@ checks:
   - { name: dns-nxdomain, type: dns, query: nope.compat.test, record: A, resolvers: ["${knot.address}"], allowTargets: ["127.0.0.1:*"] }
 `,
     );
-    daemon = createDaemon({ checkPaths: [checks], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: 'test' });
-    await app.ready();
+    api = await loadDaemonApi([checks]);
+    app = api.app;
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await api.close();
     await peers.closeAll();
     await rm(dir, { recursive: true, force: true });
   });

@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import { loadDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { startBlackbox, type BlackboxPeer } from './peers/blackbox.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
 import { runCli } from './support/cli.js';
 import { parseExposition } from './support/exposition.js';
 import { PeerSet } from './support/peers.js';
@@ -92,7 +90,7 @@ describe('Imported blackbox regexes with RE2-only syntax behave as blackbox_expo
   let output: string;
   let http: HttpPeer;
   let blackbox: BlackboxPeer;
-  let daemon: Daemon;
+  let api: DaemonApi;
   let app: FastifyInstance;
 
   beforeAll(async () => {
@@ -106,15 +104,12 @@ describe('Imported blackbox regexes with RE2-only syntax behave as blackbox_expo
     report = imported.stderr;
     http = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: ROUTES }));
     blackbox = await peers.start(startBlackbox(config));
-    daemon = createDaemon({ checkPaths: [output], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: 'test' });
-    await app.ready();
+    api = await loadDaemonApi([output]);
+    app = api.app;
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await api.close();
     await peers.closeAll();
     await rm(dir, { recursive: true, force: true });
   });

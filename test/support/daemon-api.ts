@@ -19,7 +19,19 @@ export async function startDaemonApi(checksYaml: string, log: Logger = memoryLog
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-daemon-'));
   const file = join(dir, 'checks.yaml');
   await writeFile(file, checksYaml);
-  const daemon = createDaemon({ checkPaths: [file], log });
+  const api = await loadDaemonApi([file], log);
+  return {
+    ...api,
+    close: async () => {
+      await api.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same over check files the test wrote itself (which it removes itself). */
+export async function loadDaemonApi(checkPaths: string[], log: Logger = memoryLogger().log): Promise<DaemonApi> {
+  const daemon = createDaemon({ checkPaths, log });
   await daemon.load();
   const app = buildApi({ daemon, log, version: 'test' });
   await app.ready();
@@ -29,7 +41,6 @@ export async function startDaemonApi(checksYaml: string, log: Logger = memoryLog
     close: async () => {
       await app.close();
       await daemon.stop(1000);
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }
