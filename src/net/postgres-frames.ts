@@ -27,7 +27,7 @@ const MESSAGE_NAMES: Record<string, string> = {
   t: 'ParameterDescription', d: 'CopyData', G: 'CopyInResponse', H: 'CopyOutResponse', W: 'CopyBothResponse',
 };
 
-/** The authentication requests pg-protocol can read, and the exact length each has (undefined: any from 8 up). */
+/** The authentication requests pg-protocol can read, and the exact length each has (undefined: 8 or more). */
 const AUTH_LENGTHS = new Map<number, number | undefined>([[0, 8], [3, 8], [5, 12], [10, undefined], [11, undefined], [12, undefined]]);
 /** Real PostgreSQL methods pg does not speak, named so the message says what the server asked for. */
 const UNSUPPORTED_AUTH: Record<number, string> = { 2: 'KerberosV5', 6: 'SCM credential', 7: 'GSSAPI', 8: 'GSSAPI', 9: 'SSPI' };
