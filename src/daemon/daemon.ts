@@ -75,10 +75,14 @@ export function createDaemon(options: DaemonOptions): Daemon {
     get lastReload() {
       return loader.lastReload;
     },
-    load: () => loader.load(),
+    async load() {
+      const count = await loader.load();
+      // Before the scheduler starts: the first runs should not wait for a thread to load its code.
+      await threads.warm();
+      return count;
+    },
     reload: () => loader.reload(),
     start() {
-      threads.warm();
       scheduler.start();
     },
     async stop(graceMs) {

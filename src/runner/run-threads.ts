@@ -27,8 +27,12 @@ export interface RunThreads {
    * rejects, like runCheck. `probe`: the caller will read the blackbox-named samples.
    */
   run(check: Pick<LoadedCheck, 'spec' | 'key'>, bound: BoundCheck, options: ThreadRunOptions): Promise<Run>;
-  /** Starts every thread now (the daemon's start), so the first runs do not wait for one to load its code. */
-  warm(): void;
+  /**
+   * Starts every thread and resolves when each is ready or has failed (at most WARM_LIMIT_MS), so
+   * a daemon's first runs do not wait for a thread to load its code (a check every second would
+   * skip its second slot).
+   */
+  warm(): Promise<void>;
   /** Runs handed to each thread so far (where the work went; the status of the spread). */
   counts(): number[];
   /** A check a reload removed: the threads drop their copy. */
@@ -52,6 +56,8 @@ export interface RunThreadOptions {
 
 /** Beyond a run's own timeout, how long a thread may take to answer (a new thread first loads its code). */
 const ANSWER_GRACE_MS = 15_000;
+/** How long warm() waits for the threads to load their code. */
+const WARM_LIMIT_MS = 10_000;
 /** Threads that end before they are ready, in a row, before runs stay on the daemon's thread. */
 const MAX_FAILED_STARTS = 3;
 
@@ -59,6 +65,8 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
   const { services, log } = options;
   const { redactions } = services;
   const threads: (ThreadHandle | undefined)[] = Array.from({ length: Math.max(0, options.count) }, () => undefined);
+  /** Called when a thread is ready or ends: warm() waits on these. */
+  const settled = new Set<() => void>();
   const handed = threads.map(() => 0);
   let failedStarts = 0;
   let nextId = 1;
@@ -72,20 +80,20 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
     if (failedStarts >= MAX_FAILED_STARTS) return undefined;
     const existing = threads[index];
     if (existing !== undefined) return existing;
-    let ready = false;
     const thread = startThread(
       { release: services.release, level: log.level, redactions: redactions.values() },
       {
         ready: () => {
-          ready = true;
           failedStarts = 0;
+          for (const notify of settled) notify();
         },
         redact: (value) => {
           redactions.add(value, () => scrubForms(value));
         },
         exit: (why) => {
           if (threads[index] === thread) threads[index] = undefined;
-          if (!ready && ++failedStarts === MAX_FAILED_STARTS) log.error({ why }, 'run threads cannot start: checks run on the main thread');
+          if (!thread.ready && ++failedStarts === MAX_FAILED_STARTS) log.error({ why }, 'run threads cannot start: checks run on the main thread');
+          for (const notify of settled) notify();
           const now = Date.now();
           for (const job of thread.jobs.values()) {
             if (job.deadline <= now) job.failed('timeout', 'the run thread did not answer in time and was stopped');
@@ -180,8 +188,23 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       handed[index] = (handed[index] ?? 0) + 1;
       return runOnThread(thread, check, bound, run);
     },
-    warm() {
+    async warm() {
       for (let i = 0; i < threads.length; i++) threadAt(i);
+      // A thread that ended before it was ready is undefined again: not waited for.
+      const allSettled = () => failedStarts >= MAX_FAILED_STARTS || threads.every((thread) => thread === undefined || thread.ready);
+      let timer: NodeJS.Timeout | undefined;
+      const notify = (resolve: () => void) => () => {
+        if (allSettled()) resolve();
+      };
+      let listener: (() => void) | undefined;
+      await new Promise<void>((resolve) => {
+        listener = notify(resolve);
+        settled.add(listener);
+        timer = setTimeout(resolve, WARM_LIMIT_MS);
+        listener();
+      });
+      clearTimeout(timer);
+      if (listener) settled.delete(listener);
     },
     counts: () => [...handed],
     forget(name) {

@@ -11,6 +11,8 @@ import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js'
  * version of each check it holds (so a spec crosses once, not with every run).
  */
 export interface ThreadHandle {
+  /** It has loaded its code and said so. */
+  readonly ready: boolean;
   readonly jobs: Map<number, ThreadJob>;
   /** Check name -> the key of the spec this thread was last sent. */
   readonly sent: Map<string, string>;
@@ -54,6 +56,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
   worker.unref();
   const jobs = new Map<number, ThreadJob>();
   let ended = false;
+  let ready = false;
   const end = (why: string) => {
     if (ended) return;
     ended = true;
@@ -61,6 +64,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
   };
   worker.on('message', (message: FromThread) => {
     if (message.t === 'ready') {
+      ready = true;
       events.ready();
       return;
     }
@@ -90,6 +94,9 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     end(`it exited (code ${code})`);
   });
   return {
+    get ready() {
+      return ready;
+    },
     jobs,
     sent: new Map(),
     post(message) {
