@@ -110,6 +110,10 @@ describe('run threads', () => {
       expect(threaded.daemon.state.get('hub-api')?.last).toMatchObject({ ok: true });
       expect(threaded.daemon.state.get('hub-stale')?.last).toMatchObject({ ok: false, reason: 'status' });
       expect(threaded.daemon.state.get('hub-dns')?.last).toMatchObject({ ok: true });
+      // The runner's own lines, written on the thread, reach the daemon's log under the check's name.
+      const ran = (text: string) => text.split('\n').filter((line) => line.includes('"check ')).map((line) => JSON.parse(line) as { check?: string; msg: string; reason?: string }).map((line) => `${line.check ?? '?'} ${line.msg} ${line.reason ?? ''}`).sort();
+      expect(ran(threaded.lines())).toEqual(ran(here.lines()));
+      expect(ran(threaded.lines())).toContain('hub-stale check failed status');
       const outputs = JSON.stringify([threaded.daemon.state.all().map((e) => e.last), await threaded.daemon.renderMetrics(), threaded.lines()]);
       expect(outputs).not.toContain(CANARY);
     } finally {

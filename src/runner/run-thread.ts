@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { bind, type BoundCheck } from '../checks/registry.js';
@@ -30,8 +31,10 @@ services.redactions.onNew((value) => {
 });
 
 const LEVELS: Record<number, true> = { 10: true, 20: true, 30: true, 40: true, 50: true, 60: true };
+/** The run a log line belongs to (a child logger per run would cost every run, most of which log nothing). */
+const job = new AsyncLocalStorage<number>();
 const root = pino(
-  { level: data.level, base: null, timestamp: false },
+  { level: data.level, base: null, timestamp: false, mixin: () => ({ job: job.getStore() }) },
   {
     write(line: string) {
       const { level, msg, job, ...fields } = parseLine(line);
@@ -77,8 +80,8 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   const controller = new AbortController();
   running.set(message.id, controller);
   try {
-    const log: Logger = root.child({ job: message.id });
-    const ran = await runCheck(bound, { log, services, signal: controller.signal, debug: message.debug, failureLevel: message.failureLevel, ...(message.timeoutMs !== undefined && { timeoutMs: message.timeoutMs }) });
+    const log: Logger = root;
+    const ran = await job.run(message.id, () => runCheck(bound, { log, services, signal: controller.signal, debug: message.debug, failureLevel: message.failureLevel, ...(message.timeoutMs !== undefined && { timeoutMs: message.timeoutMs }) }));
     const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
     try {
       post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples, added: services.redactions.added, evicted: services.redactions.evicted });
