@@ -4,6 +4,7 @@ import { BusyError } from '../scheduler/concurrency-limit.js';
 import type { ServedDaemon } from './served-daemon.js';
 import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
 import { requireToken } from './auth.js';
+import { createCheckIndex } from './check-index.js';
 import { registerCheckRoutes } from './check-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi-document.js';
@@ -46,8 +47,10 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
-  registerCheckRoutes(app, daemon, auth);
-  registerStatusPage(app, daemon);
+  // One name order for the list and the status page, sorted again only when the checks change.
+  const index = createCheckIndex(daemon.state);
+  registerCheckRoutes(app, daemon, index, auth);
+  registerStatusPage(app, daemon, index);
   return app;
 }
 
