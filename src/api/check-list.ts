@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CheckEntry } from './served-daemon.js';
 import { CHECK_STATUSES, checkStatus, type CheckStatus } from './check-view.js';
-import { decodeCursor, encodeCursor, firstAtOrAfter } from './check-index.js';
+import { decodeCursor, encodeCursor, firstWhere } from './check-index.js';
 
 /** Checks per answer of GET /api/v1/checks (and rows per status page): one page holds a small instance. */
 export const PAGE_SIZE = 500;
@@ -62,26 +62,36 @@ export interface CheckPage {
 /**
  * One page of the checks that match, in name order, after the cursor's name. Continuing after a
  * name (not at an offset) keeps paging exact while checks are added or removed: every check that
- * exists throughout is seen once, wherever the others come and go.
+ * exists throughout is seen once, wherever the others come and go. Names bound the work by binary
+ * search; only a status filter reads every check in range (it counts them for `total`).
  */
 export function pageOfChecks(byName: readonly CheckEntry[], query: ListQuery): CheckPage {
   const limit = query.limit ?? PAGE_SIZE;
-  const wanted: ReadonlySet<CheckStatus> | undefined = query.status && new Set(query.status);
   const { cursor: after, name: prefix } = query;
+  // A prefix's names are one run in name order: from the first at or after it to the first past it.
+  const from = prefix === undefined ? 0 : firstWhere(byName, (name) => name >= prefix);
+  const to = prefix === undefined ? byName.length : firstWhere(byName, (name) => name >= prefix && !name.startsWith(prefix));
+  const start = after === undefined ? from : Math.max(from, firstWhere(byName, (name) => name > after));
+  if (query.status === undefined) {
+    const entries = byName.slice(start, Math.min(to, start + limit));
+    return withNext({ entries, total: to - from }, start + limit < to);
+  }
+  const wanted: ReadonlySet<CheckStatus> = new Set(query.status);
   const entries: CheckEntry[] = [];
   let total = 0;
   let more = false;
-  for (let i = prefix === undefined ? 0 : firstAtOrAfter(byName, prefix); i < byName.length; i++) {
+  for (let i = from; i < to; i++) {
     const entry = byName[i];
-    if (entry === undefined) break;
-    const name = entry.check.spec.name;
-    if (prefix !== undefined && !name.startsWith(prefix)) break;
-    if (wanted && !wanted.has(checkStatus(entry))) continue;
+    if (entry === undefined || !wanted.has(checkStatus(entry))) continue;
     total += 1;
-    if (after !== undefined && name <= after) continue;
+    if (i < start) continue;
     if (entries.length < limit) entries.push(entry);
     else more = true;
   }
-  const last = entries.at(-1);
-  return { entries, total, ...(more && last && { next: encodeCursor(last.check.spec.name) }) };
+  return withNext({ entries, total }, more);
+}
+
+function withNext(page: CheckPage, more: boolean): CheckPage {
+  const last = page.entries.at(-1);
+  return more && last ? { ...page, next: encodeCursor(last.check.spec.name) } : page;
 }
