@@ -8,11 +8,20 @@ import type { CheckEntry } from './served-daemon.js';
 /** blocked: not run because a dependency (dependsOn) fails; last.blocked names it and the root causes. */
 export type CheckStatus = 'ok' | 'failing' | 'blocked' | 'pending';
 
+/** Every status, in the order the status page lists them (failing first: the root causes). */
+export const CHECK_STATUSES = ['failing', 'blocked', 'pending', 'ok'] as const satisfies readonly CheckStatus[];
+
+/** The check's state from its latest result; cheap, so lists can filter and count 100,000 checks. */
+export function checkStatus(entry: CheckEntry): CheckStatus {
+  const last = entry.last;
+  return last === undefined ? 'pending' : last.ok ? 'ok' : last.blocked ? 'blocked' : 'failing';
+}
+
 /** How the API (and the status page) present a check: JSON-safe, secrets as [secret]. */
 export function summarizeCheck(entry: CheckEntry, scheduler: Pick<Scheduler, 'nextRunAt'>) {
   const { spec, file, line, dependencies } = entry.check;
   const last = entry.last;
-  const status: CheckStatus = last === undefined ? 'pending' : last.ok ? 'ok' : last.blocked ? 'blocked' : 'failing';
+  const status = checkStatus(entry);
   return {
     name: spec.name,
     type: spec.type,

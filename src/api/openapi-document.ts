@@ -1,10 +1,21 @@
 import { REASONS } from '../results/result.js';
+import { MAX_PAGE_SIZE, PAGE_SIZE } from './check-list.js';
+import { CHECK_STATUSES } from './check-view.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const error = { description: 'error', ...json(ref('Error')) };
 const secured = [{ bearer: [] }];
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const status = { type: 'string', enum: [...CHECK_STATUSES] };
+
+/** GET /api/v1/checks's query: paging (limit, cursor) and the filters an operator of 100,000 checks needs. */
+const listParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: PAGE_SIZE }, description: `checks per page; more than ${MAX_PAGE_SIZE} is refused (400), not capped` },
+  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: "the previous answer's next, unchanged (opaque); the page continues after the last check of that page in name order, so checks added or removed meanwhile do not shift it" },
+  { name: 'status', in: 'query', schema: { type: 'string' }, description: `only checks in these states: ${CHECK_STATUSES.join(', ')}, several separated by commas (status=failing,blocked)` },
+  { name: 'name', in: 'query', schema: { type: 'string' }, description: 'only checks whose name starts with this' },
+];
 
 /** This API's own OpenAPI 3.1 document (GET /api/v1/openapi.json). */
 export function openApiDocument(version: string) {
@@ -47,7 +58,7 @@ export function openApiDocument(version: string) {
             every: { type: 'string' },
             timeout: { type: 'string' },
             nextRunAt: { type: 'string', format: 'date-time' },
-            status: { type: 'string', enum: ['ok', 'failing', 'blocked', 'pending'], description: 'blocked: not run because a dependency fails' },
+            status: { ...status, description: 'blocked: not run because a dependency fails; pending: not run yet' },
             since: { type: 'string', format: 'date-time' },
             last: ref('Result'),
           },
@@ -68,11 +79,27 @@ export function openApiDocument(version: string) {
         CheckDetail: {
           allOf: [ref('CheckSummary'), { type: 'object', properties: { spec: { type: 'object', additionalProperties: true }, recent: { type: 'array', items: ref('RunSummary'), description: 'newest first, at most 20' } } }],
         },
+        CheckList: {
+          type: 'object',
+          required: ['checks', 'total'],
+          properties: {
+            checks: { type: 'array', items: ref('CheckSummary'), maxItems: MAX_PAGE_SIZE, description: 'one page, in name order' },
+            total: { type: 'integer', description: 'checks that match the filters, on all pages' },
+            next: { type: 'string', description: 'pass as cursor= for the next page; absent on the last page' },
+            reload: ref('Reload'),
+          },
+        },
         Reload: { type: 'object', properties: { ok: { type: 'boolean' }, checks: { type: 'integer' }, problems: { type: 'array', items: { type: 'string' } }, at: { type: 'string' } } },
       },
     },
     paths: {
-      '/metrics': { get: { summary: 'Prometheus text exposition', responses: { 200: { description: 'metrics', content: { 'text/plain': {} } } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus text exposition',
+          parameters: [{ name: 'Accept-Encoding', in: 'header', schema: { type: 'string' }, description: 'with gzip (as Prometheus sends it) the answer is gzip-compressed, streamed as it is rendered' }],
+          responses: { 200: { description: 'metrics', headers: { 'Content-Encoding': { description: 'gzip when Accept-Encoding allows it, else absent', schema: { type: 'string', enum: ['gzip'] } } }, content: { 'text/plain': {} } } },
+        },
+      },
       '/probe': {
         get: {
           summary: 'Run a named check now',
@@ -88,14 +115,26 @@ export function openApiDocument(version: string) {
           responses: { 200: { description: 'the run (a failed check is still 200)', ...json(ref('Result')) }, 400: error, 401: error, 403: error, 404: error, 429: error },
         },
       },
-      '/api/v1/checks': { get: { summary: 'Every check with its last result', responses: { 200: { description: 'checks', ...json({ type: 'object', properties: { checks: { type: 'array', items: ref('CheckSummary') }, reload: ref('Reload') } }) } } } },
+      '/api/v1/checks': {
+        get: {
+          summary: 'The checks with their last results, a page at a time (follow next)',
+          parameters: listParams,
+          responses: { 200: { description: 'one page of checks', ...json(ref('CheckList')) }, 400: error },
+        },
+      },
       '/api/v1/checks/{name}': { get: { summary: 'One check, its spec and recent results', parameters: [nameParam], responses: { 200: { description: 'check', ...json(ref('CheckDetail')) }, 404: error } } },
       '/api/v1/checks/{name}/run': { post: { summary: 'Run a check now', security: secured, parameters: [nameParam], responses: { 200: { description: 'the run', ...json(ref('Result')) }, 401: error, 404: error, 429: error } } },
       '/-/reload': { post: { summary: 'Reload check files (also SIGHUP)', security: secured, responses: { 200: { description: 'reloaded', ...json(ref('Reload')) }, 401: error, 422: { description: 'invalid files: old checks keep running', ...json(ref('Reload')) } } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness: checks loaded and scheduler running', responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } } },
       '/api/v1/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
-      '/': { get: { summary: 'Status page (HTML, works without JavaScript)', responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } },
+      '/': {
+        get: {
+          summary: 'Status page (HTML, works without JavaScript): counts of every check, then a page of rows, failing first',
+          parameters: [{ name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 }, description: `${PAGE_SIZE} rows a page; past the last page shows the last` }],
+          responses: { 200: { description: 'HTML', content: { 'text/html': {} } }, 400: { description: 'not a page number (HTML)', content: { 'text/html': {} } } },
+        },
+      },
     },
   };
 }

@@ -42,3 +42,20 @@ export function wantsExposition(accept: string | undefined, byDefault: boolean):
   if (text === 0 && json === 0) return byDefault;
   return text >= json;
 }
+
+/**
+ * Whether Accept-Encoding lets /metrics answer in gzip: `gzip` (or its old alias `x-gzip`)
+ * listed with a weight above 0. Prometheus sends `Accept-Encoding: gzip`. A bare `*` does not
+ * count: a client that names no coding gets the text as it always has.
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  for (const part of text.split(',')) {
+    const [coding = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    if (coding !== 'gzip' && coding !== 'x-gzip') continue;
+    const q = params.find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    return Number.isFinite(weight) && weight > 0;
+  }
+  return false;
+}

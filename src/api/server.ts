@@ -1,12 +1,12 @@
-import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { BusyError } from '../scheduler/concurrency-limit.js';
 import type { ServedDaemon } from './served-daemon.js';
 import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
-import { METRICS_CONTENT_TYPE } from '../metrics/exposition.js';
 import { requireToken } from './auth.js';
+import { createCheckIndex } from './check-index.js';
 import { registerCheckRoutes } from './check-routes.js';
+import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerProbeRoute } from './probe-route.js';
 import { registerStatusPage } from './status-page.js';
@@ -40,16 +40,17 @@ export function buildApi(options: ApiOptions): FastifyInstance {
     const ready = daemon.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: daemon.state.all().length });
   });
-  // Streamed: with 10,000 checks the text is ~10 MB, too much to build without starving the scheduler.
-  app.get('/metrics', async (_request, reply) => reply.type(METRICS_CONTENT_TYPE).send(Readable.from(daemon.streamMetrics(), { objectMode: false })));
+  registerMetricsRoute(app, daemon);
   app.post('/-/reload', { preHandler: auth }, async (_request, reply) => {
     const outcome = await daemon.reload();
     return reply.code(outcome.ok ? 200 : 422).send(outcome);
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
-  registerCheckRoutes(app, daemon, auth);
-  registerStatusPage(app, daemon);
+  // One name order for the list and the status page, sorted again only when the checks change.
+  const index = createCheckIndex(daemon.state);
+  registerCheckRoutes(app, daemon, index, auth);
+  registerStatusPage(app, daemon, index);
   return app;
 }
 

@@ -55,6 +55,8 @@ main.wrap { padding-top: 18px; padding-bottom: 24px; }
 .tag.bad { background: var(--bad-bg); color: var(--bad); border-color: var(--bad); }
 .tag.good { background: var(--good-bg); color: var(--good); border-color: var(--good); }
 .tag.warn { background: var(--warn-bg); color: var(--warn); border-color: var(--warn); }
+.pages { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 6px 16px; margin: 12px 0; }
+.pages > span:not(.muted) { color: var(--muted); }
 .panel, table.checks { background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; }
 table.checks { border-collapse: separate; border-spacing: 0; overflow: hidden; }
