@@ -42,7 +42,10 @@ export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, a
     const timeout = scrapeTimeoutMs(request.headers['x-prometheus-scrape-timeout-seconds']);
     if (timeout.error !== undefined) return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_SCRAPE_TIMEOUT', message: timeout.error });
     const name = check ?? moduleCheck(daemon, module ?? '');
-    const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, signal: callerGone(reply) });
+    const onCallerGone = (cancel: (why: string) => void) => {
+      callerGone(reply, cancel);
+    };
+    const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, onCallerGone });
     const exposition = format === undefined ? wantsExposition(request.headers.accept, module !== undefined) : format === 'prometheus';
     if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run, run.timeoutMs));
     return run.result;
@@ -58,15 +61,12 @@ function moduleCheck(daemon: ServedDaemon, module: string): string {
 }
 
 /**
- * Aborts when the caller's connection closes before the answer is sent (Prometheus gave up, a
- * curl was interrupted), so the run stops and frees its slot.
+ * Cancels the run when the caller's connection closes before the answer is sent (Prometheus gave
+ * up, a curl was interrupted), so the run stops and frees its slot.
  */
-function callerGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableEnded) controller.abort(new Error('caller went away'));
-  };
+function callerGone(reply: FastifyReply, cancel: (why: string) => void): void {
   // 'close' comes when the answer is complete or when the connection ended before it was.
-  reply.raw.once('close', onClose);
-  return controller.signal;
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) cancel('caller went away');
+  });
 }
