@@ -43,10 +43,14 @@ export function usesKubernetes(spec: CheckSpec): boolean {
   }
 }
 
-/** A run's observations so far and their samples, for a run that ends before its outcome. */
+/**
+ * A run's observations so far and their samples, for a run that ends before its outcome. The
+ * samples are built only if that happens: a check reports progress on every connection, and
+ * nearly every run then finishes and throws its progress away.
+ */
 export interface Progress {
   observations: object;
-  samples: Sample[];
+  samples: () => Sample[];
   probeSamples: () => ProbeSample[];
 }
 
@@ -115,7 +119,7 @@ function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, 
       const typed: RunContext<O> = {
         ...ctx,
         progress: (observations) => {
-          onProgress({ observations, samples: type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
+          onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
         },
       };
       const outcome = await type.run(spec, typed);

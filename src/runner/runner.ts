@@ -101,7 +101,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     // What the check had seen before the end, if it said: a hanging target's address and phases.
     const seen = progress;
     observations = seen?.observations;
-    samples = seen ? seen.samples : check.emptySamples();
+    samples = seen ? seen.samples() : check.emptySamples();
     probeSamples = seen ? seen.probeSamples : () => check.emptyProbeSamples();
   } finally {
     if (options.deadline === undefined) deadline.dispose();
