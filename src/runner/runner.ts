@@ -7,7 +7,7 @@ import { secretsIn, type Secret } from '../config/secret.js';
 import { scrubForms } from '../results/secret-forms.js';
 import type { Failure, Result, Step } from '../results/result.js';
 import type { Redactions } from '../results/redactions.js';
-import { boundResult } from '../results/result-bounds.js';
+import { boundResult, type RawResult } from '../results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
 import { RunDeadline, RunTimeout } from './run-deadline.js';
 
@@ -140,7 +140,7 @@ interface Ending {
 function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Result {
   const { spec } = check;
   const { failure, durationMs, steps } = ending;
-  const raw: Result = {
+  const raw: RawResult = {
     name: spec.name,
     type: spec.type,
     ok: failure === undefined,
@@ -148,7 +148,7 @@ function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: 
     message: failure?.message ?? ending.passedMessage ?? 'ok',
     startedAt: ending.startedAt.toISOString(),
     durationMs,
-    observations: toRecord(ending.observations),
+    observations: ending.observations,
     ...(steps && { steps }),
   };
   rememberSecrets(spec, redactions);
@@ -171,10 +171,6 @@ function secretsOf(spec: BoundCheck['spec']): Secret[] {
   let secrets = secretsBySpec.get(spec);
   if (secrets === undefined) secretsBySpec.set(spec, (secrets = secretsIn(spec)));
   return secrets;
-}
-
-function toRecord(value: object | undefined): Record<string, unknown> {
-  return value ? (JSON.parse(JSON.stringify(value)) as Record<string, unknown>) : {};
 }
 
 function ignoreStep(): undefined {
