@@ -87,7 +87,8 @@ export interface HttpObservations {
 export const check: CheckType<HttpSpec, HttpObservations> = {
   async run(spec, ctx) {
     const expect = expandExpectations(spec.expect, walkExpectations, ctx.services.release);
-    const headers = await resolveHeaders(spec.headers);
+    // No headers to resolve (most checks): no await for nothing.
+    const headers = hasHeaders(spec) ? await resolveHeaders(spec.headers) : {};
     if (spec.basicAuth) headers.authorization = await basicAuthorization(spec.basicAuth);
     const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
     ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
@@ -97,12 +98,12 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
     const { response } = sent;
     const statusFailure = checkStatus(expect.status, response);
-    const patterns = await patternProblems(expect, response, ctx.signal);
+    const patterns = hasPatterns(expect) ? await patternProblems(expect, response, ctx.signal) : [];
     const observations: HttpObservations = {
       ...observed,
       address: response.address,
       status: response.status,
-      ...(response.url !== new URL(spec.url).href && { finalUrl: response.url }),
+      ...(response.url !== specUrl(spec).href && { finalUrl: response.url }),
       redirects: response.redirects,
       phases: response.phases,
       firstByteMs: response.firstByteMs,
@@ -123,6 +124,15 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     set: (spec, target) => ({ ...spec, url: target, resolve: undefined }),
   },
 };
+
+function hasHeaders(spec: HttpSpec): boolean {
+  for (const _ in spec.headers) return true;
+  return false;
+}
+
+function hasPatterns(expect: HttpSpec['expect']): boolean {
+  return expect.bodyMatches !== undefined || expect.bodyNotMatches !== undefined || expect.headers !== undefined;
+}
 
 /** The Authorization header of basic auth; the password is revealed for the request only. */
 async function basicAuthorization(auth: NonNullable<HttpSpec['basicAuth']>): Promise<string> {
@@ -147,8 +157,10 @@ export async function sendCheckRequest(
   onConnected?: (seen: Pick<HttpObservations, 'address' | 'phases' | 'tls'>) => void,
 ): Promise<{ response: HttpResponse } | { failure: Failure; seen: Pick<HttpObservations, 'address' | 'status' | 'phases' | 'tls'> }> {
   try {
+    const url = specUrl(spec);
     const response = await httpRequest({
-      url: spec.url,
+      // A URL that does not parse fails inside the request, as a request failure.
+      url: url.parsed ?? spec.url,
       method: spec.method,
       headers,
       body: spec.body,
@@ -170,6 +182,18 @@ export async function sendCheckRequest(
     const { address, phases, tls, status } = err.partial;
     return { failure: requestFailure(err), seen: { address, status, phases, tls } };
   }
+}
+
+/** A spec's URL, parsed once per spec (specs do not change after loading) rather than twice per run. */
+const specUrls = new WeakMap<RequestSpec, { parsed: URL | undefined; href: string }>();
+function specUrl(spec: RequestSpec): { parsed: URL | undefined; href: string } {
+  let url = specUrls.get(spec);
+  if (url === undefined) {
+    const parsed = URL.canParse(spec.url) ? new URL(spec.url) : undefined;
+    url = { parsed, href: parsed?.href ?? spec.url };
+    specUrls.set(spec, url);
+  }
+  return url;
 }
 
 /** An oversized body is an unmet expectation, not a transport failure. */

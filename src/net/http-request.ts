@@ -10,7 +10,8 @@ import type { IpPreference } from './address-lookup.js';
 export type { TlsInfo } from './certificate.js';
 
 export interface HttpRequestOptions {
-  url: string;
+  /** Text, or a URL parsed once for many requests (a check's own; never changed here). */
+  url: string | URL;
   method?: string;
   /** Already resolved (secrets revealed); never logged or traced here. */
   headers?: Record<string, string>;
@@ -159,8 +160,8 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   }
 }
 
-function parseUrl(text: string): URL {
-  const url = new URL(text);
+function parseUrl(text: string | URL): URL {
+  const url = typeof text === 'string' ? new URL(text) : text;
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw Object.assign(new TypeError(`unsupported protocol ${url.protocol} in ${url.origin}, expected http: or https:`), { code: 'ERR_INVALID_URL' });
   }
