@@ -33,7 +33,7 @@ const probeQuery = z
  */
 export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler): void {
   app.get('/probe', { preHandler: auth }, async (request, reply) => {
-    const parsed = probeQuery.safeParse(request.query);
+    const parsed = parseQuery(request.url, request.query);
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
       return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_QUERY', message });
@@ -50,6 +50,25 @@ export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, a
     if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run, run.timeoutMs));
     return run.result;
   });
+}
+
+type ProbeQuery = ReturnType<typeof probeQuery.safeParse>;
+
+/**
+ * The query checked once per distinct URL: Prometheus asks the same few URLs over and over, and
+ * the schema's parse was a visible share of a probe's CPU (issue 29). The same URL always gives
+ * the same query, and the parsed value is only read. Bounded: cleared when full.
+ */
+const MAX_QUERIES = 128;
+const parsedQueries = new Map<string, ProbeQuery>();
+function parseQuery(url: string, query: unknown): ProbeQuery {
+  let parsed = parsedQueries.get(url);
+  if (parsed === undefined) {
+    parsed = probeQuery.safeParse(query);
+    if (parsedQueries.size >= MAX_QUERIES) parsedQueries.clear();
+    parsedQueries.set(url, parsed);
+  }
+  return parsed;
 }
 
 /**
