@@ -90,17 +90,21 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     // No headers to resolve (most checks): no await for nothing.
     const headers = hasHeaders(spec) ? await resolveHeaders(spec.headers) : {};
     if (spec.basicAuth) headers.authorization = await basicAuthorization(spec.basicAuth);
-    const observed: HttpObservations = { url: spec.url, method: spec.method, via: spec.resolve ?? 'dns' };
-    ctx.trace('request', { method: spec.method, url: spec.url, via: observed.via, headers: Object.keys(headers) });
+    const via = spec.resolve ?? 'dns';
+    ctx.trace('request', { method: spec.method, url: spec.url, via, headers: Object.keys(headers) });
+    // Object.assign onto a fresh literal, not { ...a, ...b }: on Node 20 adding keys after a
+    // leading spread costs about a microsecond each time (issue 29).
     const sent = await sendCheckRequest(spec, headers, ctx, (seen) => {
-      ctx.progress({ ...observed, ...seen });
+      ctx.progress(Object.assign({ url: spec.url, method: spec.method, via }, seen));
     });
-    if ('failure' in sent) return { observations: { ...observed, ...sent.seen }, failure: sent.failure };
+    if ('failure' in sent) return { observations: Object.assign({ url: spec.url, method: spec.method, via }, sent.seen), failure: sent.failure };
     const { response } = sent;
     const statusFailure = checkStatus(expect.status, response);
     const patterns = hasPatterns(expect) ? await patternProblems(expect, response, ctx.signal) : [];
     const observations: HttpObservations = {
-      ...observed,
+      url: spec.url,
+      method: spec.method,
+      via,
       address: response.address,
       status: response.status,
       ...(response.url !== specUrl(spec).href && { finalUrl: response.url }),
@@ -150,38 +154,38 @@ export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSki
  * Sends a check's request. A transport failure (DNS, connect, TLS, timeout of the body, body
  * over the cap) comes back as a failure with what was seen before it, for the observations.
  */
-export async function sendCheckRequest(
+export function sendCheckRequest(
   spec: RequestSpec,
   headers: Record<string, string>,
   ctx: RunContext,
   onConnected?: (seen: Pick<HttpObservations, 'address' | 'phases' | 'tls'>) => void,
 ): Promise<{ response: HttpResponse } | { failure: Failure; seen: Pick<HttpObservations, 'address' | 'status' | 'phases' | 'tls'> }> {
-  try {
-    const url = specUrl(spec);
-    const response = await httpRequest({
-      // A URL that does not parse fails inside the request, as a request failure.
-      url: url.parsed ?? spec.url,
-      method: spec.method,
-      headers,
-      body: spec.body,
-      resolve: spec.resolve,
-      ca: spec.ca,
-      insecureSkipVerify: spec.insecureSkipVerify,
-      followRedirects: spec.followRedirects,
-      crossOriginHeaders: spec.redirectHeaders,
-      refuseRedirect: ctx.refuseRedirect,
-      maxBodyBytes: spec.maxBodyBytes,
-      ipPreference: ipPreference({ ipProtocol: spec.ipProtocol, ipProtocolFallback: spec.ipProtocolFallback ?? true }),
-      onConnected,
-      signal: ctx.signal,
-      trace: ctx.trace.bind(ctx),
-    });
-    return { response };
-  } catch (err) {
-    if (!(err instanceof HttpRequestError)) throw err;
-    const { address, phases, tls, status } = err.partial;
-    return { failure: requestFailure(err), seen: { address, status, phases, tls } };
-  }
+  const url = specUrl(spec);
+  return httpRequest({
+    // A URL that does not parse fails inside the request, as a request failure.
+    url: url.parsed ?? spec.url,
+    method: spec.method,
+    headers,
+    body: spec.body,
+    resolve: spec.resolve,
+    ca: spec.ca,
+    insecureSkipVerify: spec.insecureSkipVerify,
+    followRedirects: spec.followRedirects,
+    crossOriginHeaders: spec.redirectHeaders,
+    refuseRedirect: ctx.refuseRedirect,
+    maxBodyBytes: spec.maxBodyBytes,
+    ipPreference: ipPreference({ ipProtocol: spec.ipProtocol, ipProtocolFallback: spec.ipProtocolFallback ?? true }),
+    onConnected,
+    signal: ctx.signal,
+    trace: ctx.trace.bind(ctx),
+  }).then(
+    (response) => ({ response }),
+    (err: unknown) => {
+      if (!(err instanceof HttpRequestError)) throw err;
+      const { address, phases, tls, status } = err.partial;
+      return { failure: requestFailure(err), seen: { address, status, phases, tls } };
+    },
+  );
 }
 
 /** A spec's URL, parsed once per spec (specs do not change after loading) rather than twice per run. */
