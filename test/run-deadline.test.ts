@@ -29,7 +29,8 @@ function countCreations(): { created: Created; stop(): void } {
   const note = (what: string) => {
     created.where.push(`${what}\n${new Error().stack?.split('\n').slice(2, 6).join('\n') ?? ''}`);
   };
-  const original = { setTimeout: globalThis.setTimeout, AbortController: globalThis.AbortController, any: AbortSignal.any, timeout: AbortSignal.timeout };
+  const original = { setTimeout: globalThis.setTimeout, AbortController: globalThis.AbortController, any: AbortSignal.any.bind(AbortSignal), timeout: AbortSignal.timeout.bind(AbortSignal) };
+  const statics = { any: Object.getOwnPropertyDescriptor(AbortSignal, 'any'), timeout: Object.getOwnPropertyDescriptor(AbortSignal, 'timeout') };
   const countedSetTimeout = (...args: Parameters<typeof setTimeout>) => {
     created.timers++;
     note('setTimeout');
@@ -46,13 +47,13 @@ function countCreations(): { created: Created; stop(): void } {
   AbortSignal.any = (signals) => {
     created.composites++;
     note('AbortSignal.any');
-    return original.any.call(AbortSignal, signals);
+    return original.any(signals);
   };
   AbortSignal.timeout = (ms) => {
     created.timers++;
     created.composites++;
     note('AbortSignal.timeout');
-    return original.timeout.call(AbortSignal, ms);
+    return original.timeout(ms);
   };
   Object.defineProperty(AbortSignal.prototype, 'addEventListener', {
     configurable: true,
@@ -70,8 +71,8 @@ function countCreations(): { created: Created; stop(): void } {
     stop() {
       globalThis.setTimeout = original.setTimeout;
       globalThis.AbortController = original.AbortController;
-      AbortSignal.any = original.any;
-      AbortSignal.timeout = original.timeout;
+      if (statics.any) Object.defineProperty(AbortSignal, 'any', statics.any);
+      if (statics.timeout) Object.defineProperty(AbortSignal, 'timeout', statics.timeout);
       Reflect.deleteProperty(AbortSignal.prototype, 'addEventListener');
     },
   };
@@ -129,6 +130,8 @@ describe('one deadline per run', () => {
     const shutdown = new AbortController();
     const { value: run, created } = await counted(() => runCheck(check.bound, { log: memoryLogger().log, services, signal: shutdown.signal }));
     expect(run.result).toMatchObject({ ok: true, observations: { status: 200 } });
+    // Written as Date#toISOString writes it (the runner keeps the second's text between runs).
+    expect(new Date(run.result.startedAt).toISOString()).toBe(run.result.startedAt);
     expect({ timers: created.timers, signals: created.controllers + created.composites }, created.where.join('\n')).toEqual({ timers: 1, signals: 1 });
     // The shutdown signal's and the transport's (it cuts the sockets); no race of its own.
     expect(created.abortListeners, created.where.join('\n')).toBeLessThanOrEqual(2);
