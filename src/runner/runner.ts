@@ -11,8 +11,6 @@ import { boundResult, type RawResult } from '../results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
 import { RunDeadline, RunTimeout } from './run-deadline.js';
 
-export { RunDeadline } from './run-deadline.js';
-
 export interface RunOptions {
   log: Logger;
   services: Services;
