@@ -23,7 +23,9 @@ export type ToThread =
       /** The spec's key; with `spec` the first time this thread runs this version of the check. */
       key: string;
       spec?: string;
-      timeoutMs?: number;
+      /** The limit the result names, and what is left of it when the run starts. */
+      timeoutMs: number;
+      leftMs: number;
       debug: boolean;
       failureLevel: 'info' | 'debug';
       /** A /probe run pointed elsewhere within the check's allowTargets. */
@@ -31,6 +33,7 @@ export type ToThread =
       /** Send the blackbox-named samples (on-demand runs; scheduled ones never read them). */
       probe: boolean;
     }
+  /** The run was cancelled (shutdown, a caller that left): the reason is the result's message. */
   | { t: 'abort'; id: number; reason: string }
   | { t: 'redact'; value: string }
   | { t: 'forget'; name: string };

@@ -6,6 +6,7 @@ import { scrubForms } from '../results/secret-forms.js';
 import type { ProbeSample } from '../results/run.js';
 import { threadData, type FromThread, type ToThread } from './run-thread-protocol.js';
 import { specFromPortable } from './portable-spec.js';
+import { RunDeadline, RunTimeout } from './run-deadline.js';
 import { containCrash } from './run-scope.js';
 import { runCheck } from './runner.js';
 import { createServices } from './services.js';
@@ -45,7 +46,7 @@ const root = pino(
 
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
-const running = new Map<number, AbortController>();
+const running = new Map<number, RunDeadline>();
 
 process.on('uncaughtException', (err) => {
   if (containCrash(err)) return;
@@ -59,7 +60,7 @@ port.on('message', (message: ToThread) => {
       void run(message);
       return;
     case 'abort':
-      running.get(message.id)?.abort(new Error(message.reason));
+      running.get(message.id)?.end(new RunTimeout(message.reason));
       return;
     case 'redact':
       services.redactions.add(message.value, () => scrubForms(message.value));
@@ -77,11 +78,11 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     post({ t: 'unportable', id: message.id });
     return;
   }
-  const controller = new AbortController();
-  running.set(message.id, controller);
+  const deadline = new RunDeadline(message.timeoutMs, message.leftMs);
+  running.set(message.id, deadline);
   try {
     const log: Logger = root;
-    const ran = await job.run(message.id, () => runCheck(bound, { log, services, signal: controller.signal, debug: message.debug, failureLevel: message.failureLevel, ...(message.timeoutMs !== undefined && { timeoutMs: message.timeoutMs }) }));
+    const ran = await job.run(message.id, () => runCheck(bound, { log, services, deadline, debug: message.debug, failureLevel: message.failureLevel }));
     const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
     try {
       post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples, added: services.redactions.added, evicted: services.redactions.evicted });
@@ -89,6 +90,7 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
       post({ t: 'failed', id: message.id, message: err instanceof Error ? err.name : 'error' });
     }
   } finally {
+    deadline.dispose();
     running.delete(message.id);
   }
 }

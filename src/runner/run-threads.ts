@@ -135,18 +135,22 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       const name = check.spec.name;
       const startedAt = new Date();
       const level = run.failureLevel ?? 'info';
-      const fail = (failure: Failure) => {
-        resolve(failedRun(bound, failure, startedAt, redactions, run.log, level));
-      };
+      // The caller's deadline (an on-demand run, which waited for its slot), or the check's timeout.
+      const timeoutMs = run.deadline?.timeoutMs ?? Math.min(bound.spec.timeout, run.timeoutMs ?? bound.spec.timeout);
+      const leftMs = run.deadline === undefined ? timeoutMs : Math.max(1, run.deadline.endsAt - performance.now());
+      // Cancellation crosses to the thread; a timeout does not need to: the thread's own timer ends the run.
+      const outer = run.deadline?.signal ?? run.signal;
       const onAbort = () => {
-        const why: unknown = run.signal?.reason;
-        thread.post({ t: 'abort', id, reason: why instanceof Error ? why.message : String(why) });
+        if (run.deadline !== undefined && !run.deadline.cancelled) return;
+        const why: unknown = outer?.reason;
+        const message = why instanceof Error ? why.message : String(why);
+        thread.post({ t: 'abort', id, reason: run.deadline === undefined ? `cancelled: ${message}` : message });
       };
       const settle = () => {
-        run.signal?.removeEventListener('abort', onAbort);
+        outer?.removeEventListener('abort', onAbort);
       };
       const job: ThreadJob = {
-        deadline: startedAt.getTime() + Math.min(bound.spec.timeout, run.timeoutMs ?? bound.spec.timeout) + ANSWER_GRACE_MS,
+        deadline: Date.now() + leftMs + ANSWER_GRACE_MS,
         done(answer) {
           settle();
           // Scrubbed again here only when this thread knows credentials the run's thread did not yet.
@@ -161,7 +165,8 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
         },
         failed(reason, message) {
           settle();
-          fail({ reason, message: reason === 'timeout' ? `timeout after ${formatDuration(bound.spec.timeout)}: ${message}` : message });
+          const failure: Failure = { reason, message: reason === 'timeout' ? `timeout after ${formatDuration(timeoutMs)}: ${message}` : message };
+          resolve(failedRun(bound, failure, startedAt, redactions, run.log, level));
         },
         log(levelNumber, msg, fields) {
           const method = levelName(levelNumber);
@@ -171,9 +176,9 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       thread.jobs.set(id, job);
       const spec = thread.sent.get(name) === check.key ? undefined : portableSpec(check.spec);
       if (spec !== undefined) thread.sent.set(name, check.key);
-      thread.post({ t: 'run', id, name, key: check.key, ...(spec !== undefined && { spec }), ...(run.timeoutMs !== undefined && { timeoutMs: run.timeoutMs }), debug: run.debug ?? false, failureLevel: level, ...(run.target && { target: run.target }), probe: run.probe ?? false });
-      if (run.signal?.aborted) onAbort();
-      else run.signal?.addEventListener('abort', onAbort, { once: true });
+      thread.post({ t: 'run', id, name, key: check.key, ...(spec !== undefined && { spec }), timeoutMs, leftMs, debug: run.debug ?? false, failureLevel: level, ...(run.target && { target: run.target }), probe: run.probe ?? false });
+      if (outer?.aborted) onAbort();
+      else outer?.addEventListener('abort', onAbort, { once: true });
     });
 
   return {
