@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import { RunDeadline } from '../src/runner/run-deadline.js';
 import { createRunThreads } from '../src/runner/run-threads.js';
 import { createServices } from '../src/runner/services.js';
 import { scrubForms } from '../src/results/secret-forms.js';
@@ -140,6 +141,27 @@ describe('run threads', () => {
     if (ok === undefined) throw new Error('no check');
     const again = await threads.run(ok, ok.bound, { log, services });
     expect(again.result).toMatchObject({ ok: true });
+    expect(threads.counts()).toEqual([2]);
+    await threads.close();
+  });
+
+  it('a cancelled run ends on its thread with the cancel as its message; a timeout ends there by its own timer', async () => {
+    const [hang] = parseChecks(stringify({ checks: [{ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' }] }));
+    if (hang === undefined) throw new Error('no check');
+    const services = createServices({});
+    const { log } = memoryLogger();
+    const threads = createRunThreads({ count: 1, services, log });
+    const deadline = new RunDeadline(20_000);
+    const before = seen;
+    const pending = threads.run(hang, hang.bound, { log, services, deadline });
+    while (seen === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    deadline.cancel(new Error('the caller went away'));
+    expect((await pending).result).toMatchObject({ ok: false, reason: 'timeout', message: 'cancelled: the caller went away' });
+    deadline.dispose();
+    const short = new RunDeadline(20_000, 300);
+    const timedOut = await threads.run(hang, hang.bound, { log, services, deadline: short });
+    short.dispose();
+    expect(timedOut.result).toMatchObject({ ok: false, reason: 'timeout', message: 'timeout after 20s' });
     expect(threads.counts()).toEqual([2]);
     await threads.close();
   });
