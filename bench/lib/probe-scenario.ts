@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { readAllocatedBytes } from './alloc-meter.js';
 import type { Blackbox } from './blackbox.js';
 import type { Build } from './build.js';
 import { startChild, waitForHttp, type Child } from './child.js';
@@ -9,12 +11,10 @@ import { BENCH_ZONE, type Knot } from './knot.js';
 import { runLoad, type LoadResult } from './load.js';
 import type { Nginx } from './nginx.js';
 import { freePort } from './ports.js';
-import { loadNow, MB, sampleProcess } from './proc.js';
-import { fixed, median, ratio, round } from './stats.js';
-import { markdownTable } from './table.js';
+import { loadNow, sampleProcess } from './proc.js';
+import { fixed } from './stats.js';
+import { summarize, type Contender, type Kind, type ProbeResults, type Segment } from './probe-summary.js';
 
-export type Contender = 'driftwatch' | 'blackbox' | 'node-raw';
-export type Kind = 'http' | 'dns';
 
 export interface ProbeOptions {
   dir: string;
@@ -34,41 +34,7 @@ export interface ProbeOptions {
   log: (line: string) => void;
 }
 
-/** One contender, one kind, one round. */
-export interface Segment {
-  round: number;
-  contender: Contender;
-  kind: Kind;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  ok: number;
-  bad: number;
-  errors: number;
-  cpuSecondsPer1000: number;
-  load: number;
-}
-
-export interface ProbeSummary {
-  contender: Contender;
-  kind: Kind;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  cpuSecondsPer1000: number;
-  okShare: number;
-  peakRssMb: number;
-  idleRssMb: number;
-  load: number;
-}
-
-export interface ProbeResults {
-  segments: Segment[];
-  summary: ProbeSummary[];
-  ratios: Record<Kind, { rps: number; p50: number; p99: number; cpuPer1000: number; peakRss: number } | undefined>;
-  table: string;
-}
+export type { Contender, Kind, ProbeResults, ProbeSummary, Segment } from './probe-summary.js';
 
 const MARKER = 'probe_success 1';
 
@@ -78,6 +44,8 @@ interface Target {
   pid: () => number;
   url?: Record<Kind, string>;
   idleRss: number;
+  /** Bytes its heap allocated so far (a running total; NaN when it cannot say). */
+  allocatedBytes?: () => Promise<number>;
 }
 
 /**
@@ -95,7 +63,13 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
     const child = serve.child;
     driftwatch = child;
     const probeUrl = (check: string) => `http://127.0.0.1:${serve.port}/probe?check=${check}&format=prometheus`;
-    targets.push({ contender: 'driftwatch', pid: () => child.pid, url: { http: probeUrl('bench-http'), dns: probeUrl('bench-dns') }, idleRss: sampleProcess(child.pid).rssBytes });
+    targets.push({
+      contender: 'driftwatch',
+      pid: () => child.pid,
+      url: { http: probeUrl('bench-http'), dns: probeUrl('bench-dns') },
+      idleRss: sampleProcess(child.pid).rssBytes,
+      allocatedBytes: () => readAllocatedBytes(child.pid, serve.allocReport),
+    });
   }
   if (options.contenders.includes('blackbox') && options.blackbox) {
     const bb = options.blackbox;
@@ -104,6 +78,7 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
       pid: () => bb.child.pid,
       url: { http: bb.probeUrl('http_2xx', options.nginx.url()), dns: bb.probeUrl('dns', options.knot.address) },
       idleRss: sampleProcess(bb.child.pid).rssBytes,
+      allocatedBytes: () => goAllocatedBytes(`http://127.0.0.1:${bb.port}/metrics`),
     });
   }
   if (options.contenders.includes('node-raw')) targets.push({ contender: 'node-raw', pid: () => 0, idleRss: Number.NaN });
@@ -120,13 +95,17 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
     if (target.contender === 'node-raw') {
       const raw = await runRaw(options, kind, seconds);
       peakRaw[kind] = Math.max(peakRaw[kind], raw.peakRssBytes);
-      return { round, contender: target.contender, kind, rps: raw.rps, p50Ms: raw.p50Ms, p99Ms: raw.p99Ms, requests: raw.requests, ok: raw.ok, bad: raw.failed, errors: 0, cpuSecondsPer1000: (raw.cpuSeconds / raw.requests) * 1000, load };
+      const perProbe = (total: number) => total / Math.max(1, raw.requests);
+      return { round, contender: target.contender, kind, rps: raw.rps, p50Ms: raw.p50Ms, p99Ms: raw.p99Ms, requests: raw.requests, ok: raw.ok, bad: raw.failed, errors: 0, cpuSecondsPer1000: perProbe(raw.cpuSeconds) * 1000, allocKbPerProbe: perProbe(raw.allocatedBytes) / 1024, load };
     }
+    const allocBefore = (await target.allocatedBytes?.()) ?? Number.NaN;
     const before = sampleProcess(target.pid()).cpuSeconds;
     const url = target.url?.[kind] ?? '';
     const result: LoadResult = await runLoad({ url, connections: options.connections, seconds, maxRequests: options.maxRequests, marker: MARKER, client: options.client, dir: options.dir });
     const cpu = sampleProcess(target.pid()).cpuSeconds - before;
-    return { round, contender: target.contender, kind, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, requests: result.requests, ok: result.ok, bad: result.bad, errors: result.errors, cpuSecondsPer1000: (cpu / Math.max(1, result.requests)) * 1000, load };
+    const allocated = ((await target.allocatedBytes?.()) ?? Number.NaN) - allocBefore;
+    const perProbe = (total: number) => total / Math.max(1, result.requests);
+    return { round, contender: target.contender, kind, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, requests: result.requests, ok: result.ok, bad: result.bad, errors: result.errors, cpuSecondsPer1000: perProbe(cpu) * 1000, allocKbPerProbe: perProbe(allocated) / 1024, load };
   };
 
   if (options.warmupSeconds > 0) {
@@ -142,68 +121,20 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
       for (const target of order) {
         const segment = await measure(target, kind, round, options.seconds);
         segments.push(segment);
-        log(`probe: round ${round + 1}/${options.rounds} ${kind.padEnd(4)} ${target.contender.padEnd(10)} ${fixed(segment.rps, 0).padStart(6)} req/s  p50 ${fixed(segment.p50Ms, 2)} ms  p99 ${fixed(segment.p99Ms, 2)} ms  cpu ${fixed(segment.cpuSecondsPer1000, 3)} s/1k  ok ${segment.ok}/${segment.requests}  load ${segment.load}`);
+        log(`probe: round ${round + 1}/${options.rounds} ${kind.padEnd(4)} ${target.contender.padEnd(10)} ${fixed(segment.rps, 0).padStart(6)} req/s  p50 ${fixed(segment.p50Ms, 2)} ms  p99 ${fixed(segment.p99Ms, 2)} ms  cpu ${fixed(segment.cpuSecondsPer1000 * 1000, 0)} us  alloc ${fixed(segment.allocKbPerProbe, 1)} KB  ok ${segment.ok}/${segment.requests}  load ${segment.load}`);
       }
     }
   }
 
-  const summary: ProbeSummary[] = [];
-  for (const kind of ['http', 'dns'] as const) {
-    for (const target of targets) {
-      const mine = segments.filter((s) => s.kind === kind && s.contender === target.contender);
-      const requests = mine.reduce((n, s) => n + s.requests, 0);
-      const peak = target.contender === 'node-raw' ? peakRaw[kind] : sampleProcess(target.pid()).peakRssBytes;
-      summary.push({
-        contender: target.contender,
-        kind,
-        rps: median(mine.map((s) => s.rps)),
-        p50Ms: median(mine.map((s) => s.p50Ms)),
-        p99Ms: median(mine.map((s) => s.p99Ms)),
-        cpuSecondsPer1000: median(mine.map((s) => s.cpuSecondsPer1000)),
-        okShare: requests === 0 ? 0 : mine.reduce((n, s) => n + s.ok, 0) / requests,
-        peakRssMb: peak / MB,
-        idleRssMb: target.idleRss / MB,
-        load: median(mine.map((s) => s.load)),
-      });
-    }
-  }
-  const ratios = { http: ratiosFor(summary, 'http'), dns: ratiosFor(summary, 'dns') };
+  const peaks = new Map(targets.map((t) => [t.contender, (kind: Kind) => (t.contender === 'node-raw' ? peakRaw[kind] : sampleProcess(t.pid()).peakRssBytes)]));
+  const idle = new Map(targets.map((t) => [t.contender, t.idleRss]));
+  const results = summarize(segments, targets.map((t) => t.contender), { peakRssBytes: (c, kind) => peaks.get(c)?.(kind) ?? Number.NaN, idleRssBytes: (c) => idle.get(c) ?? Number.NaN }, options);
   await driftwatch?.stop();
-  return { segments, summary: summary.map(rounded), ratios, table: probeTable(summary, ratios, options) };
-}
-
-function ratiosFor(summary: ProbeSummary[], kind: Kind): ProbeResults['ratios'][Kind] {
-  const dw = summary.find((s) => s.kind === kind && s.contender === 'driftwatch');
-  const bb = summary.find((s) => s.kind === kind && s.contender === 'blackbox');
-  if (!dw || !bb) return undefined;
-  return {
-    rps: round(ratio(dw.rps, bb.rps)),
-    p50: round(ratio(dw.p50Ms, bb.p50Ms)),
-    p99: round(ratio(dw.p99Ms, bb.p99Ms)),
-    cpuPer1000: round(ratio(dw.cpuSecondsPer1000, bb.cpuSecondsPer1000)),
-    peakRss: round(ratio(dw.peakRssMb, bb.peakRssMb)),
-  };
-}
-
-function rounded(s: ProbeSummary): ProbeSummary {
-  return { ...s, rps: round(s.rps, 0), p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), cpuSecondsPer1000: round(s.cpuSecondsPer1000, 4), okShare: round(s.okShare, 4), peakRssMb: round(s.peakRssMb, 1), idleRssMb: round(s.idleRssMb, 1) };
-}
-
-function probeTable(summary: ProbeSummary[], ratios: ProbeResults['ratios'], options: ProbeOptions): string {
-  const rows: string[][] = [];
-  for (const kind of ['http', 'dns'] as const) {
-    for (const s of summary.filter((x) => x.kind === kind)) {
-      rows.push([`${kind} ${s.contender}`, fixed(s.rps, 0), fixed(s.p50Ms, 2), fixed(s.p99Ms, 2), fixed(s.cpuSecondsPer1000, 3), fixed(s.peakRssMb, 1), `${fixed(s.okShare * 100, 1)}%`, fixed(s.load, 1)]);
-    }
-    const r = ratios[kind];
-    if (r) rows.push([`${kind} driftwatch/blackbox`, `${fixed(r.rps, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`, `${fixed(r.cpuPer1000, 2)}x`, `${fixed(r.peakRss, 2)}x`, '', '']);
-  }
-  const title = `On-demand probes: ${options.connections} keep-alive callers (${options.client}), ${options.rounds} rounds x ${options.seconds} s, interleaved; medians over rounds`;
-  return `${title}\n\n${markdownTable(['probe', 'req/s', 'p50 ms', 'p99 ms', 'CPU s/1k probes', 'peak RSS MB', 'ok', 'load'], rows)}`;
+  return results;
 }
 
 /** The real `driftwatch serve` (compiled from the working tree) with two checks: the same HTTP fetch and DNS question as blackbox's modules. */
-async function startServe(options: ProbeOptions): Promise<{ child: Child; port: number }> {
+async function startServe(options: ProbeOptions): Promise<{ child: Child; port: number; allocReport: string }> {
   const file = join(options.dir, 'probe-checks.yaml');
   // A long interval: the scheduler runs each once after start and then stays out of the way.
   await writeChecks(file, [
@@ -211,11 +142,15 @@ async function startServe(options: ProbeOptions): Promise<{ child: Child; port: 
     dnsCheck('bench-dns', options.knot.address, BENCH_ZONE, { interval: '1h', timeout: '5s' }),
   ]);
   const port = await freePort();
-  const args = [options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
+  // The allocation meter rides along as a preload (compiled beside raw-client.ts, which imports it).
+  const meter = pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href;
+  const args = ['--import', meter, options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
   if (options.probeConcurrency !== undefined) args.push('--probe-concurrency', String(options.probeConcurrency));
-  const child = startChild({ name: 'driftwatch serve', command: process.execPath, args, logFile: join(options.dir, 'driftwatch-serve.log') });
+  const allocReport = join(options.dir, 'driftwatch-alloc.json');
+  const env = { ...process.env, DRIFTWATCH_ALLOC_REPORT: allocReport };
+  const child = startChild({ name: 'driftwatch serve', command: process.execPath, args, env, logFile: join(options.dir, 'driftwatch-serve.log') });
   await waitForHttp(child, `http://127.0.0.1:${port}/healthz`);
-  return { child, port };
+  return { child, port, allocReport };
 }
 
 async function assertProbeSucceeds(contender: Contender, url: string): Promise<void> {
@@ -233,6 +168,7 @@ interface RawResult {
   ok: number;
   failed: number;
   cpuSeconds: number;
+  allocatedBytes: number;
   peakRssBytes: number;
 }
 
@@ -241,4 +177,11 @@ async function runRaw(options: ProbeOptions, kind: Kind, seconds: number): Promi
   const args = [options.build.entry('bench/lib/raw-client.ts'), '--mode', kind, '--target', target, '--name', BENCH_ZONE, '--connections', String(options.connections), '--seconds', String(seconds), '--max', String(options.maxRequests)];
   const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: (seconds + 30) * 1000 });
   return JSON.parse(stdout) as RawResult;
+}
+
+/** blackbox_exporter's own running total of heap bytes allocated (Go's runtime counts every allocation). */
+async function goAllocatedBytes(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const match = /^go_memstats_alloc_bytes_total (\S+)$/m.exec(text);
+  return match?.[1] === undefined ? Number.NaN : Number(match[1]);
 }

@@ -2,12 +2,14 @@
  * The physical limit: the same requests a probe makes, issued by a minimal Node script with no
  * framework, N callers at once for a bounded time and count. HTTP opens a fresh node:http
  * connection per request (agent: false) and reads the body; DNS sends one dns-packet query per
- * request on a fresh UDP socket. Prints one JSON line; compiled by build.ts, run by limit-scenario.ts.
+ * request on a fresh UDP socket. Prints one JSON line (with its own CPU time and V8 heap bytes
+ * allocated over the run); compiled by build.ts, run by probe-scenario.ts.
  *
  * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N
  */
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { startAllocationMeter } from './alloc-meter.js';
 import { queryOnce } from './dns-ping.js';
 import { percentileSorted } from './stats.js';
 
@@ -51,6 +53,7 @@ const once = values.mode === 'dns' ? dnsOnce : httpOnce;
 const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
+const meter = startAllocationMeter();
 const cpu = process.cpuUsage();
 const t0 = performance.now();
 const deadline = t0 + Number(values.seconds) * 1000;
@@ -65,6 +68,7 @@ const caller = async () => {
 await Promise.all(Array.from({ length: connections }, caller));
 const seconds = (performance.now() - t0) / 1000;
 const spent = process.cpuUsage(cpu);
+const allocatedBytes = meter.allocatedBytes();
 latencies.sort((a, b) => a - b);
 process.stdout.write(
   `${JSON.stringify({
@@ -76,6 +80,7 @@ process.stdout.write(
     ok,
     failed,
     cpuSeconds: (spent.user + spent.system) / 1e6,
+    allocatedBytes,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   })}\n`,
 );

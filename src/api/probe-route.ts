@@ -33,7 +33,7 @@ const probeQuery = z
  */
 export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler): void {
   app.get('/probe', { preHandler: auth }, async (request, reply) => {
-    const parsed = probeQuery.safeParse(request.query);
+    const parsed = parseQuery(request.url, request.query);
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ');
       return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_QUERY', message });
@@ -42,11 +42,33 @@ export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, a
     const timeout = scrapeTimeoutMs(request.headers['x-prometheus-scrape-timeout-seconds']);
     if (timeout.error !== undefined) return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_SCRAPE_TIMEOUT', message: timeout.error });
     const name = check ?? moduleCheck(daemon, module ?? '');
-    const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, signal: callerGone(reply) });
+    const onCallerGone = (cancel: (why: string) => void) => {
+      callerGone(reply, cancel);
+    };
+    const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, onCallerGone });
     const exposition = format === undefined ? wantsExposition(request.headers.accept, module !== undefined) : format === 'prometheus';
     if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run, run.timeoutMs));
     return run.result;
   });
+}
+
+type ProbeQuery = ReturnType<typeof probeQuery.safeParse>;
+
+/**
+ * The query checked once per distinct URL: Prometheus asks the same few URLs over and over, and
+ * the schema's parse was a visible share of a probe's CPU (issue 29). The same URL always gives
+ * the same query, and the parsed value is only read. Bounded: cleared when full.
+ */
+const MAX_QUERIES = 128;
+const parsedQueries = new Map<string, ProbeQuery>();
+function parseQuery(url: string, query: unknown): ProbeQuery {
+  let parsed = parsedQueries.get(url);
+  if (parsed === undefined) {
+    parsed = probeQuery.safeParse(query);
+    if (parsedQueries.size >= MAX_QUERIES) parsedQueries.clear();
+    parsedQueries.set(url, parsed);
+  }
+  return parsed;
 }
 
 /**
@@ -58,15 +80,12 @@ function moduleCheck(daemon: ServedDaemon, module: string): string {
 }
 
 /**
- * Aborts when the caller's connection closes before the answer is sent (Prometheus gave up, a
- * curl was interrupted), so the run stops and frees its slot.
+ * Cancels the run when the caller's connection closes before the answer is sent (Prometheus gave
+ * up, a curl was interrupted), so the run stops and frees its slot.
  */
-function callerGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableEnded) controller.abort(new Error('caller went away'));
-  };
+function callerGone(reply: FastifyReply, cancel: (why: string) => void): void {
   // 'close' comes when the answer is complete or when the connection ended before it was.
-  reply.raw.once('close', onClose);
-  return controller.signal;
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableEnded) cancel('caller went away');
+  });
 }

@@ -29,8 +29,12 @@ export interface RunNowOptions {
   targetAs?: 'check' | 'module';
   /** At most this long, waiting for a slot included (a Prometheus scrape's timeout less its margin). */
   timeoutMs?: number | undefined;
-  /** The caller went away: stop waiting or running, free the slot, record nothing. */
-  signal?: AbortSignal | undefined;
+  /**
+   * Handed the run's cancel once, for the caller to call when it goes away (the connection closed
+   * before the answer): the run stops waiting or running, frees its slot, records nothing. A hook,
+   * not a signal: a run keeps one abort signal of its own (runner/run-deadline.ts).
+   */
+  onCallerGone?: ((cancel: (why: string) => void) => void) | undefined;
 }
 
 /** An on-demand run and the time limit it ran under (probe_timeout_seconds). */

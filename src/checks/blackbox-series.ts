@@ -45,12 +45,25 @@ export function probeSample(name: BlackboxSeries, value: number, labels?: Record
  * 0 for what is not known, as blackbox's gauges start.
  */
 export function addressSamples(address: string | undefined, lookupMs: number | undefined): ProbeSample[] {
-  const bytes = address === undefined ? undefined : ipBytes(address);
+  const facts = address === undefined ? undefined : addressFacts(address);
   return [
     probeSample('probe_dns_lookup_time_seconds', (lookupMs ?? 0) / 1000),
-    probeSample('probe_ip_protocol', bytes === undefined ? 0 : bytes.length === 4 ? 4 : 6),
-    probeSample('probe_ip_addr_hash', bytes === undefined ? 0 : fnv1a32(bytes)),
+    probeSample('probe_ip_protocol', facts?.protocol ?? 0),
+    probeSample('probe_ip_addr_hash', facts?.hash ?? 0),
   ];
+}
+
+/** Protocol and hash once per distinct address (a target's is the same run after run); bounded. */
+const factsByAddress = new Map<string, { protocol: number; hash: number }>();
+function addressFacts(address: string): { protocol: number; hash: number } {
+  let facts = factsByAddress.get(address);
+  if (facts === undefined) {
+    const bytes = ipBytes(address);
+    facts = bytes === undefined ? { protocol: 0, hash: 0 } : { protocol: bytes.length === 4 ? 4 : 6, hash: fnv1a32(bytes) };
+    if (factsByAddress.size >= 256) factsByAddress.clear();
+    factsByAddress.set(address, facts);
+  }
+  return facts;
 }
 
 /** What tlsSamples reads of a connection: TlsInfo, or the tls check's own observations. */

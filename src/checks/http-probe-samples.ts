@@ -43,7 +43,7 @@ export function httpProbeSamples(o: HttpProbeView | undefined): ProbeSample[] {
     probeSample('probe_http_version', answered ? Number(o.httpVersion ?? 0) : 0),
     probeSample('probe_failed_due_to_regex', o?.failedDueToRegex ? 1 : 0),
   ];
-  if (answered && o.lastModified !== undefined) out.push(probeSample('probe_http_last_modified_timestamp_seconds', Date.parse(o.lastModified) / 1000));
+  if (answered && o.lastModified !== undefined) out.push(probeSample('probe_http_last_modified_timestamp_seconds', lastModifiedSeconds(o.lastModified)));
   if (answered) out.push(...tlsSamples(o.tls));
   return out;
 }
@@ -51,10 +51,39 @@ export function httpProbeSamples(o: HttpProbeView | undefined): ProbeSample[] {
 /** What blackbox reads off a response's head: Content-Length (-1 when absent), version, Last-Modified. */
 export function responseFacts(response: HttpResponse): { contentLength: number; httpVersion: string; lastModified?: string } {
   const length = Number(response.headers['content-length'] ?? 'none');
-  const lastModified = Date.parse(response.headers['last-modified'] ?? '');
+  const lastModified = lastModifiedIso(response.headers['last-modified'] ?? '');
   return {
     contentLength: Number.isInteger(length) ? length : -1,
     httpVersion: response.httpVersion,
-    ...(Number.isFinite(lastModified) && { lastModified: new Date(lastModified).toISOString() }),
+    ...(lastModified !== undefined && { lastModified }),
   };
+}
+
+/**
+ * Dates read and written once per distinct value, not per run: a target sends the same
+ * Last-Modified run after run, and parsing an HTTP date and writing it as ISO text was a
+ * noticeable part of a run's own CPU (issue 29). Bounded: cleared when full.
+ */
+const MAX_DATES = 256;
+const isoByHeader = new Map<string, string | undefined>();
+const secondsByIso = new Map<string, number>();
+
+/** The Last-Modified header as ISO text, undefined when it is not a date. */
+function lastModifiedIso(header: string): string | undefined {
+  if (isoByHeader.has(header)) return isoByHeader.get(header);
+  const ms = Date.parse(header);
+  const iso = Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  if (isoByHeader.size >= MAX_DATES) isoByHeader.clear();
+  isoByHeader.set(header, iso);
+  return iso;
+}
+
+function lastModifiedSeconds(iso: string): number {
+  let seconds = secondsByIso.get(iso);
+  if (seconds === undefined) {
+    seconds = Date.parse(iso) / 1000;
+    if (secondsByIso.size >= MAX_DATES) secondsByIso.clear();
+    secondsByIso.set(iso, seconds);
+  }
+  return seconds;
 }

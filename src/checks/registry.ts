@@ -43,10 +43,14 @@ export function usesKubernetes(spec: CheckSpec): boolean {
   }
 }
 
-/** A run's observations so far and their samples, for a run that ends before its outcome. */
+/**
+ * A run's observations so far and their samples, for a run that ends before its outcome. The
+ * samples are built only if that happens: a check reports progress on every connection, and
+ * nearly every run then finishes and throws its progress away.
+ */
 export interface Progress {
   observations: object;
-  samples: Sample[];
+  samples: () => Sample[];
   probeSamples: () => ProbeSample[];
 }
 
@@ -111,19 +115,20 @@ export type LoadedCheck = Loaded<CheckSpec, BoundCheck>;
 function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, spec: S): BoundCheck {
   return {
     spec,
-    async run(ctx, onProgress) {
+    run(ctx, onProgress) {
+      // progress first: on Node 20 a key added after a leading spread costs about a microsecond.
       const typed: RunContext<O> = {
-        ...ctx,
         progress: (observations) => {
-          onProgress({ observations, samples: type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
+          onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
         },
+        ...ctx,
       };
-      const outcome = await type.run(spec, typed);
-      return {
+      // One reaction, not an async wrapper around it (issue 29: promise hops per run).
+      return type.run(spec, typed).then((outcome) => ({
         outcome,
         samples: type.samples?.(spec, outcome.observations) ?? [],
         probeSamples: () => type.probeSamples?.(spec, outcome.observations) ?? [],
-      };
+      }));
     },
     emptySamples: () => type.samples?.(spec, undefined) ?? [],
     emptyProbeSamples: () => type.probeSamples?.(spec, undefined) ?? [],

@@ -89,17 +89,22 @@ function cutAt(text: string, max: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
+/** A result as a run ends: its observations still as the check gave them (any object, or none). */
+export type RawResult = Omit<Result, 'observations'> & { observations: object | undefined };
+
 /**
- * The result as it may leave the runner: message, observations and steps bounded and scrubbed;
- * at most MAX_RESULT_BYTES of JSON, tightening the limits and then dropping the observations.
+ * The result as it may leave the runner: observations made plain JSON data (what
+ * JSON.parse(JSON.stringify()) would give), message, observations and steps bounded and
+ * scrubbed; at most MAX_RESULT_BYTES of JSON, tightening the limits and then dropping the
+ * observations.
  */
-export function boundResult(raw: Result, scrub: Scrubber): Result {
+export function boundResult(raw: RawResult, scrub: Scrubber): Result {
   const at = (limits: Limits, keepObservations: boolean): Result => {
     const { steps, ...rest } = raw;
     const bounded: Result = {
       ...rest,
       message: boundText(raw.message, limits.message, scrub),
-      observations: keepObservations ? (boundValue(raw.observations, limits, scrub) as Record<string, unknown>) : { truncated: `observations over ${MAX_RESULT_BYTES} bytes left out` },
+      observations: keepObservations ? boundObservations(raw.observations, limits, scrub) : { truncated: `observations over ${MAX_RESULT_BYTES} bytes left out` },
     };
     if (steps && keepObservations) bounded.steps = boundValue(steps, limits, scrub) as Step[];
     return bounded;
@@ -110,6 +115,107 @@ export function boundResult(raw: Result, scrub: Scrubber): Result {
   return fits(tight) ? tight : at(TIGHT_LIMITS, false);
 }
 
+/** Most results are a few KB: an upper bound of their JSON size spares writing the text to measure it. */
 function fits(result: Result): boolean {
-  return Buffer.byteLength(JSON.stringify(result)) <= MAX_RESULT_BYTES;
+  return jsonBytesLeft(result, MAX_RESULT_BYTES) >= 0 || Buffer.byteLength(JSON.stringify(result)) <= MAX_RESULT_BYTES;
+}
+
+/**
+ * `budget` less an upper bound of the UTF-8 size of the value's JSON text (negative: maybe over;
+ * stops counting there). A UTF-16 unit takes at most 6 bytes (a \u escape), a number 24.
+ * Anything a bounded result should not hold (toJSON, bigint) answers -1: measure it for real.
+ */
+function jsonBytesLeft(value: unknown, budget: number): number {
+  if (typeof value === 'string') return budget - 2 - 6 * value.length;
+  if (typeof value === 'number') return budget - 24;
+  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'function' || typeof value === 'symbol') return budget - 5;
+  if (typeof value !== 'object' || 'toJSON' in value) return -1;
+  let left = budget - 2;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    for (const item of items) {
+      left = jsonBytesLeft(item, left - 1);
+      if (left < 0) return left;
+    }
+    return left;
+  }
+  for (const key of Object.keys(value)) {
+    left = jsonBytesLeft(Reflect.get(value, key), left - 4 - 6 * key.length);
+    if (left < 0) return left;
+  }
+  return left;
+}
+
+/** Left out of an object by JSON (undefined, a function, a symbol); null in an array. */
+const OMITTED = Symbol('omitted');
+
+/**
+ * The observations as JSON.parse(JSON.stringify()) would copy them (toJSON called, undefined
+ * and functions left out, NaN null), bounded and scrubbed as boundValue would that copy, in one
+ * walk without the text in between: the round trip cost a run about 10 us (issue 29).
+ */
+function boundObservations(observations: object | undefined, limits: Limits, scrub: Scrubber): Record<string, unknown> {
+  if (observations === undefined) return {};
+  return boundJson(observations, '', limits, scrub, 0) as Record<string, unknown>;
+}
+
+function boundJson(value: unknown, key: string | number, limits: Limits, scrub: Scrubber, depth: number): unknown {
+  const plain = jsonValue(value, key);
+  if (typeof plain === 'string') return boundText(plain, limits.text, scrub);
+  if (typeof plain !== 'object' || plain === null) return plain;
+  if (depth >= limits.depth) return '(nested too deep: left out)';
+  if (Array.isArray(plain)) {
+    const items: unknown[] = plain;
+    const kept: unknown[] = [];
+    for (let i = 0; i < items.length && i < limits.items; i++) {
+      const item = boundJson(items[i], i, limits, scrub, depth + 1);
+      kept.push(item === OMITTED ? null : item);
+    }
+    if (items.length > limits.items) kept.push(`... (${items.length - limits.items} more items)`);
+    return kept;
+  }
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(plain);
+  let count = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const name = keys[i] ?? '';
+    const item: unknown = Reflect.get(plain, name);
+    if (count >= limits.items) {
+      // As many more as JSON would have written.
+      const more = keys.slice(i).filter((k) => jsonValue(Reflect.get(plain, k), k) !== OMITTED).length;
+      if (more > 0) out['...'] = `${count + more - limits.items} more keys left out`;
+      break;
+    }
+    const bounded = boundJson(item, name, limits, scrub, depth + 1);
+    if (bounded === OMITTED) continue;
+    count++;
+    out[boundText(name, 200, scrub)] = bounded;
+  }
+  return out;
+}
+
+/** What JSON.stringify writes for a value: toJSON applied, boxed primitives unboxed, non-finite numbers null, -0 as 0. */
+function jsonValue(value: unknown, key: string | number): unknown {
+  let v = value;
+  if (typeof v === 'object' && v !== null && 'toJSON' in v && typeof v.toJSON === 'function') {
+    const json: unknown = Reflect.apply(v.toJSON, v, [String(key)]);
+    v = json;
+  }
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? v + 0 : null;
+    case 'bigint':
+      // What JSON.stringify throws too.
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      if (v instanceof Number) return jsonValue(Number(v), key);
+      if (v instanceof String) return String(v);
+      if (v instanceof Boolean) return v.valueOf();
+      return v;
+    default:
+      return OMITTED;
+  }
 }

@@ -3,13 +3,13 @@ import type { Services } from '../checks/check-type.js';
 import type { ProbeSample, Run, Sample } from '../results/run.js';
 import type { BoundCheck, Progress } from '../checks/registry.js';
 import { classifyError } from '../results/classify.js';
-import { formatDuration } from '../config/duration.js';
 import { secretsIn, type Secret } from '../config/secret.js';
 import { scrubForms } from '../results/secret-forms.js';
 import type { Failure, Result, Step } from '../results/result.js';
 import type { Redactions } from '../results/redactions.js';
-import { boundResult } from '../results/result-bounds.js';
+import { boundResult, type RawResult } from '../results/result-bounds.js';
 import { runScope, PeerCrash } from './run-scope.js';
+import { RunDeadline, RunTimeout } from './run-deadline.js';
 
 export interface RunOptions {
   log: Logger;
@@ -28,10 +28,12 @@ export interface RunOptions {
   failureLevel?: 'info' | 'debug';
   /** A shorter limit than the check's own timeout (what is left of a Prometheus scrape's). */
   timeoutMs?: number;
-}
-
-class RunTimeout extends Error {
-  override name = 'RunTimeout';
+  /**
+   * The run's deadline when the caller made it already (an on-demand run, whose wait for a slot
+   * counted in it): the run uses it instead of making its own from the timeouts above, and the
+   * caller disposes of it.
+   */
+  deadline?: RunDeadline;
 }
 
 /**
@@ -44,17 +46,13 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   const startedAt = new Date();
   const t0 = performance.now();
   const steps: Step[] | undefined = options.debug ? [] : undefined;
-  const controller = new AbortController();
-  const timeoutMs = Math.min(spec.timeout, options.timeoutMs ?? spec.timeout);
-  const timer = setTimeout(() => {
-    controller.abort(new RunTimeout(`timeout after ${formatDuration(timeoutMs)}`));
-  }, timeoutMs);
+  const deadline = options.deadline ?? new RunDeadline(Math.min(spec.timeout, options.timeoutMs ?? spec.timeout));
+  const outer = options.signal;
   const onOuterAbort = () => {
-    const why: unknown = options.signal?.reason;
-    controller.abort(new RunTimeout(`cancelled: ${why instanceof Error ? why.message : String(why)}`));
+    deadline.cancel(outer?.reason);
   };
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (options.signal?.aborted) onOuterAbort();
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   const log = options.log;
   const { redactions } = options.services;
   rememberSecrets(spec, redactions);
@@ -69,27 +67,24 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     // Inside the run's scope, an exception a client library throws from its own socket listener
     // (a hostile peer's answer) fails this run instead of ending the process: see run-scope.ts.
     const crashed = (err: unknown) => {
-      controller.abort(new PeerCrash(err));
+      deadline.end(new PeerCrash(err));
     };
-    const ran = await raceAbort(
+    const context = {
+      signal: deadline.signal,
+      log,
+      services: options.services,
+      trace: steps ? (step: string, data?: Record<string, unknown>) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : ignoreStep,
+      // Daemon-wide at once: a target may echo it into another check's answer.
+      redact: (value: string) => {
+        redactions.add(value, () => scrubForms(value));
+      },
+    };
+    const ran = await deadline.race(
       runScope.run(crashed, () =>
-        check.run(
-          {
-            signal: controller.signal,
-            log,
-            services: options.services,
-            trace: steps ? (step, data) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : () => undefined,
-            // Daemon-wide at once: a target may echo it into another check's answer.
-            redact: (value) => {
-              redactions.add(value, () => scrubForms(value));
-            },
-          },
-          (seen) => {
-            progress = seen;
-          },
-        ),
+        check.run(context, (seen) => {
+          progress = seen;
+        }),
       ),
-      controller.signal,
     );
     observations = ran.outcome.observations;
     failure = ran.outcome.failure;
@@ -97,18 +92,18 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     samples = ran.samples;
     probeSamples = ran.probeSamples;
   } catch (err) {
-    const reason: unknown = controller.signal.reason;
-    if (controller.signal.aborted && reason instanceof RunTimeout) failure = { reason: 'timeout', message: reason.message };
-    else if (controller.signal.aborted && reason instanceof PeerCrash) failure = reason.failure();
+    const reason: unknown = deadline.signal.reason;
+    if (deadline.signal.aborted && reason instanceof RunTimeout) failure = { reason: 'timeout', message: reason.message };
+    else if (deadline.signal.aborted && reason instanceof PeerCrash) failure = reason.failure();
     else failure = classifyError(err);
     // What the check had seen before the end, if it said: a hanging target's address and phases.
     const seen = progress;
     observations = seen?.observations;
-    samples = seen ? seen.samples : check.emptySamples();
+    samples = seen ? seen.samples() : check.emptySamples();
     probeSamples = seen ? seen.probeSamples : () => check.emptyProbeSamples();
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onOuterAbort);
+    if (options.deadline === undefined) deadline.dispose();
+    outer?.removeEventListener('abort', onOuterAbort);
   }
 
   const durationMs = round(performance.now() - t0);
@@ -143,15 +138,15 @@ interface Ending {
 function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Result {
   const { spec } = check;
   const { failure, durationMs, steps } = ending;
-  const raw: Result = {
+  const raw: RawResult = {
     name: spec.name,
     type: spec.type,
     ok: failure === undefined,
     ...(failure && { reason: failure.reason }),
     message: failure?.message ?? ending.passedMessage ?? 'ok',
-    startedAt: ending.startedAt.toISOString(),
+    startedAt: isoTime(ending.startedAt),
     durationMs,
-    observations: toRecord(ending.observations),
+    observations: ending.observations,
     ...(steps && { steps }),
   };
   rememberSecrets(spec, redactions);
@@ -176,22 +171,28 @@ function secretsOf(spec: BoundCheck['spec']): Secret[] {
   return secrets;
 }
 
-/** Resolves or rejects with the promise, or rejects as soon as the signal aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => {
-      signal.removeEventListener('abort', onAbort);
-    });
-  });
+/**
+ * A run's start as ISO text, as Date#toISOString writes it. Runs start many times a second: the
+ * second's text is written once and the milliseconds joined to it (a profile of /probe under
+ * load showed toISOString on every run). Joined, not a template, so the kept text is flat.
+ */
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+function isoTime(date: Date): string {
+  const ms = date.getTime();
+  // Outside years 0-9999 (never a run's start) toISOString writes six-digit years.
+  if (!(ms >= 0 && ms < 253_402_300_800_000)) return date.toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = date.toISOString().slice(0, 20);
+  }
+  const milli = ms - second * 1000;
+  return [isoPrefix, milli < 10 ? '00' : milli < 100 ? '0' : '', milli, 'Z'].join('');
 }
 
-function toRecord(value: object | undefined): Record<string, unknown> {
-  return value ? (JSON.parse(JSON.stringify(value)) as Record<string, unknown>) : {};
+function ignoreStep(): undefined {
+  return undefined;
 }
 
 function round(ms: number): number {

@@ -94,20 +94,37 @@ export function createConcurrencyLimit(max: number, queue: number, perKey = max)
       waiters.push(waiter);
     });
 
+  /** Runs a task that holds a slot and frees the slot when it settles: one promise reaction, no async wrapper. */
+  const hold = <T>(task: () => Promise<T>, key: string): Promise<T> => {
+    let running: Promise<T>;
+    try {
+      running = task();
+    } catch (err) {
+      release(key);
+      return rejection(err);
+    }
+    return running.then(
+      (value) => {
+        release(key);
+        return value;
+      },
+      (err: unknown) => {
+        release(key);
+        throw err;
+      },
+    );
+  };
+
   return {
-    async run(task, { key = '', signal } = {}) {
+    run(task, { key = '', signal } = {}) {
+      // A free slot (the common case) starts the task at once, inside this call.
       if (mayStart(key)) {
         take(key);
-      } else {
-        if (waiters.length >= queue) throw new BusyError(`too many on-demand runs (${active} running, ${waiters.length} waiting)`);
-        await wait(key, signal);
-        // wait() took the slot for us when it started us.
+        return hold(task, key);
       }
-      try {
-        return await task();
-      } finally {
-        release(key);
-      }
+      if (waiters.length >= queue) return Promise.reject(new BusyError(`too many on-demand runs (${active} running, ${waiters.length} waiting)`));
+      // wait() took the slot for us when it started us.
+      return wait(key, signal).then(() => hold(task, key));
     },
     get active() {
       return active;
@@ -116,4 +133,9 @@ export function createConcurrencyLimit(max: number, queue: number, perKey = max)
       return waiters.length;
     },
   };
+}
+
+/** A task that threw before it returned its promise fails like one whose promise rejected. */
+async function rejection(err: unknown): Promise<never> {
+  throw err;
 }

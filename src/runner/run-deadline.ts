@@ -1,0 +1,72 @@
+import { formatDuration } from '../config/duration.js';
+
+/** Why a run was cut short: its time ran out, or whoever asked for it stopped it ("cancelled: ..."). */
+export class RunTimeout extends Error {
+  override name = 'RunTimeout';
+}
+
+/**
+ * One run's time limit and cancellation: one timer and one AbortController, made once where the
+ * run starts (runCheck, or the daemon's on-demand run, whose wait for a slot counts in the same
+ * limit) and handed down, so the slot wait, the runner, the check and its transport all read the
+ * same signal. A run used to make four controllers, a composite signal, two timers and four
+ * listener pairs on its way from /probe to the socket (issue 29); each cost CPU on every run.
+ *
+ * Every way a run ends early goes through end(): the timer, cancel() (shutdown, a caller that
+ * left), a client library that failed on the peer (run-scope.ts). It aborts the signal, for the
+ * check to stop its I/O, and rejects race(), so a check that ignores its signal still ends here.
+ */
+export class RunDeadline {
+  readonly signal: AbortSignal;
+  /** Set when cancel() ended the run: its caller stopped it, not its time limit. */
+  cancelled = false;
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private settle: ((reason: Error) => void) | undefined;
+  private over = false;
+
+  constructor(readonly timeoutMs: number) {
+    this.signal = this.controller.signal;
+    // A module function and an argument, not a closure per run.
+    this.timer = setTimeout(expire, timeoutMs, this);
+  }
+
+  /** Ends the run as stopped from outside: its result says "cancelled: <why>". */
+  cancel(why: unknown): void {
+    if (this.over || this.signal.aborted) return;
+    this.cancelled = true;
+    this.end(new RunTimeout(`cancelled: ${why instanceof Error ? why.message : String(why)}`));
+  }
+
+  /** Ends the run now with this reason (the first reason wins). */
+  end(reason: Error): void {
+    if (this.over || this.signal.aborted) return;
+    clearTimeout(this.timer);
+    this.controller.abort(reason);
+    this.settle?.(reason);
+  }
+
+  /**
+   * Settles as the promise does, or rejects with the reason as soon as the run ends early. One
+   * race per deadline (the run's own work); a later rejection of the promise is still handled.
+   */
+  race<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      promise.then(resolve, reject);
+      const reason: unknown = this.signal.reason;
+      if (this.signal.aborted) reject(reason instanceof Error ? reason : new Error('aborted'));
+      else this.settle = reject;
+    });
+  }
+
+  /** The run is over: the timer goes, and a late cancel() or end() (a caller that leaves after its answer) does nothing. */
+  dispose(): void {
+    this.over = true;
+    clearTimeout(this.timer);
+    this.settle = undefined;
+  }
+}
+
+function expire(deadline: RunDeadline): void {
+  deadline.end(new RunTimeout(`timeout after ${formatDuration(deadline.timeoutMs)}`));
+}
