@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
@@ -31,6 +32,8 @@ Options:
   --concurrency N       scheduled runs at once (default 64)
   --probe-concurrency N on-demand runs at once (default 64; a quarter of them for one check
                         and target, the rest wait within their own deadline)
+  --run-threads N       worker threads that run checks (default: one per core but one, at
+                        most 8; 0 runs every check on the main thread)
   --grace DURATION      on SIGTERM, how long running checks may finish (default 10s)
   --log-level LEVEL     fatal, error, warn, info (default), debug, trace, silent
   -h, --help            this help
@@ -52,6 +55,7 @@ export async function serve(argv: string[]): Promise<number> {
       'api-token-file': { type: 'string' },
       concurrency: { type: 'string' },
       'probe-concurrency': { type: 'string' },
+      'run-threads': { type: 'string' },
       grace: { type: 'string', default: '10s' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -75,6 +79,7 @@ export async function serve(argv: string[]): Promise<number> {
     shard: parseShardOption(values.shard),
     concurrency: parsePositiveInt(values.concurrency, '--concurrency', 64),
     probeConcurrency: parsePositiveInt(values['probe-concurrency'], '--probe-concurrency', DEFAULT_PROBE_CONCURRENCY),
+    runThreads: parseRunThreads(values['run-threads']),
   });
 
   let count: number;
@@ -155,4 +160,10 @@ async function listenQuietly(api: FastifyInstance, host: string, port: number): 
   const bound = api.server.address();
   if (bound === null || typeof bound === 'string') return `${host}:${port}`;
   return bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+}
+
+/** One thread per core but the one the daemon's own thread uses, at most 8; 0 on one core. */
+function parseRunThreads(value: string | undefined): number {
+  if (value === '0') return 0;
+  return parsePositiveInt(value, '--run-threads', Math.min(8, availableParallelism() - 1));
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import { REDACTED, scrubForms } from '../results/secret-forms.js';
 
-type SecretRef = { env: string } | { file: string };
+export type SecretRef = { env: string } | { file: string };
 
 /**
  * A value that must never be shown. It prints as [secret] in every form (string, JSON,
@@ -18,6 +18,11 @@ export class Secret {
 
   constructor(ref: SecretRef) {
     this.#ref = ref;
+  }
+
+  /** The reference as written (not the value), to rebuild the secret on a run thread. */
+  get ref(): SecretRef {
+    return { ...this.#ref };
   }
 
   /** Where the value comes from, safe to show: "env HUB_TOKEN" or "file /run/x". */

@@ -7,7 +7,7 @@ import { blockedRun } from '../gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from '../metrics/exposition.js';
 import { createSeriesStore, type SeriesStore } from '../metrics/series-store.js';
-import { runCheck } from '../runner/runner.js';
+import { createRunThreads, type RunThreads } from '../runner/run-threads.js';
 import { createServices } from '../runner/services.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { createStateStore, type StateStore } from '../state/state-store.js';
@@ -25,6 +25,8 @@ export interface DaemonOptions {
   concurrency?: number;
   /** On-demand runs (/probe, POST run) at once (default 64); a quarter of them for one check and target. */
   probeConcurrency?: number;
+  /** Worker threads that run checks (default 0: every run on the daemon's thread); see runner/run-threads.ts. */
+  runThreads?: number;
   /** How often a check that keeps failing is repeated in the log (default FAILURE_REPEAT_MS), and the clock for it. */
   failureLog?: { repeatMs?: number; now?: () => number };
 }
@@ -38,6 +40,8 @@ export interface Daemon extends ServedDaemon {
   readonly metrics: DaemonMetrics;
   readonly series: SeriesStore;
   readonly scheduler: Scheduler;
+  /** Where runs execute (worker threads, or none). */
+  readonly runThreads: RunThreads;
   /** First load; throws ConfigError when the files are invalid (the daemon does not start). */
   load(): Promise<number>;
   start(): void;
@@ -57,25 +61,33 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const state = createStateStore<LoadedCheck>();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
-  const recorder = createRecorder({ log, state, series, metrics, failureLog: options.failureLog });
-  const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics });
+  const threads = createRunThreads({ count: options.runThreads ?? 0, services, log });
+  const recorder = withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads);
+  const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads });
   const loader = createLoader({ checkPaths: options.checkPaths, shard: options.shard, log, services, known, state, series, scheduler, metrics, recorder });
-  const runNow = createOnDemandRuns({ state, services, recorder, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY });
+  const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY });
   return {
     state,
     metrics,
     series,
     scheduler,
+    runThreads: threads,
     get lastReload() {
       return loader.lastReload;
     },
-    load: () => loader.load(),
+    async load() {
+      const count = await loader.load();
+      // Before the scheduler starts: the first runs should not wait for a thread to load its code.
+      await threads.warm();
+      return count;
+    },
     reload: () => loader.reload(),
     start() {
       scheduler.start();
     },
     async stop(graceMs) {
       await scheduler.stop(graceMs);
+      await threads.close();
     },
     runNow,
     renderMetrics: () => renderMetrics(metrics, series),
@@ -91,6 +103,7 @@ interface ScheduledRunOptions {
   services: Services;
   recorder: Recorder;
   metrics: DaemonMetrics;
+  threads: RunThreads;
 }
 
 /**
@@ -109,8 +122,19 @@ function scheduleRuns(options: ScheduledRunOptions): Scheduler {
       recorder.loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await runCheck(check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' }));
+      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' }));
       if (state.get(check.spec.name)?.check === check) recorder.record(check, run);
     },
   });
+}
+
+/** A check a reload removed is forgotten by the run threads too (they keep the checks they ran). */
+function withThreads(recorder: Recorder, threads: RunThreads): Recorder {
+  return {
+    ...recorder,
+    forget(name) {
+      recorder.forget(name);
+      threads.forget(name);
+    },
+  };
 }

@@ -6,7 +6,8 @@ import { formatDuration } from '../config/duration.js';
 import { CheckNotFoundError } from '../results/errors.js';
 import type { Run } from '../results/run.js';
 import { RunDeadline } from '../runner/run-deadline.js';
-import { failedRun, runCheck } from '../runner/runner.js';
+import { failedRun } from '../runner/runner.js';
+import type { RunThreads } from '../runner/run-threads.js';
 import { retarget } from '../runner/target.js';
 import { createConcurrencyLimit, SlotWaitAborted, type ConcurrencyLimit } from '../scheduler/concurrency-limit.js';
 import type { StateStore } from '../state/state-store.js';
@@ -16,13 +17,18 @@ export interface OnDemandOptions {
   state: StateStore<LoadedCheck>;
   services: Services;
   recorder: Recorder;
+  /** Where runs execute: a run thread, or this one. */
+  threads: RunThreads;
   /** On-demand runs at once; a quarter of them for one check and target, sixteen times as many waiting. */
   slots: number;
 }
 
 /** One run waiting for its on-demand slot, and what it runs under once it has one. */
 interface SlotRun {
+  check: LoadedCheck;
   bound: BoundCheck;
+  /** The /probe target the run is pointed at, when it is. */
+  target: { target: string; as: 'check' | 'module' } | undefined;
   /** The limit's per-key share: the check and its target. */
   key: string;
   startedAt: Date;
@@ -54,7 +60,8 @@ export function createOnDemandRuns(options: OnDemandOptions): (name: string, run
     });
     const log = recorder.loggerFor(check);
     try {
-      const run = await runInSlot(limit, options.services, { bound, key: `${check.spec.name} ${bound.target ?? ''}`, startedAt, deadline, debug: runOptions.debug ?? false, log });
+      const target = runOptions.target === undefined ? undefined : { target: runOptions.target, as: runOptions.targetAs ?? 'check' };
+      const run = await runInSlot(limit, options, { check, bound, target, key: `${check.spec.name} ${bound.target ?? ''}`, startedAt, deadline, debug: runOptions.debug ?? false, log });
       // A retargeted run observed something else than the check, and a run whose caller left
       // was cut short by it: neither touches the check's state.
       if (bound === check.bound && !deadline.cancelled && state.get(name)?.check === check) recorder.record(check, run);
@@ -71,14 +78,14 @@ export function createOnDemandRuns(options: OnDemandOptions): (name: string, run
 }
 
 /** Waits for a slot within the run's deadline, then runs in what is left of it. */
-function runInSlot(limit: ConcurrencyLimit, services: Services, slot: SlotRun): Promise<Run> {
+function runInSlot(limit: ConcurrencyLimit, { services, threads }: Pick<OnDemandOptions, 'services' | 'threads'>, slot: SlotRun): Promise<Run> {
   // The task starts inside run() when a slot is free at once, later when it had to wait.
   let queued = false;
   let waitedMs = 0;
   const pending = limit.run(
     () => {
       waitedMs = queued ? Date.now() - slot.startedAt.getTime() : 0;
-      return runCheck(slot.bound, { log: slot.log, services, debug: slot.debug, deadline: slot.deadline, failureLevel: 'debug' });
+      return threads.run(slot.check, slot.bound, { log: slot.log, services, debug: slot.debug, deadline: slot.deadline, failureLevel: 'debug', target: slot.target, probe: true });
     },
     { key: slot.key, signal: slot.deadline.signal },
   );

@@ -15,8 +15,19 @@ export interface Redactions {
   add(value: string, forms: () => Iterable<string>): void;
   /** Every recorded form. */
   forms(): readonly string[];
+  /** The recorded values themselves (to hand to a run thread as it starts). */
+  values(): string[];
   /** A scrubber of every recorded form, built once per change. */
   scrubber(): Scrubber;
+  /**
+   * Distinct values added so far (evicted ones included), and whether any was evicted: two sets
+   * where one holds every value of the other and neither evicted are equal when their counts are
+   * (runner/run-threads.ts compares a thread's set with the daemon's this way).
+   */
+  readonly added: number;
+  readonly evicted: boolean;
+  /** Called with every value added for the first time (one listener: the run threads' sync). */
+  onNew(listener: (value: string) => void): void;
 }
 
 /**
@@ -29,6 +40,9 @@ export function createRedactions(): Redactions {
   const values = new Map<string, readonly string[]>();
   let cached: readonly string[] | undefined;
   let scrubber: Scrubber | undefined;
+  let added = 0;
+  let evicted = false;
+  let listener: ((value: string) => void) | undefined;
   return {
     add(value, forms) {
       if (value === '') return;
@@ -36,12 +50,26 @@ export function createRedactions(): Redactions {
       // Most recent last: re-adding moves a value to the end, so the oldest goes first.
       values.delete(value);
       values.set(value, known ?? [...forms()]);
-      if (known === undefined) cached = scrubber = undefined;
       if (values.size > MAX_VALUES) {
         const oldest = values.keys().next().value;
         if (oldest !== undefined) values.delete(oldest);
+        evicted = true;
       }
+      if (known !== undefined) return;
+      cached = scrubber = undefined;
+      added += 1;
+      listener?.(value);
     },
+    get added() {
+      return added;
+    },
+    get evicted() {
+      return evicted;
+    },
+    onNew(next) {
+      listener = next;
+    },
+    values: () => [...values.keys()],
     forms() {
       cached ??= [...new Set([...values.values()].flat())];
       return cached;

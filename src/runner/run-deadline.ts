@@ -25,11 +25,22 @@ export class RunDeadline {
   private settle: ((reason: Error) => void) | undefined;
   private over = false;
 
-  constructor(readonly timeoutMs: number) {
+  /**
+   * `timeoutMs` is the limit the result names; `leftMs`, when less, is what is left of it (a run
+   * handed to a run thread after waiting for a slot ends when the caller's deadline would).
+   */
+  constructor(
+    readonly timeoutMs: number,
+    leftMs = timeoutMs,
+  ) {
     this.signal = this.controller.signal;
+    this.endsAt = performance.now() + leftMs;
     // A module function and an argument, not a closure per run.
-    this.timer = setTimeout(expire, timeoutMs, this);
+    this.timer = setTimeout(expire, leftMs, this);
   }
+
+  /** performance.now() when the time runs out. */
+  readonly endsAt: number;
 
   /** Ends the run as stopped from outside: its result says "cancelled: <why>". */
   cancel(why: unknown): void {

@@ -1,0 +1,128 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino, type Logger } from 'pino';
+import { bind, type BoundCheck } from '../checks/registry.js';
+import { scrubForms } from '../results/secret-forms.js';
+import type { ProbeSample } from '../results/run.js';
+import { threadData, type FromThread, type ToThread } from './run-thread-protocol.js';
+import { specFromPortable } from './portable-spec.js';
+import { RunDeadline, RunTimeout } from './run-deadline.js';
+import { containCrash } from './run-scope.js';
+import { runCheck } from './runner.js';
+import { createServices } from './services.js';
+import { retarget } from './target.js';
+
+/**
+ * A run thread (started by run-threads.ts): runs checks the daemon's thread hands it with the
+ * same runner, and sends back the run as the runner made it. It keeps the checks it has run,
+ * rebuilt from their portable specs, and its own copy of the credentials to scrub, kept equal
+ * to the daemon's by `redact` messages both ways.
+ */
+const port = parentPort;
+if (port === null) throw new Error('run-thread.ts runs as a worker thread only');
+const data = threadData(workerData);
+const post = (message: FromThread) => {
+  port.postMessage(message);
+};
+
+const services = createServices({ release: data.release });
+for (const value of data.redactions) services.redactions.add(value, () => scrubForms(value));
+services.redactions.onNew((value) => {
+  post({ t: 'redact', value });
+});
+
+const LEVELS: Record<number, true> = { 10: true, 20: true, 30: true, 40: true, 50: true, 60: true };
+/** The run a log line belongs to (a child logger per run would cost every run, most of which log nothing). */
+const job = new AsyncLocalStorage<number>();
+const root = pino(
+  { level: data.level, base: null, timestamp: false, mixin: () => ({ job: job.getStore() }) },
+  {
+    write(line: string) {
+      const { level, msg, job, ...fields } = parseLine(line);
+      if (typeof level === 'number' && LEVELS[level]) post({ t: 'log', id: typeof job === 'number' ? job : undefined, level, msg: typeof msg === 'string' ? msg : '', fields });
+    },
+  },
+);
+
+/** The checks this thread has run, by name, as of the key it last got. */
+const checks = new Map<string, { key: string; bound: BoundCheck }>();
+const running = new Map<number, RunDeadline>();
+
+process.on('uncaughtException', (err) => {
+  if (containCrash(err)) return;
+  post({ t: 'fatal', code: err instanceof Error ? (errorCode(err) ?? err.name) : typeof err });
+  process.exit(1);
+});
+
+port.on('message', (message: ToThread) => {
+  switch (message.t) {
+    case 'run':
+      void run(message);
+      return;
+    case 'abort':
+      running.get(message.id)?.end(new RunTimeout(message.reason));
+      return;
+    case 'redact':
+      services.redactions.add(message.value, () => scrubForms(message.value));
+      return;
+    case 'forget':
+      checks.delete(message.name);
+      return;
+  }
+});
+post({ t: 'ready' });
+
+async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
+  const bound = boundFor(message);
+  if (bound === undefined) {
+    post({ t: 'unportable', id: message.id });
+    return;
+  }
+  const deadline = new RunDeadline(message.timeoutMs, message.leftMs);
+  running.set(message.id, deadline);
+  try {
+    const log: Logger = root;
+    const ran = await job.run(message.id, () => runCheck(bound, { log, services, deadline, debug: message.debug, failureLevel: message.failureLevel }));
+    const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
+    try {
+      post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples, added: services.redactions.added, evicted: services.redactions.evicted });
+    } catch (err) {
+      post({ t: 'failed', id: message.id, message: err instanceof Error ? err.name : 'error' });
+    }
+  } finally {
+    deadline.dispose();
+    running.delete(message.id);
+  }
+}
+
+/** The check of the message: as kept, or rebuilt from the spec sent with it; pointed at the run's target. */
+function boundFor(message: Extract<ToThread, { t: 'run' }>): BoundCheck | undefined {
+  let kept = checks.get(message.name);
+  if (message.spec !== undefined) {
+    const spec = specFromPortable(message.spec, message.key);
+    if (spec === undefined) return undefined;
+    kept = { key: message.key, bound: bind(spec) };
+    checks.set(message.name, kept);
+  }
+  if (kept === undefined || kept.key !== message.key) return undefined;
+  if (message.target === undefined) return kept.bound;
+  // The daemon's thread has checked the target against allowTargets already; retarget checks again.
+  try {
+    return retarget(kept.bound, message.target.target, message.target.as);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseLine(line: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? { ...value } : {};
+  } catch {
+    return {};
+  }
+}
+
+function errorCode(err: Error): string | undefined {
+  return 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
