@@ -12,17 +12,28 @@ export function dnsCheck(name: string, resolver: string, query: string, extra: C
   return { name, type: 'dns', query, record: 'A', resolvers: [resolver], expect: { answers: [BENCH_ANSWER] }, ...extra };
 }
 
+export function tcpCheck(name: string, host: string, port: number, extra: CheckLine = {}): CheckLine {
+  return { name, type: 'tcp', host, port, ...extra };
+}
+
 export async function writeChecks(file: string, checks: readonly CheckLine[]): Promise<void> {
   await writeFile(file, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}\n`).join('')}`);
 }
 
-/** The scale workload: half HTTP against nginx, half DNS against Knot, every check at `interval`. */
-export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string): CheckLine[] {
+/**
+ * The scale workload, every check at `interval`: a third each HTTP against nginx, TCP connects to
+ * nginx's port and DNS against Knot (without `tcpPort`: half HTTP, half DNS, as before).
+ */
+export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string, tcpPort?: number): CheckLine[] {
   const checks: CheckLine[] = [];
+  const kinds = tcpPort === undefined ? 2 : 3;
   for (let i = 0; i < count; i++) {
-    const name = `scale-${String(i).padStart(5, '0')}`;
+    const name = `scale-${String(i).padStart(6, '0')}`;
     const common = { interval, timeout: '5s', labels: { service: `svc-${i % 50}` } };
-    checks.push(i % 2 === 0 ? httpCheck(name, nginxUrl, common) : dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
+    const kind = i % kinds;
+    if (kind === 0) checks.push(httpCheck(name, nginxUrl, common));
+    else if (kind === 1) checks.push(dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
+    else checks.push(tcpCheck(name, '127.0.0.1', tcpPort ?? 0, common));
   }
   return checks;
 }
