@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { LoadedCheck } from '../src/checks/registry.js';
 import { buildForBench, ROOT } from './lib/build.js';
 import { scaleChecks, writeChecks } from './lib/checks-file.js';
 import { onCleanup, runBenchmark } from './lib/cleanup.js';
@@ -71,7 +72,7 @@ interface Row {
 async function measure(m: Modules, file: string, runs: number, log: (line: string) => void, snapshots: string | undefined): Promise<{ up: Row[]; down: Row[]; count: number }> {
   const logger = m.log.createLogger('warn');
   const services = m.services.createServices({ release: undefined, lookupCheck: () => undefined });
-  const state = m.state.createStateStore();
+  const state = m.state.createStateStore<LoadedCheck>();
   const series = m.series.createSeriesStore({ location: undefined });
   const metrics = m.daemonMetrics.createDaemonMetrics(new m.promClient.Registry(), {});
   const recorder = m.recorder.createRecorder({ log: logger, state, series, metrics });
