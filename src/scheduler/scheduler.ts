@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { LoadedCheck } from '../checks/registry.js';
-import { DueHeap } from './due-heap.js';
+import { DueHeap, type HeapItem } from './due-heap.js';
 import { createRunPool } from './run-pool.js';
-import { createTiming, type Timing } from './slot.js';
+import { Timing } from './slot.js';
 
 export interface SchedulerOptions {
   /** Runs a check once; should never reject (the runner turns failures into results). */
@@ -28,16 +28,18 @@ export interface Scheduler {
   nextRunAt(name: string): Date | undefined;
 }
 
-/** One scheduled check. */
-interface Entry {
+/** One scheduled check; it stands in the heap itself (HeapItem) while it has a planned slot. */
+interface Entry extends HeapItem {
   check: LoadedCheck;
   timing: Timing;
   /** The next planned slot (epoch ms). */
   slot: number | undefined;
-  /** Bumped whenever the entry is re-planned or removed, so older heap items are ignored. */
-  generation: number;
   busy: 'idle' | 'queued' | 'running';
   removed: boolean;
+}
+
+function createEntry(check: LoadedCheck): Entry {
+  return { check, timing: Timing.of(check.spec), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
 }
 
 // setTimeout holds at most 2^31-1 ms (about 24 days); a cron slot further out is reached by re-arming.
@@ -52,7 +54,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { log } = options;
   const pool = createRunPool(options.concurrency, log);
   const entries = new Map<string, Entry>();
-  const heap = new DueHeap<{ entry: Entry; generation: number }>();
+  const heap = new DueHeap<Entry>();
   let phase: 'new' | 'started' | 'stopped' = 'new';
   let timer: NodeJS.Timeout | undefined;
   let armedFor = Infinity;
@@ -70,13 +72,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   };
 
   const plan = (entry: Entry, first = false): void => {
-    entry.generation++;
     entry.slot = first ? entry.timing.first() : entry.timing.next();
     if (entry.slot === undefined) {
+      heap.delete(entry);
       log.warn({ check: entry.check.spec.name }, 'check has no future slot: not scheduled');
       return;
     }
-    heap.push(entry.slot, { entry, generation: entry.generation });
+    heap.set(entry, entry.slot);
   };
 
   const arm = (): void => {
@@ -92,13 +94,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     timer = undefined;
     armedFor = Infinity;
     const now = Date.now();
-    for (let top = heap.peek(); top !== undefined && top.due <= now && started(); top = heap.peek()) {
+    for (let entry = heap.peek(); entry !== undefined && entry.due <= now && started(); entry = heap.peek()) {
       heap.pop();
-      const { entry, generation } = top.value;
-      if (entry.generation !== generation) continue;
-      fire(entry, top.due);
-      // fire() calls out to execute, which may have stopped the scheduler.
-      if (started()) plan(entry);
+      fire(entry, entry.due);
+      // fire() calls out to execute, which may have stopped the scheduler, or re-planned or removed the check.
+      if (started() && !entry.removed) plan(entry);
     }
     arm();
   };
@@ -148,7 +148,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   const remove = (entry: Entry): void => {
     entry.removed = true;
-    entry.generation++;
+    heap.delete(entry);
     entry.slot = undefined;
     entry.timing.dispose();
     // A run in flight finishes; its entry stays until then so a re-added check cannot overlap it.
@@ -170,12 +170,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
         if (entry?.check === check && !entry.removed) continue;
         if (entry === undefined) {
-          const created: Entry = { check, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
+          const created = createEntry(check);
           entries.set(check.spec.name, created);
           plan(created, true);
         } else if (entry.removed || entry.check.key !== check.key) {
           entry.timing.dispose();
-          Object.assign(entry, { check, timing: createTiming(check.spec), removed: false });
+          Object.assign(entry, { check, timing: Timing.of(check.spec), removed: false });
           plan(entry, true);
         } else {
           // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
