@@ -80,30 +80,27 @@ const OK = 0;
 /** A blocked run in the outcome ring: not a reason, it is not a failure of its own. */
 const BLOCKED = -1;
 
+/** Numbers per run in the ring: started at (epoch ms), duration (ms), outcome. */
+const FIELDS = 3;
+
 /**
- * A ring of the last `size` runs in brief, kept in number arrays (V8 stores them unboxed) rather
- * than as an object and a date string per run: about 30 bytes a run instead of about 100, which
- * at 10,000 checks x 20 runs is some 15 MB of live heap less, and V8 sizes its heap from the
- * live heap (bench/README.md). A message or verdict repeated run after run is stored once.
+ * A ring of the last `size` runs in brief, kept in one number array (V8 stores it unboxed) and
+ * one string array, rather than as an object and a date string per run: about 30 bytes a run
+ * instead of about 100, which at 10,000 checks x 20 runs is some 15 MB of live heap less, and V8
+ * sizes its heap from the live heap (bench/README.md). A message or verdict repeated run after
+ * run is stored once. The arrays are made at the first run: a check that has not run yet (a
+ * daily cron, or any check just after start-up) holds none.
  */
 export class RunHistory {
-  private readonly startedAt: number[];
-  private readonly durationMs: number[];
-  /** OK, BLOCKED, or 1 + the reason's index in REASONS. */
-  private readonly outcome: number[];
-  private readonly message: string[];
+  /** FIELDS numbers per run: startedAt, durationMs, outcome (OK, BLOCKED, or 1 + the reason's index in REASONS). */
+  private numbers: number[] | undefined;
+  private message: string[] | undefined;
   private verdict: (string | undefined)[] | undefined;
   /** Where the next run goes; runs stored so far. */
   private head = 0;
   private count = 0;
 
-  constructor(private readonly size: number) {
-    // Filled with doubles so each array starts with the unboxed double representation.
-    this.startedAt = new Array<number>(size).fill(0.5);
-    this.durationMs = new Array<number>(size).fill(0.5);
-    this.outcome = new Array<number>(size).fill(OK);
-    this.message = new Array<string>(size).fill('');
-  }
+  constructor(private readonly size: number) {}
 
   get length(): number {
     return this.count;
@@ -113,10 +110,13 @@ export class RunHistory {
     const at = this.head;
     const before = (at + this.size - 1) % this.size;
     const repeated = this.count > 0;
-    this.startedAt[at] = Date.parse(result.startedAt);
-    this.durationMs[at] = result.durationMs;
-    this.outcome[at] = result.ok ? OK : result.blocked ? BLOCKED : 1 + REASONS.indexOf(result.reason ?? 'error');
-    this.message[at] = repeated && this.message[before] === result.message ? (this.message[before] ?? result.message) : result.message;
+    // Filled with doubles so the array starts with the unboxed double representation.
+    const numbers = (this.numbers ??= new Array<number>(this.size * FIELDS).fill(0.5));
+    const message = (this.message ??= new Array<string>(this.size).fill(''));
+    numbers[at * FIELDS] = Date.parse(result.startedAt);
+    numbers[at * FIELDS + 1] = result.durationMs;
+    numbers[at * FIELDS + 2] = result.ok ? OK : result.blocked ? BLOCKED : 1 + REASONS.indexOf(result.reason ?? 'error');
+    message[at] = repeated && message[before] === result.message ? (message[before] ?? result.message) : result.message;
     const verdict = result.observations.verdict;
     if (typeof verdict === 'string' || this.verdict) {
       this.verdict ??= new Array<string | undefined>(this.size).fill(undefined);
@@ -132,15 +132,15 @@ export class RunHistory {
     const runs: RunSummary[] = [];
     for (let i = 1; i <= this.count; i++) {
       const at = (this.head - i + this.size) % this.size;
-      const outcome = this.outcome[at] ?? OK;
+      const outcome = this.numbers?.[at * FIELDS + 2] ?? OK;
       const verdict = this.verdict?.[at];
       runs.push({
         ok: outcome === OK,
         ...(outcome > OK && { reason: REASONS[outcome - 1] ?? 'error' }),
         ...(outcome === BLOCKED && { blocked: true as const }),
-        message: this.message[at] ?? '',
-        startedAt: new Date(this.startedAt[at] ?? 0).toISOString(),
-        durationMs: this.durationMs[at] ?? 0,
+        message: this.message?.[at] ?? '',
+        startedAt: new Date(this.numbers?.[at * FIELDS] ?? 0).toISOString(),
+        durationMs: this.numbers?.[at * FIELDS + 1] ?? 0,
         ...(verdict !== undefined && { verdict }),
       });
     }
