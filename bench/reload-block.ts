@@ -15,12 +15,12 @@
  *   npm run build && npx tsx bench/reload-block.ts --checks 10000 --rounds 3 [--in-process] [--root DIR]
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { scaleChecks, writeChecks } from './lib/checks-file.js';
+import { CHECKS_PER_FILE, scaleChecks, writeCheckFolder } from './lib/checks-file.js';
 import { ROOT } from './lib/build.js';
 import { freePort } from './lib/ports.js';
 
@@ -33,11 +33,13 @@ const root = values.root ?? ROOT;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dir = await mkdtemp(join(tmpdir(), 'driftwatch-reload-block-'));
-const file = join(dir, 'checks.yaml');
+// A folder of files: one file may hold at most 8 MiB (about 45,000 such checks).
+const file = join(dir, 'checks');
 try {
   const checks = scaleChecks(count, 'http://127.0.0.1:9/', '127.0.0.1:9', '30s').map(({ interval: _interval, ...check }) => ({ ...check, schedule: '0 0 1 1 *' }));
-  await writeChecks(file, checks);
-  console.log(`${count} checks, ${((await stat(file)).size / 1e6).toFixed(2)} MB; Node ${process.version}; ${root}`);
+  await writeCheckFolder(file, checks);
+  const bytes = (await Promise.all((await readdir(file)).map(async (name) => (await stat(join(file, name))).size))).reduce((a, b) => a + b, 0);
+  console.log(`${count} checks in ${Math.ceil(count / CHECKS_PER_FILE)} files, ${(bytes / 1e6).toFixed(2)} MB; Node ${process.version}; ${root}`);
   await (values['in-process'] ? inProcess() : asProcess());
 } finally {
   await rm(dir, { recursive: true, force: true });

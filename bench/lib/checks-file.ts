@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BENCH_ANSWER, BENCH_ZONE } from './knot.js';
 
 /** One check as a YAML flow mapping (JSON is YAML too, and keeps the quoting right). */
@@ -18,6 +19,18 @@ export function tcpCheck(name: string, host: string, port: number, extra: CheckL
 
 export async function writeChecks(file: string, checks: readonly CheckLine[]): Promise<void> {
   await writeFile(file, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}\n`).join('')}`);
+}
+
+/** Checks a file of the scale workload holds: some 1.8 MB, well under the 8 MiB a check file may have. */
+export const CHECKS_PER_FILE = 10_000;
+
+/** The checks as a folder of files (`checks-000.yaml`, ...), as `--checks DIR` reads them; returns the folder. */
+export async function writeCheckFolder(dir: string, checks: readonly CheckLine[], perFile = CHECKS_PER_FILE): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (let at = 0, file = 0; at < checks.length; at += perFile, file++) {
+    await writeChecks(join(dir, `checks-${String(file).padStart(3, '0')}.yaml`), checks.slice(at, at + perFile));
+  }
+  return dir;
 }
 
 /**

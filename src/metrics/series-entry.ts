@@ -18,8 +18,6 @@ const CORE = new Set<SeriesName>([
  * shared rather than a set of closures per check.
  */
 export class SeriesEntry {
-  /** check, type, static labels and location, formatted once per spec. */
-  base: string;
   successes = 0;
   failures = 0;
   /** Failed runs by reason, in the order the reasons first came; made at the first failure. */
@@ -35,16 +33,15 @@ export class SeriesEntry {
 
   constructor(
     public spec: BaseSpec,
+    /** check, type, static labels and location, formatted once per spec (baseLabels). */
+    public base: string,
     /** Whether the store adds a location label, which a sample's own label of that name then yields to. */
     private readonly located: boolean,
-    location: string | undefined,
-  ) {
-    this.base = baseLabels(spec, location);
-  }
+  ) {}
 
-  rebase(spec: BaseSpec, location: string | undefined): void {
+  rebase(spec: BaseSpec, base: string): void {
     this.spec = spec;
-    this.base = baseLabels(spec, location);
+    this.base = base;
   }
 
   countReason(reason: string): void {
@@ -58,11 +55,12 @@ export class SeriesEntry {
   }
 }
 
-export function createSeriesEntry(spec: BaseSpec, location: string | undefined): SeriesEntry {
-  return new SeriesEntry(spec, location !== undefined, location);
+export function createSeriesEntry(spec: BaseSpec, location: string | undefined, base = baseLabels(spec, location)): SeriesEntry {
+  return new SeriesEntry(spec, base, location !== undefined);
 }
 
-function baseLabels(spec: BaseSpec, location: string | undefined): string {
+/** The labels every series of the check carries, formatted: check, type, static labels, location. */
+export function baseLabels(spec: BaseSpec, location: string | undefined): string {
   const labels: Record<string, string> = { check: spec.name, type: spec.type };
   // Sorted so a reload that only reorders the YAML keeps the same series text.
   for (const key of Object.keys(spec.labels).sort()) labels[key] = spec.labels[key] ?? '';

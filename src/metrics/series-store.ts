@@ -3,7 +3,7 @@ import type { LoadedCheck } from '../config/check-types.js';
 import type { Run } from '../results/run.js';
 import { FAMILIES, type SeriesName } from '../results/families.js';
 import { formatHeader } from './text-format.js';
-import { createSeriesEntry, renderFamily, sampleFamilies, type SeriesEntry } from './series-entry.js';
+import { baseLabels, createSeriesEntry, renderFamily, sampleFamilies, SeriesEntry } from './series-entry.js';
 
 /**
  * The per-check series, kept outside prom-client (DESIGN section 3). A run only moves numbers
@@ -25,6 +25,12 @@ export interface SeriesStore {
   declare(check: SeriesCheck): void;
   /** A check removed by a reload: all its series go. */
   remove(name: string): void;
+  /**
+   * remove() of `removed` then declare() of `declared`, for a reload of many checks: the labels
+   * are formatted in steps of `chunk` checks (the caller turns the event loop at each yield)
+   * without changing what render() gives, and commit() applies it all in one step.
+   */
+  stage(declared: readonly SeriesCheck[], removed: readonly string[], chunk: number): Generator<void, { commit(): void }>;
   /** Text exposition format 0.0.4 of all per-check families, each family grouped under one # HELP and # TYPE. */
   render(): string;
   /**
@@ -64,22 +70,61 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   const members = createMembers();
   const join = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.add(entry);
   const leave = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.delete(entry);
+  const blocked = members.get('driftwatch_check_blocked') ?? new Set<SeriesEntry>();
 
-  function ensure({ spec, dependencies }: SeriesCheck): SeriesEntry {
+  /** The check's entry, made or brought to its spec; `base` is baseLabels(spec) when the caller has it already. */
+  function ensure({ spec, dependencies }: SeriesCheck, base?: string): SeriesEntry {
     const entry = entries.get(spec.name);
     if (entry === undefined) {
       // As before the store rendered lazily: a new check's blocked series comes with its first
       // run (or its next declare), not with the call that created it.
-      const created = createSeriesEntry(spec, location);
+      const created = createSeriesEntry(spec, location, base);
       entries.set(spec.name, created);
       return created;
     }
-    if (entry.spec !== spec) entry.rebase(spec, location);
+    if (entry.spec !== spec) entry.rebase(spec, base ?? baseLabels(spec, location));
     // A reload that adds or drops dependsOn adds or drops the series; its value is kept.
-    entry.blocked = dependencies.length > 0 ? (entry.blocked ?? 0) : undefined;
-    if (entry.blocked === undefined) leave('driftwatch_check_blocked', entry);
-    else join('driftwatch_check_blocked', entry);
+    const was = entry.blocked;
+    entry.blocked = dependencies.length > 0 ? (was ?? 0) : undefined;
+    // A check is in the blocked set exactly while it has the series.
+    if (was !== undefined && entry.blocked === undefined) blocked.delete(entry);
+    else if (was === undefined && entry.blocked !== undefined) blocked.add(entry);
     return entry;
+  }
+
+  function remove(name: string): void {
+    const entry = entries.get(name);
+    if (entry === undefined) return;
+    // Only the sets it can be in: at 100,000 checks a reload may remove them all in one step.
+    leave('driftwatch_check_success', entry);
+    leave('driftwatch_check_failures_total', entry);
+    if (entry.blocked !== undefined) blocked.delete(entry);
+    for (const { name: family } of entry.samples) leave(family, entry);
+    entries.delete(name);
+  }
+
+  function* stage(declared: readonly SeriesCheck[], removed: readonly string[], chunk: number): Generator<void, { commit(): void }> {
+    // The costly part of declare(), done ahead: formatting the labels of a new or changed spec,
+    // and making the entry of a new check.
+    const ready: (SeriesEntry | string | undefined)[] = [];
+    for (let i = 0; i < declared.length; i++) {
+      if (i > 0 && i % chunk === 0) yield;
+      const spec = declared[i]?.spec;
+      const entry = spec === undefined ? undefined : entries.get(spec.name);
+      if (spec === undefined || entry?.spec === spec) ready.push(undefined);
+      else ready.push(entry === undefined ? createSeriesEntry(spec, location) : baseLabels(spec, location));
+    }
+    return {
+      commit() {
+        for (const name of removed) remove(name);
+        declared.forEach((check, i) => {
+          const prepared = ready[i];
+          // A new check whose name is still free takes its entry as made; else as declare() would.
+          if (prepared instanceof SeriesEntry && prepared.spec === check.spec && !entries.has(check.spec.name)) entries.set(check.spec.name, prepared);
+          else ensure(check, typeof prepared === 'string' ? prepared : prepared?.base);
+        });
+      },
+    };
   }
 
   /** The type-specific families a run's samples left and joined, in the order the samples name them. */
@@ -127,12 +172,8 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     declare(check) {
       ensure(check);
     },
-    remove(name) {
-      const entry = entries.get(name);
-      if (entry === undefined) return;
-      for (const set of members.values()) set.delete(entry);
-      entries.delete(name);
-    },
+    remove,
+    stage,
     render() {
       return [...pieces(Number.MAX_SAFE_INTEGER)].join('');
     },

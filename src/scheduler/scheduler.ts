@@ -19,6 +19,13 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Replaces the set of checks (reload); unchanged checks keep their slots and running state. */
   update(checks: readonly LoadedCheck[]): void;
+  /**
+   * update() in steps of `chunk` checks, for a reload of many checks: the caller turns the event
+   * loop at each yield, and slots that come meanwhile fire as usual (the checks already handed
+   * over run as the new ones; the others as the old ones, not yet removed). Two updates must not
+   * be stepped at once.
+   */
+  updateInSteps(checks: readonly LoadedCheck[], chunk: number): Generator<void>;
   start(): void;
   /** Stops scheduling now, lets runs finish for graceMs, aborts the rest; resolves when all settled. */
   stop(graceMs: number): Promise<void>;
@@ -155,35 +162,66 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (entry.busy !== 'running') entries.delete(entry.check.spec.name);
   };
 
+  /** A check of the new set: added, replanned when its spec changed, or handed over as the current object. */
+  const apply = (check: LoadedCheck): void => {
+    const entry = entries.get(check.spec.name);
+    // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
+    if (entry?.check === check && !entry.removed) return;
+    if (entry === undefined) {
+      const created = createEntry(check);
+      entries.set(check.spec.name, created);
+      plan(created, true);
+    } else if (entry.removed || entry.check.key !== check.key) {
+      entry.timing.dispose();
+      Object.assign(entry, { check, timing: Timing.of(check.spec), removed: false });
+      plan(entry, true);
+    } else {
+      // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
+      entry.check = check;
+    }
+  };
+
+  function* updateInSteps(checks: readonly LoadedCheck[], chunk: number): Generator<void> {
+    /** Whether to go on after a step: a stop() meanwhile ends the update. */
+    const going = (): boolean => {
+      if (phase !== 'stopped') return true;
+      log.debug('scheduler stopped: update ignored');
+      return false;
+    };
+    if (!going()) return;
+    const names = new Set<string>();
+    for (let i = 0; i < checks.length; i++) {
+      if (i > 0 && i % chunk === 0) yield;
+      const name = checks[i]?.spec.name;
+      if (name !== undefined) names.add(name);
+    }
+    let seen = 0;
+    for (const entry of [...entries.values()]) {
+      if (++seen % chunk === 0) {
+        yield;
+        if (!going()) return;
+      }
+      if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
+    }
+    for (let i = 0; i < checks.length; i++) {
+      if (i > 0 && i % chunk === 0) {
+        arm();
+        yield;
+        if (!going()) return;
+      }
+      const check = checks[i];
+      if (check !== undefined) apply(check);
+    }
+    arm();
+  }
+
   return {
     update(checks) {
-      if (phase === 'stopped') {
-        log.debug('scheduler stopped: update ignored');
-        return;
-      }
-      const names = new Set(checks.map((check) => check.spec.name));
-      for (const entry of entries.values()) {
-        if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
-      }
-      for (const check of checks) {
-        const entry = entries.get(check.spec.name);
-        // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
-        if (entry?.check === check && !entry.removed) continue;
-        if (entry === undefined) {
-          const created = createEntry(check);
-          entries.set(check.spec.name, created);
-          plan(created, true);
-        } else if (entry.removed || entry.check.key !== check.key) {
-          entry.timing.dispose();
-          Object.assign(entry, { check, timing: Timing.of(check.spec), removed: false });
-          plan(entry, true);
-        } else {
-          // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
-          entry.check = check;
-        }
-      }
-      arm();
+      const steps = updateInSteps(checks, Infinity);
+      while (steps.next().done !== true);
     },
+
+    updateInSteps,
 
     start() {
       if (phase === 'stopped') throw new Error('scheduler was stopped; create a new one');
