@@ -49,6 +49,9 @@ function createEntry(check: LoadedCheck): Entry {
   return { check, timing: Timing.of(check.spec), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
 }
 
+/** The longest step of a stepped update (updateInSteps), in ms of work. */
+const STEP_MS = 10;
+
 // setTimeout holds at most 2^31-1 ms (about 24 days); a cron slot further out is reached by re-arming.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -188,29 +191,37 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       log.debug('scheduler stopped: update ignored');
       return false;
     };
+    // A step ends after `chunk` checks or STEP_MS, whichever comes first: a cron check costs
+    // ~100x an interval check (node-cron builds its matcher and searches its next date).
+    let stepStart = performance.now();
+    let inStep = 0;
+    const stepDone = (): boolean => {
+      if (++inStep < chunk && performance.now() - stepStart < STEP_MS) return false;
+      inStep = 0;
+      return true;
+    };
+    const stepBegins = (): void => {
+      stepStart = performance.now();
+    };
     if (!going()) return;
     const names = new Set<string>();
-    for (let i = 0; i < checks.length; i++) {
-      if (i > 0 && i % chunk === 0) yield;
-      const name = checks[i]?.spec.name;
-      if (name !== undefined) names.add(name);
-    }
-    let seen = 0;
+    for (const check of checks) names.add(check.spec.name);
     for (const entry of [...entries.values()]) {
-      if (++seen % chunk === 0) {
+      if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
+      if (stepDone()) {
         yield;
+        stepBegins();
         if (!going()) return;
       }
-      if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
     }
-    for (let i = 0; i < checks.length; i++) {
-      if (i > 0 && i % chunk === 0) {
+    for (const check of checks) {
+      apply(check);
+      if (stepDone()) {
         arm();
         yield;
+        stepBegins();
         if (!going()) return;
       }
-      const check = checks[i];
-      if (check !== undefined) apply(check);
     }
     arm();
   }
