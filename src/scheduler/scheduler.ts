@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LoadedCheck } from '../checks/registry.js';
 import { DueHeap, type HeapItem } from './due-heap.js';
 import { createRunPool } from './run-pool.js';
-import { Timing } from './slot.js';
+import { CronMatchers, Timing } from './slot.js';
 
 export interface SchedulerOptions {
   /** Runs a check once; should never reject (the runner turns failures into results). */
@@ -45,8 +45,8 @@ interface Entry extends HeapItem {
   removed: boolean;
 }
 
-function createEntry(check: LoadedCheck): Entry {
-  return { check, timing: Timing.of(check.spec), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
+function createEntry(check: LoadedCheck, matchers: CronMatchers): Entry {
+  return { check, timing: Timing.of(check.spec, matchers), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
 }
 
 /** The longest step of a stepped update (updateInSteps), in ms of work. */
@@ -65,6 +65,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const pool = createRunPool(options.concurrency, log);
   const entries = new Map<string, Entry>();
   const heap = new DueHeap<Entry>();
+  const matchers = new CronMatchers();
   let phase: 'new' | 'started' | 'stopped' = 'new';
   let timer: NodeJS.Timeout | undefined;
   let armedFor = Infinity;
@@ -171,12 +172,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
     if (entry?.check === check && !entry.removed) return;
     if (entry === undefined) {
-      const created = createEntry(check);
+      const created = createEntry(check, matchers);
       entries.set(check.spec.name, created);
       plan(created, true);
     } else if (entry.removed || entry.check.key !== check.key) {
       entry.timing.dispose();
-      Object.assign(entry, { check, timing: Timing.of(check.spec), removed: false });
+      Object.assign(entry, { check, timing: Timing.of(check.spec, matchers), removed: false });
       plan(entry, true);
     } else {
       // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
