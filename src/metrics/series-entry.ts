@@ -1,7 +1,7 @@
 import type { BaseSpec } from '../config/base.js';
 import type { SeriesName } from '../results/families.js';
 import type { Sample } from '../results/run.js';
-import { escapeLabelValue, formatLabelPairs, writeSample } from './text-format.js';
+import { escapeLabelValue, formatLabelPairs, writeSample, type TextOut } from './text-format.js';
 
 /** The families the store writes itself; a check type's samples may not use these names. */
 const CORE = new Set<SeriesName>([
@@ -90,14 +90,14 @@ function reasonLabel(reason: string): string {
 }
 
 /** The lines of family `name` for checks[from..to), appended to `parts` (joined by the caller). */
-export function renderFamily(name: SeriesName, checks: readonly SeriesEntry[], from: number, to: number, parts: string[]): void {
+export function renderFamily(name: SeriesName, checks: readonly SeriesEntry[], from: number, to: number, parts: TextOut): void {
   for (let i = from; i < to; i++) {
     const entry = checks[i];
     if (entry !== undefined) renderLines(name, entry, parts);
   }
 }
 
-function renderLines(name: SeriesName, entry: SeriesEntry, parts: string[]): void {
+function renderLines(name: SeriesName, entry: SeriesEntry, parts: TextOut): void {
   const { base } = entry;
   switch (name) {
     case 'driftwatch_check_success':

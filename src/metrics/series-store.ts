@@ -139,9 +139,9 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   function* familyPieces(name: SeriesName, checksPerChunk: number): Generator<string> {
     const checks = name === 'driftwatch_check_runs_total' ? [...entries.values()] : [...(members.get(name) ?? [])];
     for (let at = 0; at < checks.length; at += checksPerChunk) {
-      const parts: string[] = at === 0 ? [HEADERS.get(name) ?? ''] : [];
-      renderFamily(name, checks, at, Math.min(checks.length, at + checksPerChunk), parts);
-      yield parts.join('');
+      const out = { text: at === 0 ? (HEADERS.get(name) ?? '') : '' };
+      renderFamily(name, checks, at, Math.min(checks.length, at + checksPerChunk), out);
+      yield out.text;
     }
   }
 

@@ -53,12 +53,15 @@ export function formatHeader(name: string, help: string, kind: MetricKind): stri
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${kind}\n`;
 }
 
+/** Text written a line at a time: `+=` builds a rope that the writer flattens once, with no array of pieces. */
+export interface TextOut {
+  text: string;
+}
+
 /**
- * The same line as formatSample(name, pairs === '' ? base : `${base},${pairs}`, value), as pieces
- * appended to `parts`: a caller writing many lines joins them once, so no line is built on its
- * own. `base` is never empty (every per-check series has check and type).
+ * The same line as formatSample(name, pairs === '' ? base : `${base},${pairs}`, value), appended
+ * to `out`. `base` is never empty (every per-check series has check and type).
  */
-export function writeSample(parts: string[], name: string, base: string, pairs: string, value: number): void {
-  if (pairs === '') parts.push(name, '{', base, '} ', formatValue(value), '\n');
-  else parts.push(name, '{', base, ',', pairs, '} ', formatValue(value), '\n');
+export function writeSample(out: TextOut, name: string, base: string, pairs: string, value: number): void {
+  out.text += pairs === '' ? `${name}{${base}} ${formatValue(value)}\n` : `${name}{${base},${pairs}} ${formatValue(value)}\n`;
 }
