@@ -84,6 +84,8 @@ export interface ScaleResult {
   /** When the scrapes started (s into the window). */
   scrapesAt: number[];
   unhandled: number;
+  /** Failed runs since start by reason (driftwatch_check_failures_total at the end). */
+  failures: Record<string, number>;
   loadStart: number;
   loadEnd: number;
 }
@@ -193,6 +195,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       longestBusyBlockMs: Math.max(0, ...stats.blocks.filter((b) => b.cpuMs >= b.ms / 2).map((b) => b.ms)),
       scrapesAt,
       unhandled: daemon.unhandled.length,
+      failures: failuresIn(final.body),
       loadStart,
       loadEnd,
     };
@@ -203,11 +206,21 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
   }
 }
 
-async function scrape(url: string): Promise<{ ms: number; bytes: number }> {
+async function scrape(url: string): Promise<{ ms: number; bytes: number; body: ArrayBuffer }> {
   const t0 = performance.now();
   const response = await fetch(url);
   const body = await response.arrayBuffer();
-  return { ms: performance.now() - t0, bytes: body.byteLength };
+  return { ms: performance.now() - t0, bytes: body.byteLength, body };
+}
+
+/** Failed runs since start by reason, from driftwatch_check_failures_total (a healthy bench has none). */
+function failuresIn(body: ArrayBuffer): Record<string, number> {
+  const failures: Record<string, number> = {};
+  for (const match of new TextDecoder().decode(body).matchAll(/^driftwatch_check_failures_total\{[^}]*reason="([a-z]+)"\} (\d+)$/gm)) {
+    const reason = match[1] ?? '';
+    failures[reason] = (failures[reason] ?? 0) + Number(match[2]);
+  }
+  return failures;
 }
 
 function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
@@ -221,6 +234,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
     fixed(r.eventLoopP99Ms, 1),
     fixed(r.cpuCores * 100, 1),
     fixed(r.cpuSecondsPer1000Runs, 3),
+    Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '0',
     `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
     `${fixed(r.slowdown, 1)}x`,
   ]);
@@ -237,7 +251,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   ]);
   const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
   const title = `Scheduled checks (a third each http, tcp, dns on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
-  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'load', 'slowdown'], runs);
+  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'failed runs', 'load', 'slowdown'], runs);
   const memoryTable = markdownTable(['checks', 'RSS MB (steady / max / peak)', 'heap after GC MB', 'heap per check B (idle / after runs)', 'RSS per check B', '/metrics MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms'], memory);
   return `${title}\n\n${runsTable}\n\n${memoryTable}`;
 }
