@@ -187,6 +187,22 @@ describe('scheduler', () => {
     expect(h.lags.every((l) => l.seconds === 0)).toBe(true);
   });
 
+  it('gives checks on one cron schedule one node-cron matcher, kept while one of them uses it', async () => {
+    const h = harness();
+    const every2s = 'schedule: "*/2 * * * * *"';
+    h.scheduler.update(checks(tcp('a', every2s), tcp('b', every2s), tcp('c', 'schedule: "*/3 * * * * *"')));
+    h.scheduler.start();
+    expect(cron.getTasks().size).toBe(2);
+    await advanceTo(EPOCH + 4_500);
+    expect(h.starts.map((s) => [s.name, s.at - EPOCH])).toEqual([['a', 2000], ['b', 2000], ['c', 3000], ['a', 4000], ['b', 4000]]);
+    h.scheduler.update(checks(tcp('b', every2s)));
+    expect(cron.getTasks().size).toBe(1);
+    await advanceTo(EPOCH + 8_500);
+    expect(h.starts.slice(5).map((s) => [s.name, s.at - EPOCH])).toEqual([['b', 6000], ['b', 8000]]);
+    h.scheduler.update([]);
+    expect(cron.getTasks().size).toBe(0);
+  });
+
   it('caps concurrency: queued runs start in FIFO order and their lag includes the wait', async () => {
     const h = harness({ concurrency: 1, runMs: () => 2000 });
     const every10s = 'schedule: "*/10 * * * * *"';

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BENCH_ANSWER, BENCH_ZONE } from './knot.js';
 
 /** One check as a YAML flow mapping (JSON is YAML too, and keeps the quoting right). */
@@ -12,17 +13,40 @@ export function dnsCheck(name: string, resolver: string, query: string, extra: C
   return { name, type: 'dns', query, record: 'A', resolvers: [resolver], expect: { answers: [BENCH_ANSWER] }, ...extra };
 }
 
+export function tcpCheck(name: string, host: string, port: number, extra: CheckLine = {}): CheckLine {
+  return { name, type: 'tcp', host, port, ...extra };
+}
+
 export async function writeChecks(file: string, checks: readonly CheckLine[]): Promise<void> {
   await writeFile(file, `checks:\n${checks.map((c) => `  - ${JSON.stringify(c)}\n`).join('')}`);
 }
 
-/** The scale workload: half HTTP against nginx, half DNS against Knot, every check at `interval`. */
-export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string): CheckLine[] {
+/** Checks a file of the scale workload holds: some 1.8 MB, well under the 8 MiB a check file may have. */
+export const CHECKS_PER_FILE = 10_000;
+
+/** The checks as a folder of files (`checks-000.yaml`, ...), as `--checks DIR` reads them; returns the folder. */
+export async function writeCheckFolder(dir: string, checks: readonly CheckLine[], perFile = CHECKS_PER_FILE): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (let at = 0, file = 0; at < checks.length; at += perFile, file++) {
+    await writeChecks(join(dir, `checks-${String(file).padStart(3, '0')}.yaml`), checks.slice(at, at + perFile));
+  }
+  return dir;
+}
+
+/**
+ * The scale workload, every check at `interval`: a third each HTTP against nginx, TCP connects to
+ * nginx's port and DNS against Knot (without `tcpPort`: half HTTP, half DNS, as before).
+ */
+export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string, tcpPort?: number): CheckLine[] {
   const checks: CheckLine[] = [];
+  const kinds = tcpPort === undefined ? 2 : 3;
   for (let i = 0; i < count; i++) {
-    const name = `scale-${String(i).padStart(5, '0')}`;
+    const name = `scale-${String(i).padStart(6, '0')}`;
     const common = { interval, timeout: '5s', labels: { service: `svc-${i % 50}` } };
-    checks.push(i % 2 === 0 ? httpCheck(name, nginxUrl, common) : dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
+    const kind = i % kinds;
+    if (kind === 0) checks.push(httpCheck(name, nginxUrl, common));
+    else if (kind === 1) checks.push(dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
+    else checks.push(tcpCheck(name, '127.0.0.1', tcpPort ?? 0, common));
   }
   return checks;
 }

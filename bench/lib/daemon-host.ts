@@ -110,7 +110,17 @@ const blockTicker = setInterval(() => {
   lastCpu = cpu;
 }, 20);
 
+/** The live heap after a full GC (with --expose-gc; heapUsed as it is without). */
+const liveMemory = (): { heap: number; rss: number } => {
+  (globalThis as { gc?: () => void }).gc?.();
+  const memory = process.memoryUsage();
+  return { heap: memory.heapUsed, rss: memory.rss };
+};
+// What the checks cost loaded and scheduled, before any run: the idle check's memory.
+const before = liveMemory();
 const checks = await daemon.load();
+const after = liveMemory();
+const loaded = { heapBefore: before.heap, heapAfter: after.heap, rssBefore: before.rss, rssAfter: after.rss };
 const api = buildApi({ daemon, log, version: 'bench' });
 await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });
 daemon.start();
@@ -139,6 +149,7 @@ const stats = (): HostStats => {
     gc: { ...gc, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs), majorMaxMs: Math.round(gc.majorMaxMs) },
     blocks,
     unhandledRejections: unhandled,
+    loaded,
   };
 };
 

@@ -32,6 +32,8 @@ export interface HostStats {
   /** Event-loop blocks over 50 ms since the last reset: when (s since reset), how long, and the process CPU time over it. */
   blocks: { atSeconds: number; ms: number; cpuMs: number }[];
   unhandledRejections: number;
+  /** Live heap (after a full GC) and RSS just before the checks were loaded and just after, before the first run (with --expose-gc). */
+  loaded?: { heapBefore: number; heapAfter: number; rssBefore: number; rssAfter: number };
 }
 
 export interface RenderTiming {

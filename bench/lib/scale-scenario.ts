@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Build } from './build.js';
 import { calibrate } from './calibrate.js';
 import { sleep } from './child.js';
-import { scaleChecks, writeChecks } from './checks-file.js';
+import { scaleChecks, writeCheckFolder } from './checks-file.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { Knot } from './knot.js';
 import type { HostStats } from './host-protocol.js';
@@ -44,8 +44,17 @@ export interface ScaleResult {
   cpuSecondsPer1000Runs: number;
   /** CPU of the daemon over the window, in cores (1 = one core busy). */
   cpuCores: number;
+  /** RSS in the window: the median of the 1-s samples (steady), their max, and the process's peak since start (VmHWM). */
+  rssMedianMb: number;
   rssMaxMb: number;
   peakRssMb: number;
+  /** Live heap per check (after a full GC, over the heap before the checks were loaded): loaded and scheduled before any run, and at the end. */
+  heapPerCheckIdle: number;
+  heapPerCheckRuns: number;
+  /** Runs each check had made by the end, about (the first run, then one per interval). */
+  runsPerCheck: number;
+  /** Steady RSS over the RSS before the checks were loaded, per check. */
+  rssPerCheck: number;
   heapUsedMb: number;
   renderMs: number;
   renderMaxMs: number;
@@ -75,12 +84,14 @@ export interface ScaleResult {
   /** When the scrapes started (s into the window). */
   scrapesAt: number[];
   unhandled: number;
+  /** Failed runs since start by reason (driftwatch_check_failures_total at the end). */
+  failures: Record<string, number>;
   loadStart: number;
   loadEnd: number;
 }
 
 /**
- * N scheduled checks (half HTTP against nginx, half DNS against Knot) in the instrumented daemon
+ * N scheduled checks (a third each HTTP against nginx, TCP connects to nginx, DNS against Knot) in the instrumented daemon
  * process: after the warm-up, a window of whole intervals, so every check is due exactly
  * window/interval times and the achieved run count can be compared with the ideal one.
  */
@@ -92,8 +103,8 @@ export async function runScaleScenario(options: ScaleOptions): Promise<{ results
 
 async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult> {
   const { log } = options;
-  const file = join(options.dir, `scale-${count}.yaml`);
-  await writeChecks(file, scaleChecks(count, options.nginx.url(), options.knot.address, `${options.intervalSeconds}s`));
+  // A folder of files: one check file may hold at most 8 MiB (about 45,000 of these checks).
+  const file = await writeCheckFolder(join(options.dir, `scale-${count}`), scaleChecks(count, options.nginx.url(), options.knot.address, `${options.intervalSeconds}s`, options.nginx.port));
   // Before the daemon starts, so the calibration does not compete with its first runs.
   const { slowdown } = await calibrate();
   const daemon = await startDaemonProcess(options.build, {
@@ -102,7 +113,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     name: `driftwatch-scale-${count}`,
     concurrency: options.concurrency,
     nodeFlags: ['--expose-gc', ...options.nodeFlags],
-    startTimeoutMs: 120_000,
+    // Loading 100,000 checks takes a minute or so on a busy machine.
+    startTimeoutMs: Math.max(120_000, count * 3),
   });
   try {
     log(`scale ${count}: loaded ${daemon.checks} checks; warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
@@ -112,14 +124,14 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const cpuBefore = sampleProcess(daemon.child.pid).cpuSeconds;
     const started = performance.now();
     const end = started + options.windowSeconds * 1000;
-    let rssMax = 0;
+    const rss: number[] = [];
     const scrapes: number[] = [];
     const scrapesAt: number[] = [];
     let nextScrape = started + options.scrapeEverySeconds * 1000;
     let nextReport = started + 30_000;
     while (performance.now() < end) {
       await sleep(Math.min(1000, Math.max(0, end - performance.now())));
-      rssMax = Math.max(rssMax, sampleProcess(daemon.child.pid).rssBytes);
+      rss.push(sampleProcess(daemon.child.pid).rssBytes);
       if (options.scrapeEverySeconds > 0 && performance.now() >= nextScrape && performance.now() < end - 1000) {
         nextScrape += options.scrapeEverySeconds * 1000;
         scrapesAt.push(round((performance.now() - started) / 1000, 1));
@@ -136,9 +148,11 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const seconds = (performance.now() - started) / 1000;
     const cpu = sampleProcess(daemon.child.pid).cpuSeconds - cpuBefore;
     const loadEnd = loadNow();
-    const render = await daemon.render(7);
+    // A render of 100,000 checks takes seconds while the runs go on: fewer rounds there (the host answers within 60 s).
+    const render = await daemon.render(count >= 50_000 ? 3 : 7);
     const final = await scrape(daemon.url('/metrics'));
     const afterGc = await daemon.statsAfterGc();
+    const { loaded } = afterGc;
     const finished = Object.values(stats.runsFinished).reduce((a, b) => a + b, 0);
     const ideal = count / options.intervalSeconds;
     const result: ScaleResult = {
@@ -154,7 +168,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       eventLoopMaxMs: round(stats.eventLoopDelay.max, 1),
       cpuSecondsPer1000Runs: round((cpu / Math.max(1, finished)) * 1000, 3),
       cpuCores: round(cpu / seconds, 3),
-      rssMaxMb: round(rssMax / MB, 1),
+      rssMedianMb: round(median(rss) / MB, 1),
+      rssMaxMb: round(Math.max(...rss) / MB, 1),
       peakRssMb: round(sampleProcess(daemon.child.pid).peakRssBytes / MB, 1),
       heapUsedMb: round(stats.memory.heapUsed / MB, 1),
       renderMs: round(median(render.ms), 1),
@@ -163,6 +178,10 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       streamBusyMs: round(median(render.streamBusyMs), 1),
       streamLongestMs: round(median(render.streamLongestMs), 2),
       heapAfterGcMb: round(afterGc.memory.heapUsed / MB, 1),
+      heapPerCheckIdle: Math.round(((loaded?.heapAfter ?? 0) - (loaded?.heapBefore ?? 0)) / count),
+      heapPerCheckRuns: Math.round((afterGc.memory.heapUsed - (loaded?.heapBefore ?? 0)) / count),
+      runsPerCheck: 1 + Math.floor((options.warmupSeconds + seconds) / options.intervalSeconds),
+      rssPerCheck: Math.round((median(rss) - (loaded?.rssBefore ?? 0)) / count),
       slowdown,
       scrapeMs: round(median([...scrapes, final.ms]), 1),
       metricsBytes: render.bytes,
@@ -176,6 +195,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       longestBusyBlockMs: Math.max(0, ...stats.blocks.filter((b) => b.cpuMs >= b.ms / 2).map((b) => b.ms)),
       scrapesAt,
       unhandled: daemon.unhandled.length,
+      failures: failuresIn(final.body),
       loadStart,
       loadEnd,
     };
@@ -186,35 +206,54 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
   }
 }
 
-async function scrape(url: string): Promise<{ ms: number; bytes: number }> {
+async function scrape(url: string): Promise<{ ms: number; bytes: number; body: ArrayBuffer }> {
   const t0 = performance.now();
   const response = await fetch(url);
   const body = await response.arrayBuffer();
-  return { ms: performance.now() - t0, bytes: body.byteLength };
+  return { ms: performance.now() - t0, bytes: body.byteLength, body };
+}
+
+/** Failed runs since start by reason, from driftwatch_check_failures_total (a healthy bench has none). */
+function failuresIn(body: ArrayBuffer): Record<string, number> {
+  const failures: Record<string, number> = {};
+  for (const match of new TextDecoder().decode(body).matchAll(/^driftwatch_check_failures_total\{[^}]*reason="([a-z]+)"\} (\d+)$/gm)) {
+    const reason = match[1] ?? '';
+    failures[reason] = (failures[reason] ?? 0) + Number(match[2]);
+  }
+  return failures;
 }
 
 function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
-  const rows = results.map((r) => [
+  const runs = results.map((r) => [
     String(r.checks),
     `${fixed(r.runsPerSecond, 2)} / ${fixed(r.idealRunsPerSecond, 2)}`,
     `${fixed(r.runsShare * 100, 2)}%`,
     fixed(r.lagP50Ms, 1),
     fixed(r.lagP99Ms, 1),
+    fixed(r.lagMaxMs, 0),
     fixed(r.eventLoopP99Ms, 1),
-    fixed(r.cpuSecondsPer1000Runs, 3),
     fixed(r.cpuCores * 100, 1),
-    `${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
-    fixed(r.heapAfterGcMb, 0),
-    `${fixed(r.renderMs, 0)} (${fixed(r.renderCpuMs, 0)})`,
-    `${fixed(r.streamBusyMs, 0)} / ${fixed(r.streamLongestMs, 1)}`,
-    fixed(r.scrapeMs, 0),
-    fixed(r.metricsBytes / MB, 2),
+    fixed(r.cpuSecondsPer1000Runs, 3),
+    Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '0',
     `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
     `${fixed(r.slowdown, 1)}x`,
   ]);
+  const memory = results.map((r) => [
+    String(r.checks),
+    `${fixed(r.rssMedianMb, 0)} / ${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
+    fixed(r.heapAfterGcMb, 0),
+    `${r.heapPerCheckIdle} / ${r.heapPerCheckRuns} (${r.runsPerCheck} runs)`,
+    String(r.rssPerCheck),
+    fixed(r.metricsBytes / MB, 1),
+    `${fixed(r.renderMs, 0)} (${fixed(r.renderCpuMs, 0)})`,
+    `${fixed(r.streamBusyMs, 0)} / ${fixed(r.streamLongestMs, 1)}`,
+    fixed(r.scrapeMs, 0),
+  ]);
   const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
-  const title = `Scheduled checks: ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
-  return `${title}\n\n${markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'CPU s/1k runs', 'CPU %', 'RSS MB (max/peak)', 'heap after GC MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms', 'MB', 'load', 'slowdown'], rows)}`;
+  const title = `Scheduled checks (a third each http, tcp, dns on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
+  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'failed runs', 'load', 'slowdown'], runs);
+  const memoryTable = markdownTable(['checks', 'RSS MB (steady / max / peak)', 'heap after GC MB', 'heap per check B (idle / after runs)', 'RSS per check B', '/metrics MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms'], memory);
+  return `${title}\n\n${runsTable}\n\n${memoryTable}`;
 }
 
 /** Where the RSS is: V8 heap committed by space, used heap, buffers outside the heap. */

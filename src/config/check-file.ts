@@ -20,6 +20,9 @@ export const validatedFileSchema = z.object({
   checks: z.array(z.object({ input: z.unknown(), index: z.number(), line: z.number() })),
 });
 export type ValidatedFile = z.infer<typeof validatedFileSchema>;
+
+/** Valid checks per part when a worker thread hands a file's result over (check-file-worker.ts): some 5 ms of parsing each. */
+export const CHECKS_PER_PART = 1000;
 export type ValidCheck = ValidatedFile['checks'][number];
 
 const fileSchema = z.strictObject({

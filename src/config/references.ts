@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { BaseSpec } from './base.js';
 import type { CheckTypes, LoadedCheck } from './check-types.js';
 import { formatPath, type Problem } from './problem.js';
+
+/** Checks looked at between two turns of the event loop. */
+const STEP = 5000;
 
 /**
  * A check that reads a value from another (k8s-rollout's expect.digestFrom) must name a check of
@@ -11,10 +15,23 @@ import { formatPath, type Problem } from './problem.js';
  * the files hold, valid or not. Only a broken reference costs anything: its file is read again to
  * place the problem at the key, as every other problem is placed.
  */
-export async function referenceProblems<S extends BaseSpec>(checks: readonly LoadedCheck<S>[], types: Pick<CheckTypes<S>, 'references'>, written: ReadonlySet<string>): Promise<Problem[]> {
-  const typeOf = new Map(checks.map((c) => [c.spec.name, c.spec.type]));
+export async function referenceProblems<S extends BaseSpec>(checks: readonly LoadedCheck<S>[], types: Pick<CheckTypes<S>, 'references'>, written: { has(name: string): boolean }): Promise<Problem[]> {
+  // In steps, with a turn of the event loop between them: a reload may bring 100,000 checks.
+  const referring: LoadedCheck<S>[] = [];
+  for (let i = 0; i < checks.length; i++) {
+    if (i > 0 && i % STEP === 0) await yieldToEventLoop();
+    const check = checks[i];
+    if (check !== undefined && types.references(check.spec).length > 0) referring.push(check);
+  }
+  if (referring.length === 0) return [];
+  const typeOf = new Map<string, string>();
+  for (let i = 0; i < checks.length; i++) {
+    if (i > 0 && i % STEP === 0) await yieldToEventLoop();
+    const check = checks[i];
+    if (check !== undefined) typeOf.set(check.spec.name, check.spec.type);
+  }
   const problems: Problem[] = [];
-  for (const check of checks) {
+  for (const check of referring) {
     for (const reference of types.references(check.spec)) {
       const { name, type: wanted } = reference;
       const type = typeOf.get(name);

@@ -56,8 +56,8 @@ export interface Daemon extends ServedDaemon {
  */
 export function createDaemon(options: DaemonOptions): Daemon {
   const { log } = options;
-  const known = new Map<string, CheckSpec>();
-  const services = createServices({ release: options.release, lookupCheck: (name) => known.get(name) });
+  const known = { current: new Map<string, CheckSpec>() };
+  const services = createServices({ release: options.release, lookupCheck: (name) => known.current.get(name) });
   const state = createStateStore<LoadedCheck>();
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });

@@ -14,8 +14,11 @@ export const FAILURE_REPEAT_MS = 10 * 60_000;
  * while it keeps failing, one reminder per `repeatMs`.
  */
 export interface OutcomeLog {
-  /** After a recorded run; `changed` is whether it passed where the run before failed or the reverse. */
-  note(log: Logger, result: Result, state: { changed: boolean; since: string | undefined; runs: number }): void;
+  /**
+   * After a recorded run; `changed` is whether it passed where the run before failed or the
+   * reverse. `log` makes the check's logger, called only for a line to write.
+   */
+  note(log: () => Logger, result: Result, state: { changed: boolean; since: string | undefined; runs: number }): void;
   forget(name: string): void;
 }
 
@@ -28,13 +31,13 @@ export function createOutcomeLog(repeatMs = FAILURE_REPEAT_MS, now: () => number
       const at = now();
       if (result.ok) {
         failing.delete(result.name);
-        if (state.changed) log.info({ ok: true }, 'check state changed');
+        if (state.changed) log().info({ ok: true }, 'check state changed');
         return;
       }
       if (state.changed || before === undefined || before.reason !== result.reason) {
-        log.info({ ok: false, reason: result.reason, blocked: result.blocked?.by, error: result.message }, 'check state changed');
+        log().info({ ok: false, reason: result.reason, blocked: result.blocked?.by, error: result.message }, 'check state changed');
       } else if (at - before.at >= repeatMs) {
-        log.info({ reason: result.reason, blocked: result.blocked?.by, error: result.message, since: state.since, runs: state.runs }, 'check still failing');
+        log().info({ reason: result.reason, blocked: result.blocked?.by, error: result.message, since: state.since, runs: state.runs }, 'check still failing');
       } else {
         return;
       }

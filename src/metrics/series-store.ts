@@ -1,15 +1,16 @@
 import type { Sample } from '../results/run.js';
-import type { BaseSpec } from '../config/base.js';
 import type { LoadedCheck } from '../config/check-types.js';
 import type { Run } from '../results/run.js';
 import { FAMILIES, type SeriesName } from '../results/families.js';
-import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
+import { formatHeader } from './text-format.js';
+import { baseLabels, createSeriesEntry, renderFamily, sampleFamilies, SeriesEntry } from './series-entry.js';
 
 /**
- * The per-check series, kept outside prom-client (DESIGN section 3): each check's lines are
- * rendered once per run and cached per family, so a scrape only concatenates strings. Label
- * names are per series, not per family, so checks with different static label keys coexist and
- * a reload that adds a key needs nothing special.
+ * The per-check series, kept outside prom-client (DESIGN section 3). A run only moves numbers
+ * and keeps its samples; the text is written when a scrape reads it, from those numbers, so a
+ * check costs no text between scrapes (at 100,000 checks the cached text was ~100 MB of heap,
+ * rewritten on every run). Label names are per series, not per family, so checks with different
+ * static label keys coexist and a reload that adds a key needs nothing special.
  */
 /** What the store reads of a loaded check: its spec's name, type and labels, and its dependencies. */
 export type SeriesCheck = Pick<LoadedCheck, 'spec' | 'dependencies'>;
@@ -24,101 +25,128 @@ export interface SeriesStore {
   declare(check: SeriesCheck): void;
   /** A check removed by a reload: all its series go. */
   remove(name: string): void;
+  /**
+   * remove() of `removed` then declare() of `declared`, for a reload of many checks: the labels
+   * are formatted in steps of `chunk` checks (the caller turns the event loop at each yield)
+   * without changing what render() gives, and commit() applies it all in one step.
+   */
+  stage(declared: readonly SeriesCheck[], removed: readonly string[], chunk: number): Generator<void, { commit(): void }>;
   /** Text exposition format 0.0.4 of all per-check families, each family grouped under one # HELP and # TYPE. */
   render(): string;
   /**
    * The same text in pieces of at most `checksPerChunk` checks of one family, for writing out
    * with the event loop free between pieces. A family's checks are taken when its first piece
-   * is made, so a check re-added meanwhile cannot appear twice in it.
+   * is made, so a check re-added meanwhile cannot appear twice in it; each piece is written
+   * from its checks' numbers when it is made.
    */
   renderChunks(checksPerChunk?: number): Generator<string>;
 }
 
-/** The families the store writes itself; a check type's samples may not use these names. */
-const CORE = new Set<SeriesName>([
-  'driftwatch_check_success',
-  'driftwatch_check_duration_seconds',
-  'driftwatch_check_last_run_timestamp_seconds',
-  'driftwatch_check_runs_total',
-  'driftwatch_check_failures_total',
-  'driftwatch_check_blocked',
-]);
-
 const NAMES = Object.keys(FAMILIES) as SeriesName[];
-/** About 100 kB of text per piece: a fraction of a millisecond to join. */
+/** About 100 kB of text per piece: a millisecond or two to write. */
 const CHECKS_PER_CHUNK = 1000;
 const HEADERS = new Map(NAMES.map((name) => [name, formatHeader(name, FAMILIES[name].help, FAMILIES[name].kind)]));
 
-interface Entry {
-  spec: BaseSpec;
-  /** check, type, static labels and location, formatted once per spec. */
-  base: string;
-  baseNames: ReadonlySet<string>;
-  runs: { success: number; failure: number };
-  failures: Map<string, number>;
-  last: { success: number; duration: number; finished: number } | undefined;
-  /** driftwatch_check_blocked: 0 or 1 for checks with dependsOn, undefined (no series) otherwise. */
-  blocked: number | undefined;
-  samples: readonly Sample[];
-  /** Families this check currently has lines in, so a re-render can drop the ones it lost. */
-  families: SeriesName[];
+/**
+ * Which checks have lines in each family, in the order the text lists them: the order in which
+ * they (re)gained lines there, as when each check's lines were kept per family. The three
+ * last-run gauges share one set (a check has all three or none); runs_total is every check, in
+ * the order of `entries`.
+ */
+function createMembers(): Map<SeriesName, Set<SeriesEntry>> {
+  const lastRun = new Set<SeriesEntry>();
+  const members = new Map<SeriesName, Set<SeriesEntry>>();
+  for (const name of NAMES) {
+    if (name === 'driftwatch_check_runs_total') continue;
+    const last = name === 'driftwatch_check_success' || name === 'driftwatch_check_duration_seconds' || name === 'driftwatch_check_last_run_timestamp_seconds';
+    members.set(name, last ? lastRun : new Set());
+  }
+  return members;
 }
 
 export function createSeriesStore(options: { location?: string }): SeriesStore {
   const location = options.location === '' ? undefined : options.location;
-  const entries = new Map<string, Entry>();
-  // Family -> check -> that check's lines. Created in FAMILIES order, which is the render order.
-  const lines = new Map<SeriesName, Map<string, string>>(NAMES.map((name) => [name, new Map()]));
+  const entries = new Map<string, SeriesEntry>();
+  const members = createMembers();
+  const join = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.add(entry);
+  const leave = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.delete(entry);
+  const blocked = members.get('driftwatch_check_blocked') ?? new Set<SeriesEntry>();
 
-  function baseLabels(spec: BaseSpec): { base: string; baseNames: Set<string> } {
-    const labels: Record<string, string> = { check: spec.name, type: spec.type };
-    // Sorted so a reload that only reorders the YAML keeps the same series text.
-    for (const key of Object.keys(spec.labels).sort()) labels[key] = spec.labels[key] ?? '';
-    if (location !== undefined) labels.location = location;
-    return { base: formatLabelPairs(labels), baseNames: new Set(Object.keys(labels)) };
-  }
-
-  function ensure({ spec, dependencies }: SeriesCheck): Entry {
+  /** The check's entry, made or brought to its spec; `base` is baseLabels(spec) when the caller has it already. */
+  function ensure({ spec, dependencies }: SeriesCheck, base?: string): SeriesEntry {
     const entry = entries.get(spec.name);
     if (entry === undefined) {
-      const created: Entry = { spec, ...baseLabels(spec), runs: { success: 0, failure: 0 }, failures: new Map(), last: undefined, blocked: undefined, samples: [], families: [] };
+      // As before the store rendered lazily: a new check's blocked series comes with its first
+      // run (or its next declare), not with the call that created it.
+      const created = createSeriesEntry(spec, location, base);
       entries.set(spec.name, created);
       return created;
     }
-    if (entry.spec !== spec) Object.assign(entry, { spec }, baseLabels(spec));
+    if (entry.spec !== spec) entry.rebase(spec, base ?? baseLabels(spec, location));
     // A reload that adds or drops dependsOn adds or drops the series; its value is kept.
-    entry.blocked = dependencies.length > 0 ? (entry.blocked ?? 0) : undefined;
+    const was = entry.blocked;
+    entry.blocked = dependencies.length > 0 ? (was ?? 0) : undefined;
+    // A check is in the blocked set exactly while it has the series.
+    if (was !== undefined && entry.blocked === undefined) blocked.delete(entry);
+    else if (was === undefined && entry.blocked !== undefined) blocked.add(entry);
     return entry;
   }
 
-  function renderEntry(entry: Entry): void {
-    const next = new Map<SeriesName, string[]>();
-    const add = (name: SeriesName, pairs: string, value: number) => {
-      const line = formatSample(name, pairs === '' ? entry.base : `${entry.base},${pairs}`, value);
-      const family = next.get(name);
-      if (family) family.push(line);
-      else next.set(name, [line]);
+  function remove(name: string): void {
+    const entry = entries.get(name);
+    if (entry === undefined) return;
+    // Only the sets it can be in: at 100,000 checks a reload may remove them all in one step.
+    leave('driftwatch_check_success', entry);
+    leave('driftwatch_check_failures_total', entry);
+    if (entry.blocked !== undefined) blocked.delete(entry);
+    for (const { name: family } of entry.samples) leave(family, entry);
+    entries.delete(name);
+  }
+
+  function* stage(declared: readonly SeriesCheck[], removed: readonly string[], chunk: number): Generator<void, { commit(): void }> {
+    // The costly part of declare(), done ahead: formatting the labels of a new or changed spec,
+    // and making the entry of a new check.
+    const ready: (SeriesEntry | string | undefined)[] = [];
+    for (let i = 0; i < declared.length; i++) {
+      if (i > 0 && i % chunk === 0) yield;
+      const spec = declared[i]?.spec;
+      const entry = spec === undefined ? undefined : entries.get(spec.name);
+      if (spec === undefined || entry?.spec === spec) ready.push(undefined);
+      else ready.push(entry === undefined ? createSeriesEntry(spec, location) : baseLabels(spec, location));
+    }
+    return {
+      commit() {
+        for (const name of removed) remove(name);
+        declared.forEach((check, i) => {
+          const prepared = ready[i];
+          // A new check whose name is still free takes its entry as made; else as declare() would.
+          if (prepared instanceof SeriesEntry && prepared.spec === check.spec && !entries.has(check.spec.name)) entries.set(check.spec.name, prepared);
+          else ensure(check, typeof prepared === 'string' ? prepared : prepared?.base);
+        });
+      },
     };
-    if (entry.last) {
-      add('driftwatch_check_success', '', entry.last.success);
-      add('driftwatch_check_duration_seconds', '', entry.last.duration);
-      add('driftwatch_check_last_run_timestamp_seconds', '', entry.last.finished);
+  }
+
+  /** The type-specific families a run's samples left and joined, in the order the samples name them. */
+  function replaceSamples(entry: SeriesEntry, samples: readonly Sample[]): void {
+    const before = sampleFamilies(entry.samples);
+    const after = sampleFamilies(samples);
+    for (const name of before) if (!after.includes(name)) leave(name, entry);
+    entry.samples = samples;
+    for (const name of after) join(name, entry);
+  }
+
+  function* familyPieces(name: SeriesName, checksPerChunk: number): Generator<string> {
+    const checks = name === 'driftwatch_check_runs_total' ? [...entries.values()] : [...(members.get(name) ?? [])];
+    for (let at = 0; at < checks.length; at += checksPerChunk) {
+      const out = { text: at === 0 ? (HEADERS.get(name) ?? '') : '' };
+      renderFamily(name, checks, at, Math.min(checks.length, at + checksPerChunk), out);
+      yield out.text;
     }
-    add('driftwatch_check_runs_total', 'result="success"', entry.runs.success);
-    add('driftwatch_check_runs_total', 'result="failure"', entry.runs.failure);
-    for (const [reason, count] of entry.failures) add('driftwatch_check_failures_total', formatLabelPairs({ reason }), count);
-    if (entry.blocked !== undefined) add('driftwatch_check_blocked', '', entry.blocked);
-    for (const sample of entry.samples) {
-      // A duplicate family or label name would make Prometheus reject the whole scrape, for
-      // every check; the store's own series and labels win over a check type's mistake.
-      if (CORE.has(sample.name)) continue;
-      add(sample.name, sample.labels ? formatLabelPairs(withoutNames(sample.labels, entry.baseNames)) : '', sample.value);
-    }
-    for (const name of entry.families) if (!next.has(name)) lines.get(name)?.delete(entry.spec.name);
-    // join() yields a flat string; `+` would leave a tree of string pieces that every scrape
-    // would have to walk again when the response is written (measured: most of the render cost).
-    for (const [name, family] of next) lines.get(name)?.set(entry.spec.name, family.join(''));
-    entry.families = [...next.keys()];
+  }
+
+  function* pieces(checksPerChunk: number): Generator<string> {
+    for (const name of NAMES) yield* familyPieces(name, checksPerChunk);
   }
 
   return {
@@ -128,50 +156,27 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
       if (entry.blocked !== undefined) entry.blocked = result.blocked ? 1 : 0;
       // A blocked check was not run: no counter moves, so failure rates and alerts see only the root cause.
       if (result.ok) {
-        entry.runs.success += 1;
+        entry.successes += 1;
       } else if (result.blocked === undefined) {
-        entry.runs.failure += 1;
-        const reason = result.reason ?? 'error';
-        entry.failures.set(reason, (entry.failures.get(reason) ?? 0) + 1);
+        entry.failures += 1;
+        entry.countReason(result.reason ?? 'error');
+        join('driftwatch_check_failures_total', entry);
       }
       const duration = result.durationMs / 1000;
-      entry.last = { success: result.ok ? 1 : 0, duration, finished: Date.parse(result.startedAt) / 1000 + duration };
-      entry.samples = run.samples;
-      renderEntry(entry);
+      entry.lastSuccess = result.ok ? 1 : 0;
+      entry.lastDuration = duration;
+      entry.lastFinished = Date.parse(result.startedAt) / 1000 + duration;
+      join('driftwatch_check_success', entry);
+      replaceSamples(entry, run.samples);
     },
     declare(check) {
-      renderEntry(ensure(check));
+      ensure(check);
     },
-    remove(name) {
-      const entry = entries.get(name);
-      if (entry === undefined) return;
-      for (const family of entry.families) lines.get(family)?.delete(name);
-      entries.delete(name);
-    },
+    remove,
+    stage,
     render() {
-      const parts: string[] = [];
-      for (const [name, byCheck] of lines) {
-        if (byCheck.size === 0) continue;
-        parts.push(HEADERS.get(name) ?? '');
-        for (const text of byCheck.values()) parts.push(text);
-      }
-      return parts.join('');
+      return [...pieces(Number.MAX_SAFE_INTEGER)].join('');
     },
-    *renderChunks(checksPerChunk = CHECKS_PER_CHUNK) {
-      for (const [name, byCheck] of lines) {
-        if (byCheck.size === 0) continue;
-        const texts = [...byCheck.values()];
-        for (let at = 0; at < texts.length; at += checksPerChunk) {
-          const piece = texts.slice(at, at + checksPerChunk);
-          if (at === 0) piece.unshift(HEADERS.get(name) ?? '');
-          yield piece.join('');
-        }
-      }
-    },
+    renderChunks: (checksPerChunk = CHECKS_PER_CHUNK) => pieces(checksPerChunk),
   };
-}
-
-function withoutNames(labels: Readonly<Record<string, string>>, names: ReadonlySet<string>): Readonly<Record<string, string>> {
-  if (!Object.keys(labels).some((key) => names.has(key))) return labels;
-  return Object.fromEntries(Object.entries(labels).filter(([key]) => !names.has(key)));
 }

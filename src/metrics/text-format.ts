@@ -41,9 +41,8 @@ export function formatLabelPairs(labels: Readonly<Record<string, string>>): stri
 
 /**
  * One sample line (with its trailing newline); `pairs` is already formatted. Built with join, not
- * `+` or a template: those make a rope of string pieces (a ConsString per `+`), and the series
- * store keeps its lines for the life of a check, so ropes cost memory (15 MB at 10,000 checks)
- * and a walk of every rope at every scrape; join makes one flat string.
+ * `+` or a template: those make a rope of string pieces (a ConsString per `+`), which cost memory
+ * while kept and a walk of the rope when written; join makes one flat string.
  */
 export function formatSample(name: string, pairs: string, value: number): string {
   return (pairs === '' ? [name, ' ', formatValue(value), '\n'] : [name, '{', pairs, '} ', formatValue(value), '\n']).join('');
@@ -52,4 +51,17 @@ export function formatSample(name: string, pairs: string, value: number): string
 /** The # HELP and # TYPE lines that open a family. */
 export function formatHeader(name: string, help: string, kind: MetricKind): string {
   return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${kind}\n`;
+}
+
+/** Text written a line at a time: `+=` builds a rope that the writer flattens once, with no array of pieces. */
+export interface TextOut {
+  text: string;
+}
+
+/**
+ * The same line as formatSample(name, pairs === '' ? base : `${base},${pairs}`, value), appended
+ * to `out`. `base` is never empty (every per-check series has check and type).
+ */
+export function writeSample(out: TextOut, name: string, base: string, pairs: string, value: number): void {
+  out.text += pairs === '' ? `${name}{${base}} ${formatValue(value)}\n` : `${name}{${base},${pairs}} ${formatValue(value)}\n`;
 }

@@ -1,48 +1,68 @@
-/** Something due at an epoch-millisecond time. */
-export interface Due<T> {
+/** What the heap orders: the item's own fields, so a check in the heap costs no wrapper object. */
+export interface HeapItem {
+  /** When it is due (epoch ms); set by the heap. */
   due: number;
-  value: T;
-}
-
-interface Slot<T> extends Due<T> {
-  /** Insertion order: breaks ties so items due at the same moment leave first in, first out. */
+  /** Order of (re)insertion: items due at the same moment leave first in, first out. */
   seq: number;
+  /** Where it stands in the heap, -1 when it is not in it; kept by the heap. */
+  heapIndex: number;
 }
 
 /**
- * A binary min-heap of due times. The scheduler keeps one timer armed for the earliest item
- * instead of one timer per check, so 10,000 checks cost one setTimeout and O(log n) per slot.
+ * A binary min-heap of due times whose items know their place, so a check that is re-planned or
+ * removed moves or leaves in O(log n) instead of leaving a stale copy behind. The scheduler
+ * keeps one timer armed for the earliest item instead of one timer per check, so 100,000
+ * checks cost one setTimeout and O(log n) per slot.
  */
-export class DueHeap<T> {
-  private readonly items: Slot<T>[] = [];
+export class DueHeap<T extends HeapItem> {
+  private readonly items: T[] = [];
   private seq = 0;
 
   get size(): number {
     return this.items.length;
   }
 
-  push(due: number, value: T): void {
-    this.items.push({ due, value, seq: this.seq++ });
-    this.siftUp(this.items.length - 1);
+  /** Puts the item at `due`: adds it, or moves it when it is in already; either way after the items already due then. */
+  set(item: T, due: number): void {
+    item.due = due;
+    item.seq = this.seq++;
+    if (item.heapIndex < 0) {
+      item.heapIndex = this.items.length;
+      this.items.push(item);
+    }
+    this.siftUp(item.heapIndex);
+    this.siftDown(item.heapIndex);
   }
 
-  peek(): Due<T> | undefined {
+  peek(): T | undefined {
     return this.items[0];
   }
 
-  pop(): Due<T> | undefined {
+  pop(): T | undefined {
     const top = this.items[0];
-    const last = this.items.pop();
-    if (top === undefined || last === undefined) return undefined;
-    if (this.items.length > 0) {
-      this.items[0] = last;
-      this.siftDown(0);
-    }
+    if (top !== undefined) this.delete(top);
     return top;
   }
 
+  delete(item: T): void {
+    const at = item.heapIndex;
+    if (at < 0 || this.items[at] !== item) return;
+    item.heapIndex = -1;
+    const last = this.items.pop();
+    if (last === undefined || last === item) return;
+    this.place(last, at);
+    this.siftUp(at);
+    this.siftDown(last.heapIndex);
+  }
+
   clear(): void {
+    for (const item of this.items) item.heapIndex = -1;
     this.items.length = 0;
+  }
+
+  private place(item: T, at: number): void {
+    this.items[at] = item;
+    item.heapIndex = at;
   }
 
   private siftUp(start: number): void {
@@ -80,7 +100,7 @@ export class DueHeap<T> {
     const a = this.items[i];
     const b = this.items[j];
     if (a === undefined || b === undefined) return;
-    this.items[i] = b;
-    this.items[j] = a;
+    this.place(b, i);
+    this.place(a, j);
   }
 }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { LoadedCheck } from '../checks/registry.js';
-import { DueHeap } from './due-heap.js';
+import { DueHeap, type HeapItem } from './due-heap.js';
 import { createRunPool } from './run-pool.js';
-import { createTiming, type Timing } from './slot.js';
+import { CronMatchers, Timing } from './slot.js';
 
 export interface SchedulerOptions {
   /** Runs a check once; should never reject (the runner turns failures into results). */
@@ -19,6 +19,13 @@ export interface SchedulerOptions {
 export interface Scheduler {
   /** Replaces the set of checks (reload); unchanged checks keep their slots and running state. */
   update(checks: readonly LoadedCheck[]): void;
+  /**
+   * update() in steps of `chunk` checks, for a reload of many checks: the caller turns the event
+   * loop at each yield, and slots that come meanwhile fire as usual (the checks already handed
+   * over run as the new ones; the others as the old ones, not yet removed). Two updates must not
+   * be stepped at once.
+   */
+  updateInSteps(checks: readonly LoadedCheck[], chunk: number): Generator<void>;
   start(): void;
   /** Stops scheduling now, lets runs finish for graceMs, aborts the rest; resolves when all settled. */
   stop(graceMs: number): Promise<void>;
@@ -28,17 +35,22 @@ export interface Scheduler {
   nextRunAt(name: string): Date | undefined;
 }
 
-/** One scheduled check. */
-interface Entry {
+/** One scheduled check; it stands in the heap itself (HeapItem) while it has a planned slot. */
+interface Entry extends HeapItem {
   check: LoadedCheck;
   timing: Timing;
   /** The next planned slot (epoch ms). */
   slot: number | undefined;
-  /** Bumped whenever the entry is re-planned or removed, so older heap items are ignored. */
-  generation: number;
   busy: 'idle' | 'queued' | 'running';
   removed: boolean;
 }
+
+function createEntry(check: LoadedCheck, matchers: CronMatchers): Entry {
+  return { check, timing: Timing.of(check.spec, matchers), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
+}
+
+/** The longest step of a stepped update (updateInSteps), in ms of work. */
+const STEP_MS = 10;
 
 // setTimeout holds at most 2^31-1 ms (about 24 days); a cron slot further out is reached by re-arming.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -52,7 +64,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { log } = options;
   const pool = createRunPool(options.concurrency, log);
   const entries = new Map<string, Entry>();
-  const heap = new DueHeap<{ entry: Entry; generation: number }>();
+  const heap = new DueHeap<Entry>();
+  const matchers = new CronMatchers();
   let phase: 'new' | 'started' | 'stopped' = 'new';
   let timer: NodeJS.Timeout | undefined;
   let armedFor = Infinity;
@@ -70,13 +83,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   };
 
   const plan = (entry: Entry, first = false): void => {
-    entry.generation++;
     entry.slot = first ? entry.timing.first() : entry.timing.next();
     if (entry.slot === undefined) {
+      heap.delete(entry);
       log.warn({ check: entry.check.spec.name }, 'check has no future slot: not scheduled');
       return;
     }
-    heap.push(entry.slot, { entry, generation: entry.generation });
+    heap.set(entry, entry.slot);
   };
 
   const arm = (): void => {
@@ -92,13 +105,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     timer = undefined;
     armedFor = Infinity;
     const now = Date.now();
-    for (let top = heap.peek(); top !== undefined && top.due <= now && started(); top = heap.peek()) {
+    for (let entry = heap.peek(); entry !== undefined && entry.due <= now && started(); entry = heap.peek()) {
       heap.pop();
-      const { entry, generation } = top.value;
-      if (entry.generation !== generation) continue;
-      fire(entry, top.due);
-      // fire() calls out to execute, which may have stopped the scheduler.
-      if (started()) plan(entry);
+      fire(entry, entry.due);
+      // fire() calls out to execute, which may have stopped the scheduler, or re-planned or removed the check.
+      if (started() && !entry.removed) plan(entry);
     }
     arm();
   };
@@ -148,42 +159,81 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   const remove = (entry: Entry): void => {
     entry.removed = true;
-    entry.generation++;
+    heap.delete(entry);
     entry.slot = undefined;
     entry.timing.dispose();
     // A run in flight finishes; its entry stays until then so a re-added check cannot overlap it.
     if (entry.busy !== 'running') entries.delete(entry.check.spec.name);
   };
 
+  /** A check of the new set: added, replanned when its spec changed, or handed over as the current object. */
+  const apply = (check: LoadedCheck): void => {
+    const entry = entries.get(check.spec.name);
+    // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
+    if (entry?.check === check && !entry.removed) return;
+    if (entry === undefined) {
+      const created = createEntry(check, matchers);
+      entries.set(check.spec.name, created);
+      plan(created, true);
+    } else if (entry.removed || entry.check.key !== check.key) {
+      entry.timing.dispose();
+      Object.assign(entry, { check, timing: Timing.of(check.spec, matchers), removed: false });
+      plan(entry, true);
+    } else {
+      // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
+      entry.check = check;
+    }
+  };
+
+  function* updateInSteps(checks: readonly LoadedCheck[], chunk: number): Generator<void> {
+    /** Whether to go on after a step: a stop() meanwhile ends the update. */
+    const going = (): boolean => {
+      if (phase !== 'stopped') return true;
+      log.debug('scheduler stopped: update ignored');
+      return false;
+    };
+    // A step ends after `chunk` checks or STEP_MS, whichever comes first: a cron check costs
+    // ~100x an interval check (node-cron builds its matcher and searches its next date).
+    let stepStart = performance.now();
+    let inStep = 0;
+    const stepDone = (): boolean => {
+      if (++inStep < chunk && performance.now() - stepStart < STEP_MS) return false;
+      inStep = 0;
+      return true;
+    };
+    const stepBegins = (): void => {
+      stepStart = performance.now();
+    };
+    if (!going()) return;
+    const names = new Set<string>();
+    for (const check of checks) names.add(check.spec.name);
+    for (const entry of [...entries.values()]) {
+      if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
+      if (stepDone()) {
+        yield;
+        stepBegins();
+        if (!going()) return;
+      }
+    }
+    for (const check of checks) {
+      apply(check);
+      if (stepDone()) {
+        arm();
+        yield;
+        stepBegins();
+        if (!going()) return;
+      }
+    }
+    arm();
+  }
+
   return {
     update(checks) {
-      if (phase === 'stopped') {
-        log.debug('scheduler stopped: update ignored');
-        return;
-      }
-      const names = new Set(checks.map((check) => check.spec.name));
-      for (const entry of entries.values()) {
-        if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
-      }
-      for (const check of checks) {
-        const entry = entries.get(check.spec.name);
-        // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
-        if (entry?.check === check && !entry.removed) continue;
-        if (entry === undefined) {
-          const created: Entry = { check, timing: createTiming(check.spec), slot: undefined, generation: 0, busy: 'idle', removed: false };
-          entries.set(check.spec.name, created);
-          plan(created, true);
-        } else if (entry.removed || entry.check.key !== check.key) {
-          entry.timing.dispose();
-          Object.assign(entry, { check, timing: createTiming(check.spec), removed: false });
-          plan(entry, true);
-        } else {
-          // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
-          entry.check = check;
-        }
-      }
-      arm();
+      const steps = updateInSteps(checks, Infinity);
+      while (steps.next().done !== true);
     },
+
+    updateInSteps,
 
     start() {
       if (phase === 'stopped') throw new Error('scheduler was stopped; create a new one');

@@ -1,22 +1,8 @@
 import type { LoadedCheck } from '../config/check-types.js';
-import { REASONS, type Reason, type Result } from '../results/result.js';
+import type { Result } from '../results/result.js';
+import { RunHistory } from './run-history.js';
 
-/**
- * One earlier run in brief: how it ended and when, without its observations. A check keeps its
- * latest result in full and its last `keep` runs in brief: at 10,000 checks a full result is
- * 0.5-0.65 KB and twenty of them per check were the daemon's largest memory item (bench/README.md).
- */
-export interface RunSummary {
-  ok: boolean;
-  reason?: Reason;
-  message: string;
-  startedAt: string;
-  durationMs: number;
-  /** The ingress verdict (healthy, dns-drift, ...), for checks that give one. */
-  verdict?: string;
-  /** Not run because a dependency failed (the message names it). */
-  blocked?: true;
-}
+export { RunHistory, type RunSummary } from './run-history.js';
 
 /**
  * What the API and status page know of one check: its spec, its latest result and its recent
@@ -40,27 +26,86 @@ export interface StateStore<C extends LoadedCheck = LoadedCheck> {
    * in flight, which holds that object, is still recorded; returns the checks as now held.
    */
   set(checks: readonly C[]): C[];
+  /**
+   * set() in steps, for a reload of many checks: yields between steps of `chunk` checks (the
+   * caller turns the event loop there) without changing what get() and all() return, and
+   * returns the staged set, which commit() makes current in one step. No other set() may come
+   * between the two: commit() throws then.
+   */
+  stage(checks: readonly C[], chunk: number): Generator<void, StagedChecks<C>>;
   get(name: string): CheckEntry<C> | undefined;
   all(): CheckEntry<C>[];
   /** Records a finished run; returns true when the check's state (ok, failing, blocked) changed. */
   record(result: Result): boolean;
 }
 
+/** A set of checks staged by StateStore.stage(), not yet current. */
+export interface StagedChecks<C extends LoadedCheck> {
+  /** The checks as they will be held: an unchanged check keeps its object. */
+  held: C[];
+  /** The held checks that are not held now: new checks, and checks whose spec changed. */
+  added: C[];
+  /** Names held now that the staged set drops. */
+  removed: string[];
+  commit(): void;
+}
+
 export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C> {
   let entries = new Map<string, CheckEntry<C>>();
-  return {
-    set(checks) {
-      const next = new Map<string, CheckEntry<C>>();
-      const held: C[] = [];
-      for (const loaded of checks) {
-        const old = entries.get(loaded.spec.name);
-        const check = old && old.check.key === loaded.key ? Object.assign(old.check, { file: loaded.file, line: loaded.line, index: loaded.index }) : loaded;
-        next.set(check.spec.name, old ? { ...old, check } : { check, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined });
-        held.push(check);
+
+  function* stage(checks: readonly C[], chunk: number): Generator<void, StagedChecks<C>> {
+    const base = entries;
+    const next = new Map<string, CheckEntry<C>>();
+    const held: C[] = [];
+    const added: C[] = [];
+    /** Unchanged checks whose place in the files moved, and their place now. */
+    const moved: [C, C][] = [];
+    /** Checks whose spec changed: their staged entries and the current ones, whose results come over at commit. */
+    const changed: [CheckEntry<C>, CheckEntry<C>][] = [];
+    for (let i = 0; i < checks.length; i++) {
+      if (i > 0 && i % chunk === 0) yield;
+      const loaded = checks[i];
+      if (loaded === undefined) continue;
+      const old = base.get(loaded.spec.name);
+      if (old !== undefined && old.check.key === loaded.key) {
+        if (old.check.file !== loaded.file || old.check.line !== loaded.line || old.check.index !== loaded.index) moved.push([old.check, loaded]);
+        next.set(loaded.spec.name, old);
+        held.push(old.check);
+        continue;
+      }
+      const entry: CheckEntry<C> = old ? { ...old, check: loaded } : { check: loaded, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined };
+      if (old !== undefined) changed.push([entry, old]);
+      next.set(loaded.spec.name, entry);
+      held.push(loaded);
+      added.push(loaded);
+    }
+    const removed: string[] = [];
+    let seen = 0;
+    for (const name of base.keys()) {
+      if (++seen % chunk === 0) yield;
+      if (!next.has(name)) removed.push(name);
+    }
+    const commit = () => {
+      if (entries !== base) throw new Error('the checks changed while a new set was staged');
+      for (const [check, place] of moved) Object.assign(check, { file: place.file, line: place.line, index: place.index });
+      // A changed check keeps its results, history (the same ring) and streak, as recorded until now.
+      for (const [entry, old] of changed) {
+        entry.last = old.last;
+        entry.streak = old.streak;
+        entry.changedAt = old.changedAt;
       }
       entries = next;
-      return held;
+    };
+    return { held, added, removed, commit };
+  }
+
+  return {
+    set(checks) {
+      const staged = finish(stage(checks, Infinity));
+      staged.commit();
+      return staged.held;
     },
+    stage,
     get: (name) => entries.get(name),
     all: () => [...entries.values()],
     record(result) {
@@ -76,74 +121,10 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
   };
 }
 
-const OK = 0;
-/** A blocked run in the outcome ring: not a reason, it is not a failure of its own. */
-const BLOCKED = -1;
-
-/**
- * A ring of the last `size` runs in brief, kept in number arrays (V8 stores them unboxed) rather
- * than as an object and a date string per run: about 30 bytes a run instead of about 100, which
- * at 10,000 checks x 20 runs is some 15 MB of live heap less, and V8 sizes its heap from the
- * live heap (bench/README.md). A message or verdict repeated run after run is stored once.
- */
-export class RunHistory {
-  private readonly startedAt: number[];
-  private readonly durationMs: number[];
-  /** OK, BLOCKED, or 1 + the reason's index in REASONS. */
-  private readonly outcome: number[];
-  private readonly message: string[];
-  private verdict: (string | undefined)[] | undefined;
-  /** Where the next run goes; runs stored so far. */
-  private head = 0;
-  private count = 0;
-
-  constructor(private readonly size: number) {
-    // Filled with doubles so each array starts with the unboxed double representation.
-    this.startedAt = new Array<number>(size).fill(0.5);
-    this.durationMs = new Array<number>(size).fill(0.5);
-    this.outcome = new Array<number>(size).fill(OK);
-    this.message = new Array<string>(size).fill('');
-  }
-
-  get length(): number {
-    return this.count;
-  }
-
-  push(result: Result): void {
-    const at = this.head;
-    const before = (at + this.size - 1) % this.size;
-    const repeated = this.count > 0;
-    this.startedAt[at] = Date.parse(result.startedAt);
-    this.durationMs[at] = result.durationMs;
-    this.outcome[at] = result.ok ? OK : result.blocked ? BLOCKED : 1 + REASONS.indexOf(result.reason ?? 'error');
-    this.message[at] = repeated && this.message[before] === result.message ? (this.message[before] ?? result.message) : result.message;
-    const verdict = result.observations.verdict;
-    if (typeof verdict === 'string' || this.verdict) {
-      this.verdict ??= new Array<string | undefined>(this.size).fill(undefined);
-      const previous = this.verdict[before];
-      this.verdict[at] = typeof verdict !== 'string' ? undefined : repeated && previous === verdict ? previous : verdict;
-    }
-    this.head = (at + 1) % this.size;
-    this.count = Math.min(this.count + 1, this.size);
-  }
-
-  /** Newest first. */
-  list(): RunSummary[] {
-    const runs: RunSummary[] = [];
-    for (let i = 1; i <= this.count; i++) {
-      const at = (this.head - i + this.size) % this.size;
-      const outcome = this.outcome[at] ?? OK;
-      const verdict = this.verdict?.[at];
-      runs.push({
-        ok: outcome === OK,
-        ...(outcome > OK && { reason: REASONS[outcome - 1] ?? 'error' }),
-        ...(outcome === BLOCKED && { blocked: true as const }),
-        message: this.message[at] ?? '',
-        startedAt: new Date(this.startedAt[at] ?? 0).toISOString(),
-        durationMs: this.durationMs[at] ?? 0,
-        ...(verdict !== undefined && { verdict }),
-      });
-    }
-    return runs;
+/** Runs a staged operation to its end without turning the event loop. */
+function finish<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
   }
 }
