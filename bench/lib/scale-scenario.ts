@@ -5,7 +5,7 @@ import { sleep } from './child.js';
 import { scaleChecks, writeCheckFolder } from './checks-file.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { Knot } from './knot.js';
-import type { HostStats } from './host-protocol.js';
+import type { HostStats, RenderTiming } from './host-protocol.js';
 import type { Nginx } from './nginx.js';
 import { loadNow, MB, sampleProcess } from './proc.js';
 import { fixed, median, round } from './stats.js';
@@ -148,8 +148,12 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const seconds = (performance.now() - started) / 1000;
     const cpu = sampleProcess(daemon.child.pid).cpuSeconds - cpuBefore;
     const loadEnd = loadNow();
-    // A render of 100,000 checks takes seconds while the runs go on: fewer rounds there (the host answers within 60 s).
-    const render = await daemon.render(count >= 50_000 ? 3 : 7);
+    // A render of 100,000 checks takes seconds while the runs go on: fewer rounds there; a daemon
+    // too busy to answer within the host's 60 s gets no render figures rather than no results.
+    const render = await daemon.render(count >= 50_000 ? 3 : 7).catch((err: unknown): RenderTiming => {
+      log(`scale ${count}: render: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`);
+      return { ms: [Number.NaN], cpuMs: [Number.NaN], streamBusyMs: [Number.NaN], streamLongestMs: [Number.NaN], bytes: Number.NaN, lines: Number.NaN };
+    });
     const final = await scrape(daemon.url('/metrics'));
     const afterGc = await daemon.statsAfterGc();
     const { loaded } = afterGc;
@@ -184,7 +188,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       rssPerCheck: Math.round((median(rss) - (loaded?.rssBefore ?? 0)) / count),
       slowdown,
       scrapeMs: round(median([...scrapes, final.ms]), 1),
-      metricsBytes: render.bytes,
+      metricsBytes: Number.isNaN(render.bytes) ? final.bytes : render.bytes,
       metricsLines: render.lines,
       inFlightP99: stats.inFlightP99,
       atCapShare: round(stats.atCapShare, 4),
