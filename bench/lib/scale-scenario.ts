@@ -48,6 +48,9 @@ export interface ScaleResult {
   rssMedianMb: number;
   rssMaxMb: number;
   peakRssMb: number;
+  /** The peak (VmHWM) when the checks were loaded, and at the end of the warm-up (first runs). */
+  peakRssLoadMb: number;
+  peakRssWarmupMb: number;
   /** Live heap per check (after a full GC, over the heap before the checks were loaded): loaded and scheduled before any run, and at the end. */
   heapPerCheckIdle: number;
   heapPerCheckRuns: number;
@@ -117,8 +120,11 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     startTimeoutMs: Math.max(120_000, count * 3),
   });
   try {
-    log(`scale ${count}: loaded ${daemon.checks} checks; warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
+    // The peak so far (VmHWM) is the load's: the daemon reports ready once its checks are in.
+    const peakAtLoad = sampleProcess(daemon.child.pid).peakRssBytes;
+    log(`scale ${count}: loaded ${daemon.checks} checks (peak RSS ${fixed(peakAtLoad / MB, 0)} MB); warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
     await sleep(options.warmupSeconds * 1000);
+    const peakAtWarmup = sampleProcess(daemon.child.pid).peakRssBytes;
     const loadStart = loadNow();
     await daemon.reset();
     const cpuBefore = sampleProcess(daemon.child.pid).cpuSeconds;
@@ -175,6 +181,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       rssMedianMb: round(median(rss) / MB, 1),
       rssMaxMb: round(Math.max(...rss) / MB, 1),
       peakRssMb: round(sampleProcess(daemon.child.pid).peakRssBytes / MB, 1),
+      peakRssLoadMb: round(peakAtLoad / MB, 1),
+      peakRssWarmupMb: round(peakAtWarmup / MB, 1),
       heapUsedMb: round(stats.memory.heapUsed / MB, 1),
       renderMs: round(median(render.ms), 1),
       renderMaxMs: round(Math.max(...render.ms), 1),
@@ -244,7 +252,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   ]);
   const memory = results.map((r) => [
     String(r.checks),
-    `${fixed(r.rssMedianMb, 0)} / ${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
+    `${fixed(r.rssMedianMb, 0)} / ${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)} (${fixed(r.peakRssLoadMb, 0)} at load)`,
     fixed(r.heapAfterGcMb, 0),
     `${r.heapPerCheckIdle} / ${r.heapPerCheckRuns} (${r.runsPerCheck} runs)`,
     String(r.rssPerCheck),
