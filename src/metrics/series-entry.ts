@@ -14,6 +14,11 @@ const CORE = new Set<SeriesName>([
   'driftwatch_check_blocked',
 ]);
 
+// Shared by the checks that have not run yet: an empty array is 32 bytes each. takeSamples()
+// writes values only over as many series as there are, none here.
+const NO_SERIES: readonly SampleSeries[] = [];
+const NO_VALUES: number[] = [];
+
 /**
  * One check's series as numbers: what its lines say, not the lines. A class, so its methods are
  * shared rather than a set of closures per check.
@@ -30,8 +35,8 @@ export class SeriesEntry {
   /** driftwatch_check_blocked: 0 or 1 for checks with dependsOn, undefined (no series) otherwise. */
   blocked: number | undefined = undefined;
   /** The series the last run's type-specific samples named, and their values, index by index. */
-  series: readonly SampleSeries[] = [];
-  values: number[] = [];
+  series: readonly SampleSeries[] = NO_SERIES;
+  values: number[] = NO_VALUES;
 
   constructor(
     public spec: BaseSpec,
