@@ -98,7 +98,7 @@ async function measure(m: Modules, file: string, runs: number, log: (line: strin
   scheduler.start();
   await step('scheduler entry, heap slot');
   for (const check of held) recorder.loggerFor(check);
-  await step('child logger');
+  await step('child logger (for its runs)');
   for (let round = 1; round <= runs; round++) {
     await runAll(held, async (check) => {
       const run = await m.runner.runCheck(check.bound, { log: recorder.loggerFor(check), services, failureLevel: 'debug' });
@@ -118,10 +118,10 @@ async function measure(m: Modules, file: string, runs: number, log: (line: strin
     if (snapshots !== undefined) writeHeapSnapshot(join(snapshots, `down-${down.length}.heapsnapshot`));
     before = now;
   };
-  await drop('series (entry, cached text)', () => {
+  await drop('series (entry; its text or samples)', () => {
     for (const name of names) series.remove(name);
   });
-  await drop('child loggers, outcome log', () => {
+  await drop('child logger, outcome log', () => {
     for (const name of names) recorder.forget(name);
   });
   await drop('scheduler entries', async () => {

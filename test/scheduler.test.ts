@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_INTERVAL_MS } from '../src/config/base.js';
 import type { LoadedCheck } from '../src/checks/registry.js';
 import { createScheduler, type Scheduler } from '../src/scheduler/scheduler.js';
-import { FIRST_RUN_WINDOW_MS } from '../src/scheduler/slot.js';
+import { FIRST_RUN_WINDOW_MS, firstRunWindow } from '../src/scheduler/slot.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 
 // A round moment: every interval used below divides it, so slots can be reasoned about from here.
@@ -176,6 +176,22 @@ describe('scheduler', () => {
     expect(firstHalf).toBeGreaterThan(60);
     expect(firstHalf).toBeLessThan(140);
   });
+
+  it('spreads the first runs of more than 10,000 checks over a longer window, at most 10,000 per 30 s', async () => {
+    expect([1, 10_000, 15_000, 100_000].map(firstRunWindow)).toEqual([30_000, 30_000, 45_000, 300_000]);
+    const h = harness();
+    const hourly = Array.from({ length: 15_000 }, (_, i) => tcp(`hourly-${i}`, 'interval: 1h')).join('');
+    h.scheduler.update(checks(hourly));
+    h.scheduler.start();
+    await advanceTo(EPOCH + 45_000);
+    const firstStarts = new Map<string, number>();
+    for (const start of h.starts) if (!firstStarts.has(start.name)) firstStarts.set(start.name, start.at - EPOCH);
+    expect(firstStarts.size).toBe(15_000);
+    // Evenly: a third of them in the last third of the 45 s, about 333 a second in every 5 s.
+    const late = [...firstStarts.values()].filter((at) => at >= 30_000).length;
+    expect(late).toBeGreaterThan(4500);
+    expect(late).toBeLessThan(5500);
+  }, 60_000);
 
   it('fires a cron schedule at its slots: every second', async () => {
     const h = harness();

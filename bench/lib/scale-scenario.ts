@@ -5,7 +5,7 @@ import { sleep } from './child.js';
 import { scaleChecks, writeCheckFolder } from './checks-file.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { Knot } from './knot.js';
-import type { HostStats } from './host-protocol.js';
+import type { HostStats, RenderTiming } from './host-protocol.js';
 import type { Nginx } from './nginx.js';
 import { loadNow, MB, sampleProcess } from './proc.js';
 import { fixed, median, round } from './stats.js';
@@ -44,10 +44,15 @@ export interface ScaleResult {
   cpuSecondsPer1000Runs: number;
   /** CPU of the daemon over the window, in cores (1 = one core busy). */
   cpuCores: number;
-  /** RSS in the window: the median of the 1-s samples (steady), their max, and the process's peak since start (VmHWM). */
+  /** RSS in the window: the median of the 1-s samples (steady), their max, and the process's peak from start to the end of the window (VmHWM). */
   rssMedianMb: number;
   rssMaxMb: number;
   peakRssMb: number;
+  /** The peak after the bench's one-string renders of the whole text (which GET /metrics never makes). */
+  peakRssAfterRenderMb: number;
+  /** The peak (VmHWM) when the checks were loaded, and at the end of the warm-up (first runs). */
+  peakRssLoadMb: number;
+  peakRssWarmupMb: number;
   /** Live heap per check (after a full GC, over the heap before the checks were loaded): loaded and scheduled before any run, and at the end. */
   heapPerCheckIdle: number;
   heapPerCheckRuns: number;
@@ -117,8 +122,11 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     startTimeoutMs: Math.max(120_000, count * 3),
   });
   try {
-    log(`scale ${count}: loaded ${daemon.checks} checks; warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
+    // The peak so far (VmHWM) is the load's: the daemon reports ready once its checks are in.
+    const peakAtLoad = sampleProcess(daemon.child.pid).peakRssBytes;
+    log(`scale ${count}: loaded ${daemon.checks} checks (peak RSS ${fixed(peakAtLoad / MB, 0)} MB); warm-up ${options.warmupSeconds} s, then ${options.windowSeconds} s measured (load ${loadNow()})`);
     await sleep(options.warmupSeconds * 1000);
+    const peakAtWarmup = sampleProcess(daemon.child.pid).peakRssBytes;
     const loadStart = loadNow();
     await daemon.reset();
     const cpuBefore = sampleProcess(daemon.child.pid).cpuSeconds;
@@ -148,8 +156,14 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const seconds = (performance.now() - started) / 1000;
     const cpu = sampleProcess(daemon.child.pid).cpuSeconds - cpuBefore;
     const loadEnd = loadNow();
-    // A render of 100,000 checks takes seconds while the runs go on: fewer rounds there (the host answers within 60 s).
-    const render = await daemon.render(count >= 50_000 ? 3 : 7);
+    // Before the one-string renders below: those are a measurement of the bench, not what GET /metrics does.
+    const peakBeforeRender = sampleProcess(daemon.child.pid).peakRssBytes;
+    // A render of 100,000 checks takes seconds while the runs go on: fewer rounds there; a daemon
+    // too busy to answer within the host's 60 s gets no render figures rather than no results.
+    const render = await daemon.render(count >= 50_000 ? 3 : 7).catch((err: unknown): RenderTiming => {
+      log(`scale ${count}: render: ${err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err)}`);
+      return { ms: [Number.NaN], cpuMs: [Number.NaN], streamBusyMs: [Number.NaN], streamLongestMs: [Number.NaN], bytes: Number.NaN, lines: Number.NaN };
+    });
     const final = await scrape(daemon.url('/metrics'));
     const afterGc = await daemon.statsAfterGc();
     const { loaded } = afterGc;
@@ -170,7 +184,10 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       cpuCores: round(cpu / seconds, 3),
       rssMedianMb: round(median(rss) / MB, 1),
       rssMaxMb: round(Math.max(...rss) / MB, 1),
-      peakRssMb: round(sampleProcess(daemon.child.pid).peakRssBytes / MB, 1),
+      peakRssMb: round(peakBeforeRender / MB, 1),
+      peakRssAfterRenderMb: round(sampleProcess(daemon.child.pid).peakRssBytes / MB, 1),
+      peakRssLoadMb: round(peakAtLoad / MB, 1),
+      peakRssWarmupMb: round(peakAtWarmup / MB, 1),
       heapUsedMb: round(stats.memory.heapUsed / MB, 1),
       renderMs: round(median(render.ms), 1),
       renderMaxMs: round(Math.max(...render.ms), 1),
@@ -184,7 +201,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       rssPerCheck: Math.round((median(rss) - (loaded?.rssBefore ?? 0)) / count),
       slowdown,
       scrapeMs: round(median([...scrapes, final.ms]), 1),
-      metricsBytes: render.bytes,
+      metricsBytes: Number.isNaN(render.bytes) ? final.bytes : render.bytes,
       metricsLines: render.lines,
       inFlightP99: stats.inFlightP99,
       atCapShare: round(stats.atCapShare, 4),
@@ -240,7 +257,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   ]);
   const memory = results.map((r) => [
     String(r.checks),
-    `${fixed(r.rssMedianMb, 0)} / ${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
+    `${fixed(r.rssMedianMb, 0)} / ${fixed(r.rssMaxMb, 0)} / ${fixed(r.peakRssMb, 0)} (${fixed(r.peakRssLoadMb, 0)} at load)`,
     fixed(r.heapAfterGcMb, 0),
     `${r.heapPerCheckIdle} / ${r.heapPerCheckRuns} (${r.runsPerCheck} runs)`,
     String(r.rssPerCheck),

@@ -1,6 +1,7 @@
 import type { BaseSpec } from '../config/base.js';
 import type { SeriesName } from '../results/families.js';
 import type { Sample } from '../results/run.js';
+import { namesSeries, type SampleSeries, type SampleSeriesTable } from './sample-series.js';
 import { escapeLabelValue, formatLabelPairs, writeSample, type TextOut } from './text-format.js';
 
 /** The families the store writes itself; a check type's samples may not use these names. */
@@ -12,6 +13,11 @@ const CORE = new Set<SeriesName>([
   'driftwatch_check_failures_total',
   'driftwatch_check_blocked',
 ]);
+
+// Shared by the checks that have not run yet: an empty array is 32 bytes each. takeSamples()
+// writes values only over as many series as there are, none here.
+const NO_SERIES: readonly SampleSeries[] = [];
+const NO_VALUES: number[] = [];
 
 /**
  * One check's series as numbers: what its lines say, not the lines. A class, so its methods are
@@ -28,8 +34,9 @@ export class SeriesEntry {
   lastFinished = 0;
   /** driftwatch_check_blocked: 0 or 1 for checks with dependsOn, undefined (no series) otherwise. */
   blocked: number | undefined = undefined;
-  /** The last run's type-specific samples, as the check gave them. */
-  samples: readonly Sample[] = [];
+  /** The series the last run's type-specific samples named, and their values, index by index. */
+  series: readonly SampleSeries[] = NO_SERIES;
+  values: number[] = NO_VALUES;
 
   constructor(
     public spec: BaseSpec,
@@ -42,6 +49,27 @@ export class SeriesEntry {
   rebase(spec: BaseSpec, base: string): void {
     this.spec = spec;
     this.base = base;
+  }
+
+  /**
+   * Takes a run's samples; returns whether the series they name changed. When they are those of
+   * the run before (as they almost always are), only the values are written, in place.
+   */
+  takeSamples(samples: readonly Sample[], table: SampleSeriesTable): boolean {
+    const { series, values } = this;
+    let same = samples.length === series.length;
+    for (let i = 0; same && i < samples.length; i++) {
+      const sample = samples[i];
+      const known = series[i];
+      same = sample !== undefined && known !== undefined && namesSeries(sample, known);
+    }
+    if (same) {
+      samples.forEach((sample, i) => (values[i] = sample.value));
+      return false;
+    }
+    this.series = samples.map((sample) => table.of(sample));
+    this.values = samples.map((sample) => sample.value);
+    return true;
   }
 
   countReason(reason: string): void {
@@ -69,7 +97,7 @@ export function baseLabels(spec: BaseSpec, location: string | undefined): string
 }
 
 /** The type-specific families the samples have lines in, each once, in the order they first come. */
-export function sampleFamilies(samples: readonly Sample[]): SeriesName[] {
+export function sampleFamilies(samples: readonly { name: SeriesName }[]): SeriesName[] {
   const names: SeriesName[] = [];
   for (const { name } of samples) if (!CORE.has(name) && !names.includes(name)) names.push(name);
   return names;
@@ -89,51 +117,54 @@ function reasonLabel(reason: string): string {
   return pairs;
 }
 
-/** The lines of family `name` for checks[from..to), appended to `parts` (joined by the caller). */
-export function renderFamily(name: SeriesName, checks: readonly SeriesEntry[], from: number, to: number, parts: TextOut): void {
+/** The lines of family `name` for checks[from..to), appended to `out`. */
+export function renderFamily(name: SeriesName, checks: readonly SeriesEntry[], from: number, to: number, out: TextOut): void {
   for (let i = from; i < to; i++) {
     const entry = checks[i];
-    if (entry !== undefined) renderLines(name, entry, parts);
+    if (entry !== undefined) renderLines(name, entry, out);
   }
 }
 
-function renderLines(name: SeriesName, entry: SeriesEntry, parts: TextOut): void {
+function renderLines(name: SeriesName, entry: SeriesEntry, out: TextOut): void {
   const { base } = entry;
   switch (name) {
     case 'driftwatch_check_success':
-      writeSample(parts, name, base, '', entry.lastSuccess);
+      writeSample(out, name, base, '', entry.lastSuccess);
       return;
     case 'driftwatch_check_duration_seconds':
-      writeSample(parts, name, base, '', entry.lastDuration);
+      writeSample(out, name, base, '', entry.lastDuration);
       return;
     case 'driftwatch_check_last_run_timestamp_seconds':
-      writeSample(parts, name, base, '', entry.lastFinished);
+      writeSample(out, name, base, '', entry.lastFinished);
       return;
     case 'driftwatch_check_runs_total':
-      writeSample(parts, name, base, RESULT_SUCCESS, entry.successes);
-      writeSample(parts, name, base, RESULT_FAILURE, entry.failures);
+      writeSample(out, name, base, RESULT_SUCCESS, entry.successes);
+      writeSample(out, name, base, RESULT_FAILURE, entry.failures);
       return;
     case 'driftwatch_check_failures_total':
-      for (const [reason, count] of entry.reasons ?? []) writeSample(parts, name, base, reasonLabel(reason), count);
+      for (const [reason, count] of entry.reasons ?? []) writeSample(out, name, base, reasonLabel(reason), count);
       return;
     case 'driftwatch_check_blocked':
-      writeSample(parts, name, base, '', entry.blocked ?? 0);
+      writeSample(out, name, base, '', entry.blocked ?? 0);
       return;
     default:
-      for (const sample of entry.samples) if (sample.name === name) writeSample(parts, name, base, sample.labels ? samplePairs(sample.labels, entry) : '', sample.value);
+      entry.series.forEach((series, i) => {
+        if (series.name === name) writeSample(out, name, base, seriesPairs(series, entry), entry.values[i] ?? 0);
+      });
   }
 }
 
 /**
  * A sample's own label pairs, without the labels `base` has: a duplicate label name would make
  * Prometheus reject the whole scrape, for every check, so the store's own labels win over a
- * check type's mistake. The same text as formatLabelPairs of the labels left, in one pass.
+ * check type's mistake. Almost always the series' text as it is.
  */
-function samplePairs(labels: Readonly<Record<string, string>>, entry: SeriesEntry): string {
+function seriesPairs(series: SampleSeries, entry: SeriesEntry): string {
+  if (series.labels === undefined || !series.keys.some((key) => entry.hasBaseLabel(key))) return series.pairs;
   let pairs = '';
-  for (const key of Object.keys(labels)) {
+  for (const key of series.keys) {
     if (entry.hasBaseLabel(key)) continue;
-    pairs = `${pairs}${pairs === '' ? '' : ','}${key}="${escapeLabelValue(labels[key] ?? '')}"`;
+    pairs = `${pairs}${pairs === '' ? '' : ','}${key}="${escapeLabelValue(series.labels[key] ?? '')}"`;
   }
   return pairs;
 }

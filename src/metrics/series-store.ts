@@ -3,6 +3,7 @@ import type { LoadedCheck } from '../config/check-types.js';
 import type { Run } from '../results/run.js';
 import { FAMILIES, type SeriesName } from '../results/families.js';
 import { formatHeader } from './text-format.js';
+import { SampleSeriesTable } from './sample-series.js';
 import { baseLabels, createSeriesEntry, renderFamily, sampleFamilies, SeriesEntry } from './series-entry.js';
 
 /**
@@ -68,6 +69,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   const location = options.location === '' ? undefined : options.location;
   const entries = new Map<string, SeriesEntry>();
   const members = createMembers();
+  const table = new SampleSeriesTable();
   const join = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.add(entry);
   const leave = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.delete(entry);
   const blocked = members.get('driftwatch_check_blocked') ?? new Set<SeriesEntry>();
@@ -99,7 +101,7 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     leave('driftwatch_check_success', entry);
     leave('driftwatch_check_failures_total', entry);
     if (entry.blocked !== undefined) blocked.delete(entry);
-    for (const { name: family } of entry.samples) leave(family, entry);
+    for (const { name: family } of entry.series) leave(family, entry);
     entries.delete(name);
   }
 
@@ -127,13 +129,14 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     };
   }
 
-  /** The type-specific families a run's samples left and joined, in the order the samples name them. */
+  /** A run's samples; when they name other series than the run before, the families left and joined. */
   function replaceSamples(entry: SeriesEntry, samples: readonly Sample[]): void {
-    const before = sampleFamilies(entry.samples);
-    const after = sampleFamilies(samples);
-    for (const name of before) if (!after.includes(name)) leave(name, entry);
-    entry.samples = samples;
-    for (const name of after) join(name, entry);
+    const before = entry.series;
+    if (!entry.takeSamples(samples, table)) return;
+    const left = sampleFamilies(before);
+    const joined = sampleFamilies(entry.series);
+    for (const name of left) if (!joined.includes(name)) leave(name, entry);
+    for (const name of joined) join(name, entry);
   }
 
   function* familyPieces(name: SeriesName, checksPerChunk: number): Generator<string> {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LoadedCheck } from '../checks/registry.js';
 import { DueHeap, type HeapItem } from './due-heap.js';
 import { createRunPool } from './run-pool.js';
-import { CronMatchers, Timing } from './slot.js';
+import { CronMatchers, firstRunWindow, Timing } from './slot.js';
 
 export interface SchedulerOptions {
   /** Runs a check once; should never reject (the runner turns failures into results). */
@@ -82,8 +82,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }
   };
 
-  const plan = (entry: Entry, first = false): void => {
-    entry.slot = first ? entry.timing.first() : entry.timing.next();
+  /** The next slot of the entry; its first one (within `firstWindow` ms) after it is (re)scheduled. */
+  const plan = (entry: Entry, firstWindow?: number): void => {
+    entry.slot = firstWindow === undefined ? entry.timing.next() : entry.timing.first(firstWindow);
     if (entry.slot === undefined) {
       heap.delete(entry);
       log.warn({ check: entry.check.spec.name }, 'check has no future slot: not scheduled');
@@ -167,18 +168,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   };
 
   /** A check of the new set: added, replanned when its spec changed, or handed over as the current object. */
-  const apply = (check: LoadedCheck): void => {
+  const apply = (check: LoadedCheck, firstWindow: number): void => {
     const entry = entries.get(check.spec.name);
     // The same object is the same spec (the daemon's state keeps unchanged checks' objects).
     if (entry?.check === check && !entry.removed) return;
     if (entry === undefined) {
       const created = createEntry(check, matchers);
       entries.set(check.spec.name, created);
-      plan(created, true);
+      plan(created, firstWindow);
     } else if (entry.removed || entry.check.key !== check.key) {
       entry.timing.dispose();
       Object.assign(entry, { check, timing: Timing.of(check.spec, matchers), removed: false });
-      plan(entry, true);
+      plan(entry, firstWindow);
     } else {
       // Same spec, maybe a new object: callers compare by identity, so hand runs the current one.
       entry.check = check;
@@ -206,7 +207,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     };
     if (!going()) return;
     const names = new Set<string>();
-    for (const check of checks) names.add(check.spec.name);
+    let fresh = 0;
+    for (const check of checks) {
+      names.add(check.spec.name);
+      const entry = entries.get(check.spec.name);
+      if (entry === undefined || entry.removed || entry.check.key !== check.key) fresh++;
+    }
+    const firstWindow = firstRunWindow(fresh);
     for (const entry of [...entries.values()]) {
       if (!entry.removed && !names.has(entry.check.spec.name)) remove(entry);
       if (stepDone()) {
@@ -216,7 +223,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
     }
     for (const check of checks) {
-      apply(check);
+      apply(check, firstWindow);
       if (stepDone()) {
         arm();
         yield;
@@ -241,7 +248,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       phase = 'started';
       // Slots planned by update() before start may have passed meanwhile: plan again from now.
       heap.clear();
-      for (const entry of entries.values()) if (!entry.removed) plan(entry, true);
+      const firstWindow = firstRunWindow(entries.size);
+      for (const entry of entries.values()) if (!entry.removed) plan(entry, firstWindow);
       log.info({ checks: entries.size, concurrency: options.concurrency }, 'scheduler started');
       arm();
     },

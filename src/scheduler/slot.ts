@@ -4,6 +4,17 @@ import { DEFAULT_INTERVAL_MS } from '../config/base.js';
 import { hashName } from './shard.js';
 
 export const FIRST_RUN_WINDOW_MS = 30_000;
+/** First runs a second at most when many checks start at once: 10,000 within FIRST_RUN_WINDOW_MS. */
+export const FIRST_RUNS_PER_SECOND = 10_000 / (FIRST_RUN_WINDOW_MS / 1000);
+
+/**
+ * The window the first runs of `count` checks (re)scheduled at once spread over: 30 s up to
+ * 10,000 checks, longer past that, so 100,000 checks starting together do not ask for 3,333 runs
+ * a second (twice the steady rate of a 60 s interval) until a backlog builds.
+ */
+export function firstRunWindow(count: number): number {
+  return Math.max(FIRST_RUN_WINDOW_MS, Math.ceil(count / FIRST_RUNS_PER_SECOND) * 1000);
+}
 
 // A salt no shard index reaches, so a check's offset says nothing about which shard it is on.
 const OFFSET_SALT = 0x6f666673;
@@ -100,13 +111,14 @@ export class Timing {
 
   /**
    * The first run after the check is (re)scheduled: for an interval check, the earlier of its
-   * next slot and a point inside the first FIRST_RUN_WINDOW_MS at the same relative offset, so a
-   * 1h check shows a result soon after start-up while 10,000 checks still do not fire at once.
+   * next slot and a point inside the first `windowMs` (firstRunWindow) at the same relative
+   * offset, so a 1h check shows a result soon after start-up while 10,000 checks still do not
+   * fire at once.
    */
-  first(): number | undefined {
+  first(windowMs = FIRST_RUN_WINDOW_MS): number | undefined {
     const next = this.next();
-    if (this.intervalMs <= FIRST_RUN_WINDOW_MS || next === undefined) return next;
-    return Math.min(next, Date.now() + Math.floor((this.offset / this.intervalMs) * FIRST_RUN_WINDOW_MS));
+    if (this.intervalMs <= windowMs || next === undefined) return next;
+    return Math.min(next, Date.now() + Math.floor((this.offset / this.intervalMs) * windowMs));
   }
 
   /** Releases what the timing holds (its share of a cron matcher); idempotent. */
