@@ -97,8 +97,9 @@ export async function serve(argv: string[]): Promise<number> {
   try {
     address = await listenQuietly(api, host, port);
   } catch (err) {
-    // Nothing else to stop: the scheduler has not started, so no check has run or is planned.
+    // The scheduler has not started, so no check has run or is planned; the run threads have.
     await api.close();
+    await daemon.runThreads.close();
     log.flush();
     throw new CommandError(`cannot listen on ${values.listen}: ${describeSystemError(err)}`);
   }
