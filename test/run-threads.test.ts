@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { RunDeadline } from '../src/runner/run-deadline.js';
-import { createRunThreads } from '../src/runner/run-threads.js';
+import { createRunThreads, type RunThreads } from '../src/runner/run-threads.js';
+import type { LoadedCheck } from '../src/checks/registry.js';
+import type { Services } from '../src/checks/check-type.js';
+import type { Logger } from 'pino';
 import { createServices } from '../src/runner/services.js';
 import { scrubForms } from '../src/results/secret-forms.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
@@ -91,6 +94,25 @@ function series(text: string): string[] {
     .sort();
 }
 
+/** The one check of this entry, parsed as the daemon parses it. */
+function oneCheck(entry: Record<string, unknown>): LoadedCheck {
+  const [check] = parseChecks(stringify({ checks: [entry] }));
+  if (check === undefined) throw new Error('no check');
+  return check;
+}
+
+/** One run thread with the services and logger its runs take. */
+function oneThread(): { threads: RunThreads; services: Services; log: Logger } {
+  const services = createServices({});
+  const { log } = memoryLogger();
+  return { threads: createRunThreads({ count: 1, services, log }), services, log };
+}
+
+/** Until the peer has seen a request more than `before`: the run is under way on its thread. */
+async function untilSeen(before: number): Promise<void> {
+  while (seen === before) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 describe('run threads', () => {
   it('give the same results, samples, history and metrics as runs on the daemon thread', async () => {
     const here = await daemonWith(0);
@@ -124,21 +146,17 @@ describe('run threads', () => {
   });
 
   it('a thread that ends mid-run fails that run with a reason, and the next run gets a new thread', async () => {
-    const [check] = parseChecks(stringify({ checks: [{ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' }] }));
-    if (check === undefined) throw new Error('no check');
-    const services = createServices({});
-    const { log } = memoryLogger();
-    const threads = createRunThreads({ count: 1, services, log });
+    const check = oneCheck({ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' });
+    const { threads, services, log } = oneThread();
     const before = seen;
     const pending = threads.run(check, check.bound, { log, services });
-    while (seen === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilSeen(before);
     // The same end as a crash: the worker is gone with a run in hand.
     await threads.close();
     const run = await pending;
     expect(run.result).toMatchObject({ ok: false, reason: 'error', message: expect.stringMatching(/^the run thread stopped: it exited/) as unknown });
     expect(run.samples.length).toBeGreaterThan(0);
-    const [ok] = parseChecks(stringify({ checks: [{ name: 'ok', type: 'http', url: `http://127.0.0.1:${port}/` }] }));
-    if (ok === undefined) throw new Error('no check');
+    const ok = oneCheck({ name: 'ok', type: 'http', url: `http://127.0.0.1:${port}/` });
     const again = await threads.run(ok, ok.bound, { log, services });
     expect(again.result).toMatchObject({ ok: true });
     expect(threads.counts()).toEqual([2]);
@@ -146,15 +164,12 @@ describe('run threads', () => {
   });
 
   it('a cancelled run ends on its thread with the cancel as its message; a timeout ends there by its own timer', async () => {
-    const [hang] = parseChecks(stringify({ checks: [{ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' }] }));
-    if (hang === undefined) throw new Error('no check');
-    const services = createServices({});
-    const { log } = memoryLogger();
-    const threads = createRunThreads({ count: 1, services, log });
+    const hang = oneCheck({ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' });
+    const { threads, services, log } = oneThread();
     const deadline = new RunDeadline(20_000);
     const before = seen;
     const pending = threads.run(hang, hang.bound, { log, services, deadline });
-    while (seen === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilSeen(before);
     deadline.cancel(new Error('the caller went away'));
     expect((await pending).result).toMatchObject({ ok: false, reason: 'timeout', message: 'cancelled: the caller went away' });
     deadline.dispose();
@@ -167,11 +182,8 @@ describe('run threads', () => {
   });
 
   it("scrubs a credential the daemon knows but the thread has not been told yet", async () => {
-    const [echo] = parseChecks(stringify({ checks: [{ name: 'echo', type: 'http', url: `http://127.0.0.1:${port}/`, expect: { headers: { 'x-version': 'something-else' } } }] }));
-    if (echo === undefined) throw new Error('no check');
-    const services = createServices({});
-    const { log } = memoryLogger();
-    const threads = createRunThreads({ count: 1, services, log });
+    const echo = oneCheck({ name: 'echo', type: 'http', url: `http://127.0.0.1:${port}/`, expect: { headers: { 'x-version': 'something-else' } } });
+    const { threads, services, log } = oneThread();
     // Learned by the daemon's thread (a kube check's token, say) after the thread started: the
     // thread hears of it by message, and a result it scrubbed before that is scrubbed again here.
     await threads.run(echo, echo.bound, { log, services });
