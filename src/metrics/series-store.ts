@@ -73,6 +73,8 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
   const join = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.add(entry);
   const leave = (name: SeriesName, entry: SeriesEntry) => members.get(name)?.delete(entry);
   const blocked = members.get('driftwatch_check_blocked') ?? new Set<SeriesEntry>();
+  const lastRun = members.get('driftwatch_check_success') ?? new Set<SeriesEntry>();
+  const failing = members.get('driftwatch_check_failures_total') ?? new Set<SeriesEntry>();
 
   /** The check's entry, made or brought to its spec; `base` is baseLabels(spec) when the caller has it already. */
   function ensure({ spec, dependencies }: SeriesCheck, base?: string): SeriesEntry {
@@ -98,8 +100,8 @@ export function createSeriesStore(options: { location?: string }): SeriesStore {
     const entry = entries.get(name);
     if (entry === undefined) return;
     // Only the sets it can be in: at 100,000 checks a reload may remove them all in one step.
-    leave('driftwatch_check_success', entry);
-    leave('driftwatch_check_failures_total', entry);
+    lastRun.delete(entry);
+    if (entry.reasons !== undefined) failing.delete(entry);
     if (entry.blocked !== undefined) blocked.delete(entry);
     for (const { name: family } of entry.series) leave(family, entry);
     entries.delete(name);

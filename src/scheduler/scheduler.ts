@@ -212,6 +212,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       names.add(check.spec.name);
       const entry = entries.get(check.spec.name);
       if (entry === undefined || entry.removed || entry.check.key !== check.key) fresh++;
+      if (stepDone()) {
+        yield;
+        stepBegins();
+        if (!going()) return;
+      }
     }
     const firstWindow = firstRunWindow(fresh);
     for (const entry of [...entries.values()]) {
