@@ -4,7 +4,7 @@
  * itself can see: scheduler lag per run, event-loop delay, active handles, unhandled rejections.
  * Compiled by build.ts and started by daemon-process.ts; never imported by the daemon itself.
  *
- * Args: --checks FILE --port PORT [--concurrency N] [--probe-concurrency N] [--log-level L]
+ * Args: --checks FILE --port PORT [--concurrency N] [--probe-concurrency N] [--run-threads N] [--log-level L]
  */
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     concurrency: { type: 'string', default: '64' },
     'probe-concurrency': { type: 'string', default: '8' },
+    'run-threads': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'info' },
   },
 });
@@ -42,6 +43,7 @@ const daemon = createDaemon({
   log,
   concurrency: Number(values.concurrency),
   probeConcurrency: Number(values['probe-concurrency']),
+  runThreads: Number(values['run-threads']),
 });
 
 // Instrumentation: wrap the two daemon metrics every run passes through. Bounded memory (HDR

@@ -25,6 +25,8 @@ export interface DaemonProcessOptions {
   dir: string;
   name?: string;
   concurrency?: number;
+  /** serve --run-threads (default 0: every run on the main thread). */
+  runThreads?: number;
   logLevel?: string;
   /** Extra node flags, e.g. --max-old-space-size. */
   nodeFlags?: string[];
@@ -46,6 +48,8 @@ export async function startDaemonProcess(build: Build, options: DaemonProcessOpt
       String(port),
       '--concurrency',
       String(options.concurrency ?? 64),
+      '--run-threads',
+      String(options.runThreads ?? 0),
       '--log-level',
       options.logLevel ?? 'info',
     ],

@@ -24,6 +24,8 @@ export interface ScaleOptions {
   /** A Prometheus-like scrape of /metrics this often during the window (0: none). */
   scrapeEverySeconds: number;
   concurrency: number;
+  /** Run threads of the daemon (serve --run-threads). */
+  runThreads: number;
   /** Extra node flags for the daemon process (say, a heap limit). */
   nodeFlags: string[];
   log: (line: string) => void;
@@ -117,6 +119,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     dir: options.dir,
     name: `driftwatch-scale-${count}`,
     concurrency: options.concurrency,
+    runThreads: options.runThreads,
     nodeFlags: ['--expose-gc', ...options.nodeFlags],
     // Loading 100,000 checks takes a minute or so on a busy machine.
     startTimeoutMs: Math.max(120_000, count * 3),
@@ -266,7 +269,8 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
     `${fixed(r.streamBusyMs, 0)} / ${fixed(r.streamLongestMs, 1)}`,
     fixed(r.scrapeMs, 0),
   ]);
-  const flags = options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : '';
+  const threads = options.runThreads > 0 ? `, ${options.runThreads} run thread${options.runThreads > 1 ? 's' : ''}` : '';
+  const flags = `${threads}${options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : ''}`;
   const title = `Scheduled checks (a third each http, tcp, dns on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
   const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'failed runs', 'load', 'slowdown'], runs);
   const memoryTable = markdownTable(['checks', 'RSS MB (steady / max / peak)', 'heap after GC MB', 'heap per check B (idle / after runs)', 'RSS per check B', '/metrics MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms'], memory);
