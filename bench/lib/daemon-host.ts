@@ -7,6 +7,8 @@
  * Args: --checks FILE --port PORT [--concurrency N] [--probe-concurrency N] [--run-threads N] [--log-level L]
  */
 import { constants, createHistogram, monitorEventLoopDelay, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { buildApi } from '../../src/api/server.js';
@@ -123,6 +125,16 @@ const before = liveMemory();
 const checks = await daemon.load();
 const after = liveMemory();
 const loaded = { heapBefore: before.heap, heapAfter: after.heap, rssBefore: before.rss, rssAfter: after.rss };
+// DRIFTWATCH_BENCH_PROFILE=FILE: a CPU profile of the main thread from here to shutdown (the
+// --cpu-prof flag writes only at a natural exit, which a stopped host does not always reach).
+const profileFile = process.env.DRIFTWATCH_BENCH_PROFILE;
+const profiler = profileFile ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const api = buildApi({ daemon, log, version: 'bench' });
 await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });
 daemon.start();
@@ -226,6 +238,10 @@ let stopping = false;
 const shutdown = async () => {
   if (stopping) return;
   stopping = true;
+  if (profiler && profileFile) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+  }
   await daemon.stop(2000);
   await api.close();
   loop.disable();
