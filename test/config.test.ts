@@ -23,7 +23,7 @@ const INVALID: [string, string, string[]][] = [
   [
     'unknown key',
     `checks:\n  - ${TCP}\n    prot: 2\n`,
-    ['t.yaml:6:5: checks[0].prot: unknown key "prot" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, type, host, port, resolve, ipProtocol, ipProtocolFallback)'],
+    ['t.yaml:6:5: checks[0].prot: unknown key "prot" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, type, host, port, resolve, endpointsFrom, ipProtocol, ipProtocolFallback)'],
   ],
   ['a number in quotes', 'checks:\n  - name: a\n    type: tcp\n    host: x\n    port: "80"\n', ['t.yaml:5:11: checks[0].port: expected a number, written without quotes (got "80")']],
   ['missing required key', 'checks:\n  - name: a\n    type: tcp\n    port: 80\n', ['t.yaml:2:5: checks[0].host: required (a string)']],

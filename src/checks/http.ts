@@ -12,6 +12,8 @@ import { checkExpectations, checkStatus, expectSchema, walkExpectations } from '
 import { patternProblems } from './http-match.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
+import { askEveryEndpoint, endpointSamples, endpointsFrom, type EndpointAnswer, type EndpointsObservations } from './service-endpoints.js';
+import type { ServiceEndpoint } from '../kube/endpoint-slices.js';
 
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: 'expected an IPv4 or IPv6 address' });
 /** HTTP basic auth; the password only as a secret reference, never inline. */
@@ -35,6 +37,7 @@ export const schema = z
     headers: requestHeaders,
     body: z.string().optional(),
     resolve: ipAddress.optional().meta({ description: "dial this IP; Host, SNI and certificate checks keep the URL's hostname" }),
+    endpointsFrom,
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
     insecureSkipVerify: z.boolean().default(false),
     followRedirects: z.boolean().default(false).meta({ description: 'follow up to 10 redirects' }),
@@ -48,6 +51,9 @@ export const schema = z
     expect: expectSchema.prefault({}),
   })
   .superRefine((spec, ctx) => {
+    if (spec.endpointsFrom !== undefined && spec.resolve !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['endpointsFrom'], message: 'give either resolve (one address) or endpointsFrom (every endpoint of a Service), not both' });
+    }
     if (spec.expect.certMinDaysValid !== undefined && !spec.url.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['expect', 'certMinDaysValid'], message: 'needs an https:// url' });
     }
@@ -81,6 +87,8 @@ export interface HttpObservations {
   /** The status was accepted but a body or header pattern failed (blackbox's probe_failed_due_to_regex). */
   failedDueToRegex?: boolean;
   tls?: TlsInfo;
+  /** With endpointsFrom: every endpoint and what it answered. */
+  endpoints?: EndpointsObservations;
 }
 
 /** One request, then every expectation; the body and header values stay out of the observations. */
@@ -90,6 +98,11 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     // No headers to resolve (most checks): no await for nothing.
     const headers = hasHeaders(spec) ? await resolveHeaders(spec.headers) : {};
     if (spec.basicAuth) headers.authorization = await basicAuthorization(spec.basicAuth);
+    if (spec.endpointsFrom !== undefined) {
+      const { observations, failure } = await askEveryEndpoint(spec.endpointsFrom, ctx, (endpoint) => askEndpoint(spec, expect, headers, endpoint, ctx));
+      const seen = { url: spec.url, method: spec.method, via: 'endpoints', endpoints: observations };
+      return failure ? { observations: seen, failure } : { observations: seen };
+    }
     const via = spec.resolve ?? 'dns';
     ctx.trace('request', { method: spec.method, url: spec.url, via, headers: Object.keys(headers) });
     // Object.assign onto a fresh literal, not { ...a, ...b }: on Node 20 adding keys after a
@@ -129,6 +142,16 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
   },
 };
 
+/** The check's request pinned to one endpoint of a Service (its address and its own port), judged as any answer. */
+async function askEndpoint(spec: HttpSpec, expect: HttpSpec['expect'], headers: Record<string, string>, endpoint: ServiceEndpoint, ctx: RunContext): Promise<EndpointAnswer> {
+  const sent = await sendCheckRequest({ ...spec, resolve: endpoint.address, resolvePort: endpoint.port }, headers, ctx);
+  if ('failure' in sent) return { status: sent.seen.status, failure: sent.failure };
+  const { response } = sent;
+  const statusFailure = checkStatus(expect.status, response);
+  const patterns = hasPatterns(expect) ? await patternProblems(expect, response, ctx.signal) : [];
+  return { status: response.status, totalMs: response.totalMs, failure: statusFailure ?? checkExpectations(expect, response, patterns) };
+}
+
 function hasHeaders(spec: HttpSpec): boolean {
   for (const _ in spec.headers) return true;
   return false;
@@ -148,7 +171,8 @@ async function basicAuthorization(auth: NonNullable<HttpSpec['basicAuth']>): Pro
 }
 
 /** What an http or openapi check's spec says about its one request. */
-export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> & Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects' | 'redirectHeaders' | 'ipProtocol' | 'ipProtocolFallback'>>;
+export type RequestSpec = Pick<HttpSpec, 'url' | 'resolve' | 'ca' | 'insecureSkipVerify' | 'maxBodyBytes'> &
+  Partial<Pick<HttpSpec, 'method' | 'body' | 'followRedirects' | 'redirectHeaders' | 'ipProtocol' | 'ipProtocolFallback'>> & { resolvePort?: number | undefined };
 
 /**
  * Sends a check's request. A transport failure (DNS, connect, TLS, timeout of the body, body
@@ -168,6 +192,7 @@ export function sendCheckRequest(
     headers,
     body: spec.body,
     resolve: spec.resolve,
+    resolvePort: spec.resolvePort,
     ca: spec.ca,
     insecureSkipVerify: spec.insecureSkipVerify,
     followRedirects: spec.followRedirects,
@@ -208,6 +233,7 @@ export function requestFailure(err: HttpRequestError): Failure {
 const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
 
 function samples(spec: HttpSpec, observations: HttpObservations | undefined): Sample[] {
+  if (spec.endpointsFrom !== undefined) return endpointSamples(observations?.endpoints);
   return [...httpSamples(spec.resolve ?? 'dns', observations), ...certExpirySamples(observations?.tls)];
 }
 

@@ -27,7 +27,8 @@ export const CHECK_TYPES: readonly CheckTypeName[] = checkSchema.options.map((o)
 
 /**
  * Whether a check reads the Kubernetes API (and so needs @kubernetes/client-node): the
- * Kubernetes check types, and ingress checks that take their expected addresses from a Service.
+ * Kubernetes check types, ingress checks that take their expected addresses from a Service, and
+ * http and tcp checks that ask every endpoint of a Service (endpointsFrom).
  */
 export function usesKubernetes(spec: CheckSpec): boolean {
   switch (spec.type) {
@@ -38,6 +39,9 @@ export function usesKubernetes(spec: CheckSpec): boolean {
       return true;
     case 'ingress':
       return spec.ingressFrom !== undefined;
+    case 'http':
+    case 'tcp':
+      return spec.endpointsFrom !== undefined;
     default:
       return false;
   }

@@ -19,7 +19,7 @@ export interface Connection {
 export interface DialOptions {
   url: URL;
   /** Dial this IP when the URL's hostname is `pinnedHost` (curl --resolve). */
-  resolve?: { host: string; address: string } | undefined;
+  resolve?: { host: string; address: string; port?: number; from?: string } | undefined;
   /** PEM text to trust instead of the system roots. */
   ca?: string | undefined;
   insecureSkipVerify?: boolean | undefined;
@@ -40,7 +40,8 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
   const { url, trace } = options;
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const https = url.protocol === 'https:';
-  const port = Number(url.port) || (https ? 443 : 80);
+  const pinnedPort = options.resolve?.port !== undefined && options.resolve.host === hostname && options.resolve.from === url.port ? options.resolve.port : undefined;
+  const port = pinnedPort ?? (Number(url.port) || (https ? 443 : 80));
   const servername = isIP(hostname) ? undefined : hostname;
   const started = performance.now();
   let dnsDone = started;

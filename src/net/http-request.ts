@@ -18,6 +18,8 @@ export interface HttpRequestOptions {
   body?: string;
   /** Dial this IP for the URL's hostname; Host, SNI and verification keep the hostname (curl --resolve). */
   resolve?: string;
+  /** With resolve: dial this port too, for the URL's host and port (curl --connect-to: a pod's own port behind a Service). */
+  resolvePort?: number | undefined;
   /** Path of a PEM file to trust instead of the system roots. */
   ca?: string;
   insecureSkipVerify?: boolean;
@@ -123,7 +125,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   try {
     options.signal.throwIfAborted();
     let url = parseUrl(options.url);
-    const resolve = options.resolve === undefined ? undefined : { host: url.hostname.replace(/^\[|\]$/g, ''), address: options.resolve };
+    const resolve = options.resolve === undefined ? undefined : { host: url.hostname.replace(/^\[|\]$/g, ''), address: options.resolve, ...(options.resolvePort !== undefined && { port: options.resolvePort, from: url.port }) };
     let method = (options.method ?? 'GET').toUpperCase();
     let body = options.body;
     let headers = withUserAgent(options.headers);

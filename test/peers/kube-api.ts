@@ -38,6 +38,7 @@ const SERVED: Record<string, Record<string, string>> = {
   v1: { Secret: 'secrets', Service: 'services', Pod: 'pods' },
   'apps/v1': { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' },
   'postgresql.cnpg.io/v1': { Cluster: 'clusters' },
+  'discovery.k8s.io/v1': { EndpointSlice: 'endpointslices' },
 };
 
 export interface KubeApiOptions {

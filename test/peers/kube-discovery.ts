@@ -29,6 +29,7 @@ const RESOURCES: Record<string, Resource[]> = {
     { name: 'statefulsets', singularName: 'statefulset', kind: 'StatefulSet', shortNames: ['sts'], categories: ['all'] },
   ],
   'postgresql.cnpg.io/v1': [{ name: 'clusters', singularName: 'cluster', kind: 'Cluster' }],
+  'discovery.k8s.io/v1': [{ name: 'endpointslices', singularName: 'endpointslice', kind: 'EndpointSlice' }],
 };
 
 /** The discovery document at `path`, or undefined when the path is not a discovery path. */

@@ -58,6 +58,8 @@ names only on get, and on a list only with a metadata.name field selector), so t
 every object of the resource in that namespace; docs/kubernetes.md says what that means.
   k8s-rollout with expect.digestFrom -> "" pods (the workload's pods by its selector: imageIDs)
   helm-release                      -> "" secrets (Helm's release Secrets by label owner=helm,name=NAME)
+  http with endpointsFrom           -> discovery.k8s.io endpointslices (the Service's, by label
+                                       kubernetes.io/service-name; file defaults do not reach inside)
 Own credentials (kubeconfig or context, also from the file's defaults) need no Role, as above.
 */}}
 {{- define "driftwatch.kubeLists" -}}
@@ -72,6 +74,11 @@ Own credentials (kubeconfig or context, also from the file's defaults) need no R
 {{- include "driftwatch.addList" (list $lists (required (printf "%s: namespace is required" $where) $check.namespace) "" "pods") }}
 {{- else if eq $check.type "helm-release" }}
 {{- include "driftwatch.addList" (list $lists (required (printf "%s: namespace is required" $where) $check.namespace) "" "secrets") }}
+{{- end }}
+{{- end }}
+{{- with $check.endpointsFrom }}
+{{- if not (or .kubeconfig .context) }}
+{{- include "driftwatch.addList" (list $lists (required (printf "%s: endpointsFrom.namespace is required" $where) .namespace) "discovery.k8s.io" "endpointslices") }}
 {{- end }}
 {{- end }}
 {{- end }}
