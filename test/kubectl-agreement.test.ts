@@ -11,6 +11,7 @@ import {
   type DaemonSet, type Deployment, type KubeObject, type StatefulSet,
 } from './peers/kube-objects.js';
 import { runYaml } from './support/checks.js';
+import { KUBECTL_VERSION, kubectlBinary } from './support/tools.js';
 
 /**
  * kubectl is a real Kubernetes client: pointed at the stand-in API server through a kubeconfig,
@@ -84,6 +85,16 @@ function tap<T>(value: T, change: (value: T) => unknown): T {
   return value;
 }
 
+/**
+ * kubectl 1.35 lists through a streaming watch by default (WatchListClient: a watch with
+ * sendInitialEvents=true that ends the initial state with a BOOKMARK). The stand-in serves plain
+ * list + watch, as API servers before 1.27 (and any with the WatchList feature off) do, and
+ * kubectl falls back to list + watch only when told: the feature gate off makes it list first,
+ * as driftwatch's client does. Without it `rollout status` waits on a watch that never sends the
+ * initial state and times out.
+ */
+const KUBECTL_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), KUBE_FEATURE_WatchListClient: 'false' };
+
 let kube: KubeApi;
 let kubeconfig: string;
 let cacheDir: string;
@@ -103,7 +114,7 @@ afterAll(async () => {
 
 async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=10s', ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(kubectlBinary(), ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=10s', ...args], { timeout: 30_000, env: KUBECTL_ENV });
     return { code: 0, stdout, stderr };
   } catch (err) {
     // execFile rejects with the exit code and both outputs on a non-zero exit.
@@ -128,10 +139,10 @@ function resourceOf(object: KubeObject): string {
 }
 
 describe('kubectl against the stand-in API server', () => {
-  it('kubectl is installed (scripts/test-deps.sh installs kubernetes-client when it is not)', async () => {
+  it(`kubectl is the pinned ${KUBECTL_VERSION} (scripts/test-deps.sh puts it in .tools/)`, async () => {
     const version = await kubectl('version', '--client', '-o', 'json');
     expect(version.code).toBe(0);
-    expect(JSON.parse(version.stdout)).toMatchObject({ clientVersion: { major: '1' } });
+    expect(JSON.parse(version.stdout)).toMatchObject({ clientVersion: { gitVersion: `v${KUBECTL_VERSION}` } });
   });
 
   it('kubectl get reads objects and lists through discovery, short names included', async () => {
