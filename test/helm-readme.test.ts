@@ -99,3 +99,23 @@ describe('the documented deploy path', () => {
     expect([...needed].filter((name) => !created.includes(name))).toEqual([]);
   });
 });
+
+describe("the chart README's RBAC answers", () => {
+  it('each `kubectl auth can-i` line answers what the Roles rendered for the inter-hub example grant', async () => {
+    const readme = await readFile(join(ROOT, 'charts/driftwatch/README.md'), 'utf8');
+    const lines = [...readme.matchAll(/^kubectl auth can-i (\w+) ([\w.-]+)(?:\/([\w.-]+))? -n ([\w-]+) --as system:serviceaccount:driftwatch:driftwatch +# (yes|no)/gm)];
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    const [command] = await installCommands('charts/driftwatch/README.md');
+    const out = parseManifest((await runDocumented(command ?? 'false', helmBinary('4.1.4'))).stdout);
+    const bound = new Set(out.find('RoleBinding').filter((b) => list(b.subjects).some((s) => record(s).name === 'driftwatch')).map((b) => b.metadata.namespace));
+    const answers = lines.map(([line, verb = '', resource = '', name, namespace = '', said]) => {
+      const dot = resource.indexOf('.');
+      const [plural, group] = dot < 0 ? [resource, ''] : [resource.slice(0, dot), resource.slice(dot + 1)];
+      const allowed = bound.has(namespace) && out.find('Role', namespace).some((role) => list(role.rules).map(record).some((rule) =>
+        list(rule.verbs).includes(verb) && list(rule.apiGroups).includes(group) && list(rule.resources).includes(plural) &&
+        (rule.resourceNames === undefined || (name !== undefined && list(rule.resourceNames).includes(name)))));
+      return `${line.replace(/ +#.*/, '')}: README ${said ?? ''}, Roles ${allowed ? 'yes' : 'no'}`;
+    });
+    expect(answers.filter((a) => !/README (yes|no), Roles \1$/.test(a))).toEqual([]);
+  });
+});
