@@ -24,7 +24,7 @@ describe('chart files', () => {
     const defaults = await readYaml(join(CHART, 'values.yaml'));
     const dir = join(CHART, 'templates');
     const used = new Set<string>();
-    for (const file of await readdir(dir)) {
+    for (const file of (await readdir(dir, { recursive: true })).filter((name) => /\.(yaml|tpl|txt)$/.test(name))) {
       for (const match of (await readFile(join(dir, file), 'utf8')).matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) used.add((match[1] ?? '').slice(1));
     }
     expect(used.size).toBeGreaterThan(30);

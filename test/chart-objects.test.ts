@@ -70,7 +70,7 @@ describe.each(HELM_VERSIONS)('rendered by helm %s: every object valid against it
       expect(await problemsOf(out)).toEqual([]);
       if (sharded) continue;
       // Every template renders something here: a new optional template needs its switch in the fixture.
-      const templates = (await readdir(join(CHART, 'templates'))).filter((file) => file.endsWith('.yaml')).map((file) => `driftwatch/templates/${file}`);
+      const templates = (await readdir(join(CHART, 'templates'), { recursive: true })).filter((file) => file.endsWith('.yaml')).map((file) => `driftwatch/templates/${file}`);
       expect(templates.filter((file) => !out.sources.includes(file))).toEqual([]);
     }
   });

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { CHART, startHelm, type Helm, type Rendered } from './support/helm.js';
+import { startServe } from './support/serve-process.js';
 import { HELM_VERSIONS } from './support/tools.js';
 import { list, record } from './support/values-tree.js';
 
@@ -95,6 +97,42 @@ describe.each(HELM_VERSIONS)('charts/driftwatch under helm %s', { timeout: 120_0
       expect(await runCli([String(list(init?.command)[2]), ...args])).toMatchObject({ code: 0, stdout: 'ok: 2 checks in 2 files\n' });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('helm test: the readyz hook pod', { timeout: 120_000 }, () => {
+  it("asks the Service for /readyz with the image's node, allowed by the NetworkPolicy; its command passes against a serving daemon and fails against none", async () => {
+    const helm = await startHelm('4.1.4');
+    const serve = await startServe('checks:\n  - { name: t, type: tcp, host: 127.0.0.1, port: 1 }\n');
+    try {
+      const out = await helm.render({ valuesFiles: [EXAMPLE], args: ['--set-file', `checks.inter-hub=${RUNBOOK}`] });
+      const [pod, ...more] = out.find('Pod');
+      expect(more).toEqual([]);
+      expect(pod?.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'test' });
+      const [container] = list(record(pod?.spec).containers).map(record);
+      const [node, flag, script, url] = list(container?.command).map(String);
+      expect([node, flag, url]).toEqual(['/nodejs/bin/node', '-e', 'http://driftwatch.driftwatch.svc:9147/readyz']);
+      // Not behind the Service, yet let in by the NetworkPolicy the example enables.
+      const labels = pod?.metadata.labels ?? {};
+      expect(labels['app.kubernetes.io/instance']).toBeUndefined();
+      const from = list(record(list(record(out.find('NetworkPolicy')[0]?.spec).ingress)[0]).from).map(record);
+      expect(from.some((peer) => Object.entries(record(record(peer.podSelector).matchLabels)).every(([k, v]) => labels[k] === v) && peer.podSelector !== undefined)).toBe(true);
+      const hook = (target: string) => new Promise<{ code: number; out: string }>((resolve) => {
+        execFile(process.execPath, ['-e', script ?? '', target], { timeout: 30_000 }, (err, stdout, stderr) => {
+          resolve({ code: err === null ? 0 : 1, out: `${stdout}${stderr}` });
+        });
+      });
+      const up = await hook(`${serve.base}/readyz`);
+      expect(up.code).toBe(0);
+      expect(up.out).toMatch(/\/readyz: 200 /);
+      await serve.stop();
+      const down = await hook(`${serve.base}/readyz`);
+      expect(down.code).toBe(1);
+      expect(down.out).toContain('/readyz: fetch failed');
+    } finally {
+      await serve.stop().catch(() => undefined);
+      await helm.close();
     }
   });
 });
