@@ -1,23 +1,24 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, CHART, type KubeObject, type Renderer } from './helm-render/render.js';
-import { hasPath, list, merge, record, schemaLeaves, secretRefs } from './helm-render/values-tree.js';
 import { runCli, type CliResult } from './support/cli.js';
-import { validateJsonSchema } from './support/json-schema-subset.js';
+import { CHART, startHelm, type Helm, type KubeObject, type Rendered, type RenderOptions } from './support/helm.js';
 import { deriveKubeLists, deriveKubeReads, type KubeLists, type KubeReads } from './support/kube-reads.js';
+import { HELM_VERSIONS } from './support/tools.js';
+import { list, record, secretRefs } from './support/values-tree.js';
 
 /**
- * charts/driftwatch, rendered by test/helm-render (Go's text/template + sprig with Helm's engine
- * rules) because no helm binary exists here: values against values.schema.json, the values the
- * templates read, RBAC derived from the checks, the workload, and the monitoring objects.
+ * charts/driftwatch rendered by the real helm (`helm template`, Helm 4.1 and Helm 3.17): the values
+ * the templates read, RBAC derived from the checks, the workload, and the monitoring objects.
+ * Chart files: test/chart-files.test.ts; schema, lint, NOTES and the README's command: test/helm-*.test.ts.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXAMPLE = join(CHART, 'examples/inter-hub-values.yaml');
+const RUNBOOK = join(ROOT, 'checks/inter-hub.yaml');
 
 // What the inter-hub checks get by name: the rollout, the CNPG cluster, the runtime Secret.
 const INTER_HUB_READS: KubeReads = {
@@ -27,74 +28,28 @@ const INTER_HUB_READS: KubeReads = {
 
 const readYaml = async (path: string): Promise<unknown> => parse(await readFile(path, 'utf8'));
 
-describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
-  let renderer: Renderer;
-  let defaults: Record<string, unknown>;
-  let example: Record<string, unknown>;
-  let schema: unknown;
+describe.each(HELM_VERSIONS)('charts/driftwatch rendered by helm %s', { timeout: 120_000 }, (version) => {
+  let helm: Helm;
   let runbook: string;
+  // One helm run per distinct values set: the assertions share it.
+  const cache = new Map<string, Promise<Rendered>>();
+  const render = (options: RenderOptions): Promise<Rendered> => {
+    const key = JSON.stringify(options);
+    let out = cache.get(key);
+    if (out === undefined) cache.set(key, (out = helm.render(options)));
+    return out;
+  };
   // The worked example as the README installs it: -f the example values, --set-file the runbook.
-  const interHub = (...values: object[]) => renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': runbook } }, ...values] });
+  // (The runbook goes in as a values file, not --set-file, so later values files can replace it.)
+  const interHub = (...values: object[]) => render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': runbook } }, ...values] });
 
   beforeAll(async () => {
-    renderer = await buildRenderer();
-    runbook = await readFile(join(ROOT, 'checks/inter-hub.yaml'), 'utf8');
-    defaults = record(await readYaml(join(CHART, 'values.yaml')));
-    example = record(await readYaml(EXAMPLE));
-    schema = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8'));
-  }, 180_000);
+    helm = await startHelm(version);
+    runbook = await readFile(RUNBOOK, 'utf8');
+  });
   afterAll(async () => {
-    await renderer.close();
+    await helm.close();
   });
-
-  it('ships an exact copy of grafana/prometheus/driftwatch-rules.yaml and the package version as appVersion', async () => {
-    const copy = await readFile(join(CHART, 'files/driftwatch-rules.yaml'), 'utf8');
-    expect(copy, 'cp grafana/prometheus/driftwatch-rules.yaml charts/driftwatch/files/').toBe(await readFile(join(ROOT, 'grafana/prometheus/driftwatch-rules.yaml'), 'utf8'));
-    const chart = record(await readYaml(join(CHART, 'Chart.yaml')));
-    const pkg = record(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')));
-    expect(chart.appVersion).toBe(pkg.version);
-  });
-
-  it('values.yaml and the inter-hub example validate against values.schema.json', () => {
-    expect(validateJsonSchema(schema, defaults)).toEqual([]);
-    // Helm validates the coalesced values: the chart's defaults with the user's file on top.
-    expect(validateJsonSchema(schema, merge(merge(defaults, example), { checks: { 'inter-hub': runbook } }))).toEqual([]);
-  });
-
-  it.each([
-    [{ replicas: 'two' }, 'replicas: expected integer, got string "two"'],
-    [{ replicas: 0 }, 'replicas: must be >= 1, got 0'],
-    [{ shards: 3 }, 'shards: unknown key'],
-    [{ logLevel: 'verbose' }, 'logLevel: must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "verbose"'],
-    [{ grace: '10' }, 'grace: must match'],
-    [{ checks: { 'Inter_Hub.yaml': 'checks: []' } }, 'checks.Inter_Hub.yaml: unknown key'],
-    [{ extraArgs: ['concurrency=4'] }, 'extraArgs[0]: must match ^--'],
-    [{ serviceAccount: { automountToken: 'yes' } }, 'serviceAccount.automountToken: expected boolean or null'],
-    [{ podDisruptionBudget: { maxUnavailable: 'half' } }, 'podDisruptionBudget.maxUnavailable: must match ^[0-9]+%$'],
-    [{ image: { repository: '' } }, 'image.repository: must be at least 1 characters'],
-  ])('the schema rejects %j', (override, message) => {
-    const errors = validateJsonSchema(schema, merge(defaults, override));
-    expect(errors.join('\n')).toContain(message);
-  });
-
-  it('every .Values path a template reads exists in values.yaml', async () => {
-    const dir = join(CHART, 'templates');
-    const used = new Set<string>();
-    for (const file of await readdir(dir)) {
-      for (const match of (await readFile(join(dir, file), 'utf8')).matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) used.add(match[1]!.slice(1));
-    }
-    expect(used.size).toBeGreaterThan(30);
-    const missing = [...used].filter((path) => !hasPath(defaults, path.split('.')));
-    expect(missing).toEqual([]);
-  });
-
-  it('the chart README documents every value the schema defines, and the schema every value', async () => {
-    const readme = await readFile(join(CHART, 'README.md'), 'utf8');
-    const leaves = schemaLeaves(schema);
-    expect(leaves.filter((path) => !readme.includes(`\`${path}\``))).toEqual([]);
-    expect(leaves.filter((path) => !hasPath(defaults, path.split('.')))).toEqual([]);
-  });
-
   it('RBAC for the shipped inter-hub checks: get on exactly the objects they read, by name, in their namespaces', async () => {
     const out = await interHub();
     expect(readsOf(out.find('Role'))).toEqual(INTER_HUB_READS);
@@ -147,7 +102,7 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
       '  - { name: j, type: ingress, url: "https://a.example/", ingressFrom: { namespace: edge, service: lb } }',
       '  - { name: k, type: ingress, url: "https://b.example/", ingressFrom: { namespace: edge, service: other, context: edge-admin } }',
     ].join('\n');
-    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { shop: own, elsewhere } }] });
+    const out = await render({ valuesFiles: [EXAMPLE], values: [{ checks: { shop: own, elsewhere } }] });
     const expected: KubeReads = {
       shop: { 'apps/statefulsets': ['db'], 'apps/daemonsets': ['agent'], 'apps/deployments': ['web'], '/secrets': ['db-env', 'web-env'] },
       'kube-system': { '/services': ['traefik'] },
@@ -170,20 +125,19 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
       '  - { name: e, type: k8s-rollout, namespace: elsewhere, resource: deploy/x, kubeconfig: /etc/kube/x.yaml, expect: { digestFrom: img } }',
       '  - { name: f, type: helm-release, namespace: elsewhere, release: x, kubeconfig: /etc/kube/x.yaml }',
     ].join('\n');
-    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own } }] });
+    const out = await render({ valuesFiles: [EXAMPLE], values: [{ checks: { own } }] });
     const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods', '/secrets'], charts: ['/secrets'] } };
     expect(rulesOf(out.find('Role'))).toEqual(expected);
     expect({ reads: deriveKubeReads([own]), lists: deriveKubeLists([own]) }).toEqual(expected);
     expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['charts', 'other', 'shop']);
-    expect(out.templates['driftwatch/templates/NOTES.txt']).toContain('Kubernetes resources the checks may list (every object of the resource in the namespace):\n  charts: secrets\n  shop: pods\n  shop: secrets');
     // Only lists, no gets: the pod still needs its service account token.
-    const listsOnly = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { own: 'checks:\n  - { name: c, type: helm-release, namespace: shop, release: web }\n' } }] });
+    const listsOnly = await render({ valuesFiles: [EXAMPLE], values: [{ checks: { own: 'checks:\n  - { name: c, type: helm-release, namespace: shop, release: web }\n' } }] });
     expect(podSpec(listsOnly).automountServiceAccountToken).toBe(true);
     await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0 });
   });
 
   it('no Kubernetes checks: no Roles and no service account token in the pod', async () => {
-    const out = await renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { up: 'checks:\n  - { name: up, type: tcp, host: 127.0.0.1, port: 1 }\n' } }] });
+    const out = await render({ valuesFiles: [EXAMPLE], values: [{ checks: { up: 'checks:\n  - { name: up, type: tcp, host: 127.0.0.1, port: 1 }\n' } }] });
     expect(out.find('Role')).toEqual([]);
     expect(podSpec(out).automountServiceAccountToken).toBe(false);
   });
@@ -264,10 +218,10 @@ describe('Helm chart charts/driftwatch', { timeout: 120_000 }, () => {
   });
 
   it('refuses to render without an API token Secret, without checks, or with a malformed rollout resource', async () => {
-    await expect(renderer.render({ values: [{ checks: { x: 'checks: []\n' } }] })).rejects.toThrow(/apiToken\.existingSecret is required/);
-    await expect(renderer.render({ valuesFiles: [EXAMPLE] })).rejects.toThrow(/checks is empty/);
+    await expect(helm.render({ values: [{ checks: { x: 'checks: []\n' } }] })).rejects.toThrow(/apiToken\.existingSecret is required/);
+    await expect(helm.render({ valuesFiles: [EXAMPLE] })).rejects.toThrow(/checks is empty/);
     const bad = 'checks:\n  - { name: r, type: k8s-rollout, namespace: a, resource: pod/x }\n';
-    await expect(renderer.render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': bad } }] })).rejects.toThrow(/checks\.inter-hub: checks\[0\] \(r\): resource kind must be deployment, statefulset or daemonset, got "pod"/);
+    await expect(render({ valuesFiles: [EXAMPLE], values: [{ checks: { 'inter-hub': bad } }] })).rejects.toThrow(/checks\.inter-hub: checks\[0\] \(r\): resource kind must be deployment, statefulset or daemonset, got "pod"/);
   });
 
   it('the rendered ConfigMap holds valid driftwatch check files (driftwatch validate)', async () => {

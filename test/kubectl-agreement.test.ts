@@ -11,6 +11,7 @@ import {
   type DaemonSet, type Deployment, type KubeObject, type StatefulSet,
 } from './peers/kube-objects.js';
 import { runYaml } from './support/checks.js';
+import { KUBECTL_VERSION, kubectlBinary } from './support/tools.js';
 
 /**
  * kubectl is a real Kubernetes client: pointed at the stand-in API server through a kubeconfig,
@@ -84,6 +85,16 @@ function tap<T>(value: T, change: (value: T) => unknown): T {
   return value;
 }
 
+/**
+ * kubectl 1.35 lists through a streaming watch by default (WatchListClient: a watch with
+ * sendInitialEvents=true whose initial state ends with a BOOKMARK annotated
+ * k8s.io/initial-events-end); the stand-in serves it. With the feature gate off
+ * (KUBE_FEATURE_WatchListClient=false) kubectl lists first and then watches, as against API
+ * servers without WatchList: the table test asks kubectl both ways.
+ */
+const KUBECTL_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir() };
+const LIST_THEN_WATCH = { ...KUBECTL_ENV, KUBE_FEATURE_WatchListClient: 'false' };
+
 let kube: KubeApi;
 let kubeconfig: string;
 let cacheDir: string;
@@ -101,9 +112,9 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-async function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function kubectlWith(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=10s', ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(kubectlBinary(), ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=10s', ...args], { timeout: 30_000, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     // execFile rejects with the exit code and both outputs on a non-zero exit.
@@ -111,6 +122,10 @@ async function kubectl(...args: string[]): Promise<{ code: number; stdout: strin
     const text = (key: string) => (key in err ? String((err as Record<string, unknown>)[key]) : '');
     return { code: err.code, stdout: text('stdout'), stderr: text('stderr') };
   }
+}
+
+function kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return kubectlWith(KUBECTL_ENV, args);
 }
 
 /** The verdict, or what kubectl said when it is none of the four. */
@@ -128,10 +143,10 @@ function resourceOf(object: KubeObject): string {
 }
 
 describe('kubectl against the stand-in API server', () => {
-  it('kubectl is installed (scripts/test-deps.sh installs kubernetes-client when it is not)', async () => {
+  it(`kubectl is the pinned ${KUBECTL_VERSION} (scripts/test-deps.sh puts it in .tools/)`, async () => {
     const version = await kubectl('version', '--client', '-o', 'json');
     expect(version.code).toBe(0);
-    expect(JSON.parse(version.stdout)).toMatchObject({ clientVersion: { major: '1' } });
+    expect(JSON.parse(version.stdout)).toMatchObject({ clientVersion: { gitVersion: `v${KUBECTL_VERSION}` } });
   });
 
   it('kubectl get reads objects and lists through discovery, short names included', async () => {
@@ -150,15 +165,21 @@ describe('kubectl against the stand-in API server', () => {
   it(`kubectl rollout status and driftwatch agree on all ${ROWS.length} workloads`, { timeout: 120_000 }, async () => {
     expect(ROWS.length).toBeGreaterThanOrEqual(12);
     const objects = ROWS.map(([, make]) => kube.put(make()));
-    const rows: { name: string; expected: Verdict; kubectl: string; driftwatch: string; message: string }[] = [];
+    const rows: { name: string; expected: Verdict; kubectl: string; listThenWatch: string; driftwatch: string; message: string }[] = [];
+    const streamed = kube.requests.length;
     for (const [index, [name, , expected]] of ROWS.entries()) {
       const object = objects[index]!;
-      const status = await kubectl('rollout', 'status', resourceOf(object), '-n', NS, '--watch=false');
+      const args = ['rollout', 'status', resourceOf(object), '-n', NS, '--watch=false'];
+      const status = await kubectl(...args);
+      const listed = await kubectlWith(LIST_THEN_WATCH, args);
       const ran = await runYaml(`checks:\n  - { name: agree, type: k8s-rollout, kubeconfig: ${kubeconfig}, namespace: ${NS}, resource: ${resourceOf(object)} }\n`);
-      rows.push({ name, expected, kubectl: kubectlVerdict(status), driftwatch: String(ran.result.observations.state), message: ran.result.message });
+      rows.push({ name, expected, kubectl: kubectlVerdict(status), listThenWatch: kubectlVerdict(listed), driftwatch: String(ran.result.observations.state), message: ran.result.message });
     }
-    const table = rows.map((r) => `${r.name}: expected ${r.expected}, kubectl ${r.kubectl}, driftwatch ${r.driftwatch} (${r.message})`).join('\n');
+    const table = rows.map((r) => `${r.name}: expected ${r.expected}, kubectl ${r.kubectl} (list then watch: ${r.listThenWatch}), driftwatch ${r.driftwatch} (${r.message})`).join('\n');
     expect(rows.map((r) => r.kubectl), table).toEqual(rows.map((r) => r.expected));
+    expect(rows.map((r) => r.listThenWatch), table).toEqual(rows.map((r) => r.expected));
     expect(rows.map((r) => r.driftwatch), table).toEqual(rows.map((r) => r.expected));
+    // kubectl 1.35 did stream its lists (the default this test runs first).
+    expect(kube.requests.slice(streamed).filter((r) => r.search.includes('sendInitialEvents=true')).length).toBeGreaterThanOrEqual(ROWS.length);
   });
 });

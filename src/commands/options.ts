@@ -50,12 +50,28 @@ function isParseArgsError(err: unknown): err is Error & { code: string } {
   return err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS');
 }
 
+/** What the flags that take a duration want, for the message when the value is missing. */
+const DURATION_FLAGS: Record<string, string> = {
+  '--wait': 'how long to rerun what fails, e.g. --wait 5m',
+  '--every': 'the longest pause between reruns, e.g. --every 10s',
+  '--grace': 'how long running checks may finish on SIGTERM, e.g. --grace 10s',
+};
+
 /** parseArgs' messages, without their advice on positionals starting with "-" (nobody needs it here). */
 function describeParseArgsError(err: Error & { code: string }): string {
   const quoted = /'([^']*)'/.exec(err.message)?.[1];
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) return `unknown option ${quoted}`;
   if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && quoted !== undefined) return `unexpected argument "${quoted}": check paths go after --checks`;
+  // "--wait --timeout 20s": parseArgs calls the flag's argument "ambiguous" and suggests --wait=-XYZ.
+  const flag = quoted?.split(' ')[0];
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined && /argument is ambiguous/.test(err.message)) return `${flag} needs a value, ${valueOf(flag)}; it was followed by another option`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined && DURATION_FLAGS[flag] !== undefined) return `${flag} needs a value, ${valueOf(flag)}`;
   return err.message;
+}
+
+function valueOf(flag: string): string {
+  const duration = DURATION_FLAGS[flag];
+  return duration === undefined ? `${flag} VALUE` : `a duration (${duration})`;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

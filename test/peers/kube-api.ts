@@ -136,6 +136,9 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       res.on('close', () => held.delete(res));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.flushHeaders();
+      // A streaming list (kubectl 1.35's default, WatchListClient): the initial state as ADDED
+      // events, ended by a BOOKMARK annotated k8s.io/initial-events-end, then the open watch.
+      if (new URL(req.url ?? '/', 'https://stand-in').searchParams.get('sendInitialEvents') === 'true') res.write(initialEvents(body));
       return;
     }
     if (Buffer.isBuffer(body)) {
@@ -282,6 +285,15 @@ export async function startKubeApi(options: KubeApiOptions = {}): Promise<KubeAp
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The watch events of a streaming list: each item of the List answer ADDED, then the end BOOKMARK. */
+function initialEvents(list: unknown): string {
+  const answer = typeof list === 'object' && list !== null && !Buffer.isBuffer(list) ? (list as { kind?: unknown; apiVersion?: unknown; metadata?: { resourceVersion?: unknown }; items?: unknown }) : {};
+  const items = Array.isArray(answer.items) ? (answer.items as unknown[]) : [];
+  const kind = typeof answer.kind === 'string' ? answer.kind.replace(/List$/, '') : '';
+  const bookmark = { kind, apiVersion: answer.apiVersion, metadata: { resourceVersion: answer.metadata?.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } } };
+  return [...items.map((object) => ({ type: 'ADDED', object })), { type: 'BOOKMARK', object: bookmark }].map((event) => `${JSON.stringify(event)}\n`).join('');
 }
 
 /** A watch request (answered after the same authentication and authorisation as its list). */

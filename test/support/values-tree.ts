@@ -1,5 +1,5 @@
 /**
- * Plain functions over values files, schemas and check files for test/chart.test.ts: reading
+ * Plain functions over values files, schemas and check files for the chart tests: reading
  * untyped YAML safely, Helm's values coalescing, and what a check file references.
  */
 
