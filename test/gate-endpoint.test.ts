@@ -26,7 +26,7 @@ interface GateJson {
   rounds: number;
   firstBrokenLink?: { name: string; type: string; reason: string; message: string; blocking: string[] };
   brokenLinks: unknown[];
-  checks: { name: string; ok: boolean; attempts: number; passedAfterMs?: number; message: string; blocked?: unknown }[];
+  checks: { name: string; ok: boolean; startedAt: string; attempts: number; passedAfterMs?: number; message: string; blocked?: unknown }[];
 }
 
 describe('POST /api/v1/gate', { timeout: 60_000 }, () => {

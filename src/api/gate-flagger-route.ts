@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { tokenCheck } from './auth.js';
 import { z } from 'zod';
 import type { GateAnswer } from '../gate/gate-answer.js';
 import { splitNames } from '../gate/selection.js';
@@ -14,8 +15,12 @@ const flaggerMetadata = z.strictObject({
   release: z.string().min(1).max(256).optional(),
   wait: z.string().optional().meta({ description: 'true, false or a duration' }),
   every: z.string().optional(),
-  timeout: z.string().optional(),
+  timeout: z.string().optional().meta({ description: 'default 8s: under the 10s Flagger waits for a webhook that sets no timeout' }),
+  token: z.string().max(4096).optional().meta({ description: "the API token, for a Flagger that cannot send an Authorization header (it cannot): never echoed" }),
 });
+
+/** Without metadata.timeout: under the 10 s Flagger gives a webhook without `timeout:` (pkg/controller/webhook.go). */
+export const FLAGGER_DEFAULT_TIMEOUT = '8s';
 
 /** Flagger's webhook payload (CanaryWebhookPayload): fields Flagger adds in later versions are let through. */
 export const flaggerPayload = z.object({
@@ -30,15 +35,24 @@ type GateRunner = (request: GateRequest, reply: FastifyReply) => Promise<GateAns
 
 /**
  * POST /api/v1/gate/flagger: a Flagger webhook (pre-rollout, rollout, confirm-promotion,
- * confirm-rollout). Flagger reads only the status: 2xx goes on, anything else holds or counts a
- * failure. Green is 200; red is 412 Precondition Failed (the precondition of the next step does
+ * confirm-rollout). Flagger reads only the status: up to 202 goes on, anything else holds or
+ * counts a failure (pkg/controller/webhook.go: StatusCode > 202 is an error). Green is 200; red is 412 Precondition Failed (the precondition of the next step does
  * not hold), not a 5xx, so driftwatch's own errors stay told apart from a red gate in Flagger's
- * events and in whatever alerts on 5xx. Bad metadata is 400, an unknown check 404: a "no" too,
+ * events and in whatever alerts on 5xx, and Flagger's HTTP client (go-retryablehttp, with
+ * `retries:`) does not retry it at once: it retries 5xx, and a red gate asked again within the
+ * same second answers the same. Bad metadata is 400, an unknown check 404: a "no" too,
  * never a silent pass. The body is the gate's JSON either way, for Flagger's event log and people.
  */
-export function registerFlaggerRoute(app: FastifyInstance, runGate: GateRunner, auth: preHandlerAsyncHookHandler): void {
-  app.post('/api/v1/gate/flagger', { preHandler: auth, bodyLimit: GATE_BODY_LIMIT }, async (request, reply) => {
+export function registerFlaggerRoute(app: FastifyInstance, runGate: GateRunner, token: string | undefined): void {
+  const accepts = tokenCheck(token);
+  app.post('/api/v1/gate/flagger', { bodyLimit: GATE_BODY_LIMIT }, async (request, reply) => {
     const parsed = flaggerPayload.safeParse(request.body);
+    // Flagger sends no headers of its own: the token comes as metadata.token, or as a bearer header a proxy adds.
+    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+    const given = bearer ?? metadataToken(request.body);
+    if (accepts !== undefined && (given === undefined || !accepts(given))) {
+      return reply.code(401).send({ error: 'unauthorized', code: 'DRIFTWATCH_UNAUTHORIZED', message: 'a token is required: metadata.token in the webhook, or Authorization: Bearer TOKEN' });
+    }
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
       return reply.code(400).send({ error: 'bad request', code: 'DRIFTWATCH_BAD_BODY', message });
@@ -51,13 +65,19 @@ export function registerFlaggerRoute(app: FastifyInstance, runGate: GateRunner, 
       release: metadata.release,
       wait: parseWait(metadata.wait),
       every: metadata.every,
-      timeout: metadata.timeout,
+      timeout: metadata.timeout ?? FLAGGER_DEFAULT_TIMEOUT,
     };
     const answer = await runGate(gate, reply);
     if (isRefusal(answer)) return reply.code(answer.status).send(answer.body);
     const { name, namespace, phase } = parsed.data;
     return reply.code(answer.passed ? 200 : FLAGGER_RED_STATUS).send({ ...answer, canary: { name, namespace, phase } });
   });
+}
+
+/** metadata.token as sent, read before the payload is checked: a bad payload of a caller with the token is a 400, not a 401. */
+function metadataToken(body: unknown): string | undefined {
+  const token = z.object({ metadata: z.object({ token: z.string() }) }).safeParse(body);
+  return token.success ? token.data.metadata.token : undefined;
 }
 
 /** "true"/"false" as booleans (metadata values are strings), anything else as a duration. */

@@ -30,7 +30,7 @@ export const gateBody = z.strictObject({
  * consecutiveErrorLimit), not as a failed analysis; only a 2xx body reaches its successCondition.
  * A request it cannot run is a 4xx, which no caller can mistake for a green gate.
  */
-export function registerGateRoutes(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler): void {
+export function registerGateRoutes(app: FastifyInstance, daemon: ServedDaemon, auth: preHandlerAsyncHookHandler, token: string | undefined): void {
   const runGate = createGateRunner(daemon);
   app.post('/api/v1/gate', { preHandler: auth, bodyLimit: GATE_BODY_LIMIT }, async (request, reply) => {
     const parsed = gateBody.safeParse(request.body ?? {});
@@ -44,5 +44,5 @@ export function registerGateRoutes(app: FastifyInstance, daemon: ServedDaemon, a
     if (isRefusal(answer)) return reply.code(answer.status).send(answer.body);
     return reply.code(200).send(answer);
   });
-  registerFlaggerRoute(app, runGate, auth);
+  registerFlaggerRoute(app, runGate, token);
 }

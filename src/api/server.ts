@@ -51,7 +51,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
-  registerGateRoutes(app, daemon, auth);
+  registerGateRoutes(app, daemon, auth, options.token);
   // One name order for the list and the status page, sorted again only when the checks change.
   const index = createCheckIndex(daemon.state);
   registerCheckRoutes(app, daemon, index, auth);
