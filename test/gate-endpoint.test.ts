@@ -163,6 +163,20 @@ describe('POST /api/v1/gate', { timeout: 60_000 }, () => {
     expect(requestsTo('/db')).toBe(afterGone);
   });
 
+  it('is in the OpenAPI document, with the body the route parses and the answer it gives', async () => {
+    interface Doc {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown>; additionalProperties?: boolean } }> }; responses: Record<string, unknown> } }>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    }
+    const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as Doc;
+    const gateDoc = doc.paths['/api/v1/gate']?.post;
+    expect(Object.keys(gateDoc?.requestBody.content['application/json']?.schema.properties ?? {})).toEqual(['checks', 'labels', 'release', 'wait', 'every', 'timeout']);
+    expect(gateDoc?.requestBody.content['application/json']?.schema.additionalProperties).toBe(false);
+    expect(Object.keys(gateDoc?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429']));
+    expect(Object.keys(doc.paths['/api/v1/gate/flagger']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['200', '412']));
+    expect(Object.keys(doc.components.schemas.GateAnswer?.properties ?? {})).toEqual(expect.arrayContaining(['passed', 'verdict', 'firstBrokenLink', 'checks']));
+  });
+
   it('refuses what it cannot judge with a 4xx, never a green answer', async () => {
     const unknown = await gate({ checks: ['hub-nope'] });
     expect(unknown).toMatchObject({ status: 404, json: { code: 'DRIFTWATCH_CHECK_NOT_FOUND' } });
