@@ -21,6 +21,19 @@ export interface OnDemandOptions {
   threads: RunThreads;
   /** On-demand runs at once; a quarter of them for one check and target, sixteen times as many waiting. */
   slots: number;
+  /** The scheduled run of a check in flight now, if any (see trackScheduledRun): a gate joins it. */
+  scheduledRun?: (check: LoadedCheck) => Promise<Run> | undefined;
+}
+
+/**
+ * Keeps `run`, a scheduled run of `check`, in `runs` while it is in flight, so a gate asking for
+ * the check meanwhile waits for it instead of probing the target a second time.
+ */
+export function trackScheduledRun(runs: Map<LoadedCheck, Promise<Run>>, check: LoadedCheck, run: Promise<Run>): Promise<Run> {
+  runs.set(check, run);
+  return run.finally(() => {
+    if (runs.get(check) === run) runs.delete(check);
+  });
 }
 
 /** One run waiting for its on-demand slot, and what it runs under once it has one. */
@@ -52,7 +65,7 @@ export function createOnDemandRuns(options: OnDemandOptions): (name: string, run
   return (name, runOptions = {}) => {
     // A retargeted or debug run is its caller's own; a gate's run of the check as configured is everyone's.
     if (runOptions.join !== true || runOptions.target !== undefined || runOptions.debug === true) return runOnce(name, runOptions);
-    return joinRun(shared, options.state, name, runOptions, runOnce);
+    return joinRun(shared, options, name, runOptions, runOnce);
   };
 }
 
@@ -66,13 +79,17 @@ interface SharedRun {
 
 /**
  * Joins the run of this check (as configured, for the same release) that another gate caller
- * started and that is still going, or starts one others can join: two Argo Rollouts analyses and
- * a Flagger webhook asking at once probe the target once. A joiner that goes away only stops
- * waiting; the run is cancelled when no caller is left.
+ * started, or the scheduler, and that is still going; or starts one other gate callers can join:
+ * two Argo Rollouts analyses and a Flagger webhook asking at once probe the target once. A joiner
+ * that goes away only stops waiting; a gate's run is cancelled when no caller is left, a
+ * scheduled one runs on (the scheduler records it).
  */
-function joinRun(shared: Map<string, SharedRun>, state: OnDemandOptions['state'], name: string, runOptions: RunNowOptions, runOnce: RunOnce): Promise<OnDemandRun> {
-  const entry = state.get(name);
+function joinRun(shared: Map<string, SharedRun>, options: OnDemandOptions, name: string, runOptions: RunNowOptions, runOnce: RunOnce): Promise<OnDemandRun> {
+  const entry = options.state.get(name);
   if (!entry) return Promise.reject(new CheckNotFoundError(name));
+  const daemonRelease = runOptions.release === undefined || runOptions.release === options.services.release;
+  const scheduled = daemonRelease ? options.scheduledRun?.(entry.check) : undefined;
+  if (scheduled !== undefined) return scheduled.then((run) => ({ timeoutMs: entry.check.spec.timeout, ...run }));
   const key = `${name}\u0000${runOptions.release ?? ''}`;
   const leave = (joined: SharedRun, why: string) => {
     joined.callers -= 1;
