@@ -14,10 +14,16 @@ export interface BrokenLink {
  * endpoint's JSON share.
  */
 export function firstBrokenLinks(results: readonly Result[]): BrokenLink[] {
-  const blocked = results.filter((r) => r.blocked !== undefined);
-  return results
-    .filter((r) => !r.ok && r.blocked === undefined)
-    .map((root) => ({ result: root, blocking: blocked.filter((r) => r.blocked?.roots.includes(root.name)).map((r) => r.name) }));
+  // One pass over the blocked checks, not one per root: a gate of many checks may have many of both.
+  const blocking = new Map<string, string[]>();
+  for (const r of results) {
+    for (const root of new Set(r.blocked?.roots)) {
+      const list = blocking.get(root);
+      if (list) list.push(r.name);
+      else blocking.set(root, [r.name]);
+    }
+  }
+  return results.filter((r) => !r.ok && r.blocked === undefined).map((root) => ({ result: root, blocking: blocking.get(root.name) ?? [] }));
 }
 
 /**
