@@ -90,6 +90,9 @@ describe('Kubernetes YAML under examples/', () => {
       for (const doc of parseAllDocuments(await readFile(join(ROOT, 'examples', file), 'utf8'))) {
         const object: unknown = doc.toJS();
         if (typeof object !== 'object' || object === null || !('apiVersion' in object) || !('kind' in object)) continue;
+        // No schema package has Flagger's Canary (kubernetes-models has none); gate-flagger.test.ts
+        // reads this example and sends its webhook's payload to the real endpoint instead.
+        if (file === 'flagger/canary.yaml' && 'kind' in object && object.kind === 'Canary') continue;
         for (const problem of await schemaProblems(object)) problems.push(`${relative(ROOT, join(ROOT, 'examples', file))}: ${problem}`);
       }
     }

@@ -6,18 +6,28 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * Compares digests in constant time so the token length does not leak either.
  */
 export function requireToken(token: string | undefined) {
-  const expected = token === undefined ? undefined : digest(token);
+  const accepts = tokenCheck(token);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (expected === undefined) return;
+    if (accepts === undefined) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const given = match?.[1];
-    if (given !== undefined && timingSafeEqual(digest(given.trim()), expected)) return;
+    if (given !== undefined && accepts(given.trim())) return;
     await reply
       .code(401)
       .header('www-authenticate', 'Bearer realm="driftwatch"')
       .send({ error: 'unauthorized', code: 'DRIFTWATCH_UNAUTHORIZED', message: 'a bearer token is required (Authorization: Bearer TOKEN)' });
   };
+}
+
+/**
+ * Whether a given token is the configured one, in constant time; undefined when no token is
+ * configured (everything is accepted). For callers that cannot send a header (Flagger's webhooks).
+ */
+export function tokenCheck(token: string | undefined): ((given: string) => boolean) | undefined {
+  if (token === undefined) return undefined;
+  const expected = digest(token);
+  return (given) => timingSafeEqual(digest(given), expected);
 }
 
 function digest(value: string): Buffer {

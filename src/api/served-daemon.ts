@@ -35,6 +35,13 @@ export interface RunNowOptions {
    * not a signal: a run keeps one abort signal of its own (runner/run-deadline.ts).
    */
   onCallerGone?: ((cancel: (why: string) => void) => void) | undefined;
+  /**
+   * Join a run of this check that another gate caller started and that is still going, instead
+   * of probing the target twice (POST /api/v1/gate); ignored with target or debug.
+   */
+  join?: boolean | undefined;
+  /** The release under verification when it is not the daemon's (serve --release): such a run is not recorded. */
+  release?: string | undefined;
 }
 
 /** An on-demand run and the time limit it ran under (probe_timeout_seconds). */

@@ -5,6 +5,7 @@ import type { ServedDaemon } from './served-daemon.js';
 import { CheckNotFoundError, TargetNotAllowedError } from '../results/errors.js';
 import { requireToken } from './auth.js';
 import { createCheckIndex } from './check-index.js';
+import { registerGateRoutes } from './gate-route.js';
 import { registerCheckRoutes } from './check-routes.js';
 import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi-document.js';
@@ -50,6 +51,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   });
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
+  registerGateRoutes(app, daemon, auth, options.token);
   // One name order for the list and the status page, sorted again only when the checks change.
   const index = createCheckIndex(daemon.state);
   registerCheckRoutes(app, daemon, index, auth);

@@ -7,6 +7,7 @@ import { interruptExitCode, watchInterrupts } from '../gate/interrupt.js';
 import { createProgress } from '../gate/progress.js';
 import { findReleaseProblems } from '../gate/release-check.js';
 import { formatJson } from '../gate/report.js';
+import { selectChecks, splitNames } from '../gate/selection.js';
 import { formatMarkdown } from '../gate/summary.js';
 import { DEFAULT_EVERY_MS, formatSeconds, runGate } from '../gate/wait.js';
 import { createLogger } from '../results/log.js';
@@ -76,12 +77,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Before --only: a selected check may refer to one that is not selected.
   const byName = new Map(checks.map((c) => [c.spec.name, c.spec]));
-  const only = (values.only ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
-  if (only.length > 0) {
-    const unknown = only.filter((name) => !checks.some((c) => c.spec.name === name));
-    if (unknown.length > 0) throw new UsageError(`--only: no check named ${unknown.join(', ')}`);
-    checks = checks.filter((c) => only.includes(c.spec.name));
-  }
+  const selected = selectChecks(checks, { names: splitNames(values.only ?? []) });
+  if (selected.unknown !== undefined) throw new UsageError(`--only: no check named ${selected.unknown.join(', ')}`);
+  checks = selected.checks;
   if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the pipeline?)');
   const releaseProblems = await findReleaseProblems(checks, values.release);
   if (releaseProblems.length > 0) {

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import type { ServedDaemon } from '../api/served-daemon.js';
 import type { Services } from '../checks/check-type.js';
 import type { CheckSpec, LoadedCheck } from '../checks/registry.js';
+import type { Run } from '../results/run.js';
 import { blockedRun } from '../gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from '../metrics/exposition.js';
@@ -11,7 +12,7 @@ import { createRunThreads, type RunThreads } from '../runner/run-threads.js';
 import { createServices } from '../runner/services.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { createStateStore, type StateStore } from '../state/state-store.js';
-import { createOnDemandRuns } from './on-demand.js';
+import { createOnDemandRuns, trackScheduledRun } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
 
@@ -63,9 +64,11 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const series = createSeriesStore({ location: options.location });
   const threads = createRunThreads({ count: options.runThreads ?? 0, services, log });
   const recorder = withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads);
-  const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads });
+  // Scheduled runs in flight, for a gate to join (on-demand.ts).
+  const scheduledRuns = new Map<LoadedCheck, Promise<Run>>();
+  const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads, scheduledRuns });
   const loader = createLoader({ checkPaths: options.checkPaths, shard: options.shard, log, services, known, state, series, scheduler, metrics, recorder });
-  const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY });
+  const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, scheduledRun: (check) => scheduledRuns.get(check) });
   return {
     state,
     metrics,
@@ -104,6 +107,7 @@ interface ScheduledRunOptions {
   recorder: Recorder;
   metrics: DaemonMetrics;
   threads: RunThreads;
+  scheduledRuns: Map<LoadedCheck, Promise<Run>>;
 }
 
 /**
@@ -122,7 +126,7 @@ function scheduleRuns(options: ScheduledRunOptions): Scheduler {
       recorder.loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' }));
+      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await trackScheduledRun(options.scheduledRuns, check, options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' })));
       if (state.get(check.spec.name)?.check === check) recorder.record(check, run);
     },
   });

@@ -1,5 +1,6 @@
 import type { Result } from '../results/result.js';
 import { listNames } from './blocked.js';
+import { firstBrokenLinks } from './broken-links.js';
 import { formatSeconds, type GateCheck, type GateOutcome } from './wait.js';
 
 const MAX_ROOTS = 5;
@@ -13,14 +14,12 @@ const MAX_MESSAGE = 160;
  * (auth), blocking hub-app and hub-migrations: password authentication failed for user "app"."
  */
 export function summarySentence(results: readonly Result[]): string {
-  const roots = results.filter((r) => !r.ok && r.blocked === undefined);
+  const links = firstBrokenLinks(results);
   const blocked = results.filter((r) => r.blocked !== undefined);
-  if (roots.length === 0 && blocked.length === 0) return results.length === 1 ? 'The check passes.' : `All ${results.length} checks pass.`;
-  if (roots.length === 0) return `${blocked.length} blocked ${blocked.length === 1 ? 'check waits' : 'checks wait'} for dependencies without a result.`;
-  const phrases = roots.slice(0, MAX_ROOTS).map((root) => {
-    const dependents = blocked.filter((r) => r.blocked?.roots.includes(root.name)).map((r) => r.name);
-    return `${root.name} (${root.reason ?? 'error'})${dependents.length > 0 ? `, blocking ${listCapped(dependents)}` : ''}`;
-  });
+  if (links.length === 0 && blocked.length === 0) return results.length === 1 ? 'The check passes.' : `All ${results.length} checks pass.`;
+  if (links.length === 0) return `${blocked.length} blocked ${blocked.length === 1 ? 'check waits' : 'checks wait'} for dependencies without a result.`;
+  const roots = links.map((link) => link.result);
+  const phrases = links.slice(0, MAX_ROOTS).map(({ result: root, blocking }) => `${root.name} (${root.reason ?? 'error'})${blocking.length > 0 ? `, blocking ${listCapped(blocking)}` : ''}`);
   const [only] = roots;
   if (roots.length === 1 && only !== undefined) return `First broken link: ${phrases.join('')}: ${shorten(only.message)}.`;
   const more = roots.length > MAX_ROOTS ? `; and ${roots.length - MAX_ROOTS} more failing` : '';

@@ -75,7 +75,14 @@ function recording(value: unknown, path: string, reads: Map<string, Set<string>>
   });
 }
 
+/**
+ * Fields whose CRD schema says `x-kubernetes-preserve-unknown-fields: true`: any content is
+ * valid there (Argo Rollouts' web provider sends jsonBody as the request body, as written).
+ */
+const FREE_FORM = [/^\/spec\/metrics\/\d+\/provider\/web\/jsonBody$/];
+
 function unknownFields(value: unknown, path: string, reads: Map<string, Set<string>>): string[] {
+  if (FREE_FORM.some((pattern) => pattern.test(path))) return [];
   if (Array.isArray(value)) return value.flatMap((item, index) => unknownFields(item, `${path}/${index}`, reads));
   if (!isRecord(value)) return [];
   const known = reads.get(path) ?? new Set<string>();
