@@ -14,6 +14,7 @@ import { startHttpsPeer, type HttpsPeer, type Route } from './peers/https.js';
 import { startKnot, type Knot } from './peers/knot.js';
 import { startKubeApi } from './peers/kube-api.js';
 import { cnpgCluster, deployment, secret } from './peers/kube-objects.js';
+import { endpointSlice, podEndpoint } from './peers/kube-endpoints.js';
 import { helmReleaseSecret } from './peers/helm-objects.js';
 import { startPostgres, type PostgresPeer } from './peers/postgres.js';
 import { startRegistry, type RegistryPeer } from './peers/registry.js';
@@ -52,11 +53,12 @@ type CheckTable = { [T in CheckTypeName]: CheckEntry<T> };
 type Expected = Pick<Result, 'ok' | 'reason'>;
 
 /** The check file: one check of every type, each pointed at its peer. */
-function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; registry: RegistryPeer; passwordFile: string }): CheckTable {
-  const { certs, knot, ingress, postgres, registry } = peers;
+function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; registry: RegistryPeer; passwordFile: string; kubeconfig: string }): CheckTable {
+  const { certs, knot, ingress, postgres, registry, kubeconfig } = peers;
   const hubUrl = (path: string) => ingress.url(path, certs.hostname);
   return {
-    tcp: { name: 'hub-port', type: 'tcp', host: ingress.host, port: ingress.port },
+    // Every ready endpoint of the Service (one: the ingress's address) accepts a connection: driftwatch_endpoints.
+    tcp: { name: 'hub-port', type: 'tcp', host: ingress.host, port: ingress.port, endpointsFrom: { namespace: 'inter-hub', service: 'hub', kubeconfig } },
     http: { name: 'hub-health', type: 'http', url: hubUrl('/health'), resolve: ingress.host, ca: certs.caPath, expect: { status: 200, certMinDaysValid: 14 } },
     tls: { name: 'hub-cert', type: 'tls', host: certs.hostname, port: ingress.port, resolve: ingress.host, ca: certs.caPath },
     dns: { name: 'status-dns', type: 'dns', query: `status.${ZONE}`, resolvers: [knot.address], expect: { answers: ['127.0.0.2'], excludes: ['127.0.0.3'] } },
@@ -142,15 +144,17 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
 
     kube.put(deployment('inter-hub', 'hub', { image: `${IMAGE}:abc123`, replicas: 2 }));
     kube.put(cnpgCluster('databases', 'hub-pg', 3));
+    kube.put(endpointSlice('inter-hub', 'hub', { name: 'https', port: ingress.port }, [podEndpoint('inter-hub', 'hub-7c9d-a1', ingress.host, 'n1')]));
     kube.put(helmReleaseSecret('inter-hub', 'inter-hub', 1, { status: 'deployed' }));
     kube.put(secret('inter-hub', 'inter-hub-env', { DATABASE_URL: 'postgres://app@hub-pg-rw.databases:5432/app', SESSION_SECRET: 'canary-dashboard-live' }));
     const passwordFile = join(tmp, 'pg-password');
     await writeFile(passwordFile, `${postgres.password}\n`, { mode: 0o600 });
 
-    const table = checkTable({ certs, knot, ingress, postgres, registry, passwordFile });
+    const kubeconfig = await kube.writeKubeconfig();
+    const table = checkTable({ certs, knot, ingress, postgres, registry, passwordFile, kubeconfig });
     const checks = CHECK_TYPES.map((type) => table[type]);
     const file = join(tmp, 'checks.yaml');
-    const defaults = { interval: '1h', timeout: '10s', labels: { service: 'hub' }, kubeconfig: await kube.writeKubeconfig() };
+    const defaults = { interval: '1h', timeout: '10s', labels: { service: 'hub' }, kubeconfig };
     await writeFile(file, stringify({ defaults, checks }));
 
     daemon = createDaemon({ checkPaths: [file], log: memoryLogger().log });
@@ -196,8 +200,8 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
   });
 
   it('exports every per-check family, so every type really contributed its series', () => {
-    // All 17 families appear with this arrangement: driftwatch_check_failures_total through the
-    // failing ingress check, driftwatch_k8s_image_match through the rollout's image expectation,
+    // All 18 families appear with this arrangement: driftwatch_check_failures_total through the
+    // failing ingress check, driftwatch_endpoints through the tcp check's endpointsFrom, driftwatch_k8s_image_match through the rollout's image expectation,
     // driftwatch_check_blocked through the openapi check's dependsOn.
     const { families } = readExposition(metricsText);
     const missing = Object.entries(FAMILIES)

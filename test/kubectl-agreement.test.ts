@@ -11,6 +11,9 @@ import {
   type DaemonSet, type Deployment, type KubeObject, type StatefulSet,
 } from './peers/kube-objects.js';
 import { runYaml } from './support/checks.js';
+import { readServiceEndpoints } from '../src/kube/endpoint-slices.js';
+import { createServices } from '../src/runner/services.js';
+import { endpointSlice, podEndpoint } from './peers/kube-endpoints.js';
 import { KUBECTL_VERSION, kubectlBinary } from './support/tools.js';
 
 /**
@@ -181,5 +184,26 @@ describe('kubectl against the stand-in API server', () => {
     expect(rows.map((r) => r.driftwatch), table).toEqual(rows.map((r) => r.expected));
     // kubectl 1.35 did stream its lists (the default this test runs first).
     expect(kube.requests.slice(streamed).filter((r) => r.search.includes('sendInitialEvents=true')).length).toBeGreaterThanOrEqual(ROWS.length);
+  });
+
+  it('kubectl get endpointslices and driftwatch read the same endpoints of a Service', async () => {
+    kube.put(
+      endpointSlice(NS, 'web', { name: 'http', port: 8080 }, [
+        podEndpoint(NS, 'web-7c9d-a1', '10.42.0.11', 'n1'),
+        podEndpoint(NS, 'web-5f1a-x2', '10.42.0.17', 'n2'),
+        podEndpoint(NS, 'web-5f1a-q7', '10.42.0.23', 'n2', 'terminating'),
+        podEndpoint(NS, 'web-7c9d-z0', '10.42.0.31', 'n3', 'not-ready'),
+      ]),
+    );
+    const jsonpath = '{range .items[*].endpoints[*]}{.targetRef.name} {.addresses[0]} {.nodeName} {.conditions.ready} {.conditions.terminating}{"\\n"}{end}';
+    const listed = await kubectl('get', 'endpointslices', '-n', NS, '-l', 'kubernetes.io/service-name=web', '-o', `jsonpath=${jsonpath}`);
+    expect(listed.code, listed.stderr).toBe(0);
+    const byKubectl = listed.stdout.trim().split('\n').sort();
+    const { kube: clients } = createServices({});
+    const read = await readServiceEndpoints(clients, { namespace: NS, service: 'web', kubeconfig }, { signal: AbortSignal.timeout(10_000), redact: () => undefined });
+    const byDriftwatch = read.map((e) => `${e.pod ?? ''} ${e.address} ${e.node ?? ''} ${e.ready} ${e.terminating}`).sort();
+    expect(byKubectl).toHaveLength(4);
+    expect(byDriftwatch).toEqual(byKubectl);
+    expect(read.every((e) => e.port === 8080)).toBe(true);
   });
 });

@@ -40,8 +40,13 @@ function promtoolProblems(text: string): Promise<{ code: number | null; problems
  * between two scrapes (CPU, heap, handles). Every per-check series and driftwatch's own
  * daemon-wide ones keep their values, as nothing runs between the scrapes.
  */
+/**
+ * The text with the process's own series' values blanked, and the GC histogram's series left out:
+ * a kind of collection the process had not run before (incremental, say) may add its series
+ * between the two scrapes.
+ */
 function withoutMovingValues(text: string): string {
-  return text.replace(/^((?:process|nodejs)_[^ ]+(?: [^ ]+)*?) \S+$/gm, '$1 V');
+  return text.replace(/^nodejs_gc_duration_seconds_(?:bucket|sum|count)\{.*\n/gm, '').replace(/^((?:process|nodejs)_[^ ]+(?: [^ ]+)*?) \S+$/gm, '$1 V');
 }
 
 async function scrape(base: string, headers: Record<string, string>): Promise<{ headers: Record<string, unknown>; wire: Buffer }> {

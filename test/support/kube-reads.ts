@@ -49,7 +49,8 @@ export function deriveKubeReads(checkFiles: readonly string[]): KubeReads {
  * What check files must list through the service account (the chart template's
  * driftwatch.kubeLists): namespace -> sorted "group/resource". A k8s-rollout with
  * expect.digestFrom lists its workload's pods; a helm-release check lists Secrets (Helm's
- * release Secrets by label).
+ * release Secrets by label); an http or tcp check with endpointsFrom lists the Service's
+ * EndpointSlices.
  */
 export type KubeLists = Record<string, string[]>;
 
@@ -63,6 +64,9 @@ export function deriveKubeLists(checkFiles: readonly string[]): KubeLists {
     const doc = record(parse(text));
     const defaults = record(doc.defaults);
     for (const check of Array.isArray(doc.checks) ? doc.checks.map(record) : []) {
+      const endpoints = record(check.endpointsFrom);
+      // As ingressFrom: the file's defaults never reach inside endpointsFrom.
+      if (check.endpointsFrom !== undefined && !(endpoints.kubeconfig ?? endpoints.context)) add(endpoints.namespace, 'discovery.k8s.io/endpointslices');
       if (check.kubeconfig ?? check.context ?? defaults.kubeconfig ?? defaults.context) continue;
       if (check.type === 'k8s-rollout' && record(check.expect).digestFrom !== undefined) add(check.namespace, '/pods');
       if (check.type === 'helm-release') add(check.namespace, '/secrets');

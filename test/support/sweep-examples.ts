@@ -57,7 +57,7 @@ const httpExpect: Mapping = {
 
 export const EXAMPLES: Example[] = [
   { ...base('sweep-tcp', 'tcp'), ...dependent, host: 'hub.example.com', port: 443, resolve: '203.0.113.10', ipProtocol: 'ip4', ipProtocolFallback: true },
-  { ...own('sweep-tcp-cron', 'tcp'), schedule: '*/5 * * * *', timeout: '2s', host: '::1', port: 5432 },
+  { ...own('sweep-tcp-cron', 'tcp'), schedule: '*/5 * * * *', timeout: '2s', host: '::1', port: 5432, endpointsFrom: { namespace: 'databases', service: 'pg-rw', port: 5432, maxEndpoints: 8, kubeconfig: '/etc/kube/config', context: 'prod' } },
   {
     ...base('sweep-http', 'http'),
     ...dependent,
@@ -76,7 +76,7 @@ export const EXAMPLES: Example[] = [
     ipProtocolFallback: false,
     expect: httpExpect,
   },
-  { ...own('sweep-http-min', 'http'), url: 'http://[::1]:8080/', headers: { 'X-Probe': 'yes' }, basicAuth: { username: { file: '/run/u' }, password: { file: '/run/p' } }, expect: { status: 200, bodyContains: 'ok', bodyMatches: ['a', 'b'] } },
+  { ...own('sweep-http-min', 'http'), url: 'http://[::1]:8080/', endpointsFrom: { namespace: 'hub', service: 'inter-hub', port: 'http', maxEndpoints: 64, ...kube }, headers: { 'X-Probe': 'yes' }, basicAuth: { username: { file: '/run/u' }, password: { file: '/run/p' } }, expect: { status: 200, bodyContains: 'ok', bodyMatches: ['a', 'b'] } },
   {
     ...base('sweep-tls', 'tls'),
     host: 'hub.example.com',
