@@ -7,7 +7,7 @@ set -euo pipefail
 # docker-registry (distribution 2.8) + apache2-utils (htpasswd -B): test/oci-image.test.ts's registry.
 # prometheus-blackbox-exporter: the side-by-side, scrape and import tests compare /probe with it (and use its example.yml).
 # curl and git: test/readme.test.ts clones the repository and runs the README's commands.
-packages=(knot knot-dnsutils prometheus chromium fonts-liberation postgresql-15 openssl iproute2 curl git golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev docker-registry apache2-utils prometheus-blackbox-exporter)
+packages=(knot knot-dnsutils unbound prometheus chromium fonts-liberation postgresql-15 openssl iproute2 curl git golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev docker-registry apache2-utils prometheus-blackbox-exporter)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
