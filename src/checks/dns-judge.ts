@@ -28,7 +28,7 @@ export const expectSchema = z.strictObject({
 });
 
 /** What judging reads of a dns check (dns.ts's DnsSpec has it, and names this file's types). */
-interface Judged {
+export interface Judged {
   query: string;
   record: RecordType;
   expect: z.output<typeof expectSchema>;
@@ -41,6 +41,8 @@ export interface ResolverReport extends ResolverAnswer {
   problem?: string;
   /** With `authoritative`: how long a negative answer may be cached (RFC 2308: the lesser of its SOA's TTL and minimum). */
   negativeTtl?: number;
+  /** With `authoritative`: not asked, because the authoritative answer was not right yet. */
+  notAsked?: true;
   /** With `authoritative`: seconds this resolver may keep answering other than the authoritative servers (the TTL left on its answer). */
   cachedFor?: number;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { normaliseExpected, RECORD_TYPES } from '../net/dns-answer.js';
-import { askAuthoritative, AUTHORITATIVE } from '../net/dns-authority.js';
+import { AUTHORITATIVE } from '../net/dns-authority.js';
 import { parseResolver, resolveRecords, type ResolveOptions, type ResolverAnswer } from '../net/dns-resolver.js';
 import { addressSamples, probeSample } from './blackbox-series.js';
+import { askAuthoritativeFirst } from './dns-authoritative.js';
 import { SECTIONS } from './dns-rr-match.js';
 import type { CheckType } from './check-type.js';
 import type { ProbeSample, Sample } from '../results/run.js';
@@ -121,16 +122,13 @@ const MAX_ANSWER_LABEL = 256;
 export const check: CheckType<DnsSpec, DnsObservations> = {
   async run(spec, ctx) {
     const options: ResolveOptions = { signal: ctx.signal, timeoutMs: resolverBudget(spec.timeout), transport: spec.transport };
-    const at = spec.resolvers.indexOf(AUTHORITATIVE);
-    const others = spec.resolvers.filter((resolver) => resolver !== AUTHORITATIVE);
-    const [authority, answered] = await Promise.all([
-      at < 0 ? undefined : askAuthoritative(spec.query, spec.record, { ...options, via: spec.authority?.via ?? 'system', port: spec.authority?.port ?? 53 }),
-      resolveRecords(spec.query, spec.record, others, options),
-    ]);
-    // The zone's servers stand where the check file wrote `authoritative`.
-    const answers: ResolverAnswer[] = authority === undefined ? answered : [...answered.slice(0, at), ...authority.answers, ...answered.slice(at)];
-    for (const answer of answers) ctx.trace('answer', { ...answer });
-    return judgeAnswers(spec, answers, authority?.zone);
+    const trace = (answer: ResolverAnswer) => {
+      ctx.trace('answer', { ...answer });
+    };
+    if (spec.resolvers.includes(AUTHORITATIVE)) return askAuthoritativeFirst(spec, options, trace);
+    const answers = await resolveRecords(spec.query, spec.record, spec.resolvers, options);
+    for (const answer of answers) trace(answer);
+    return judgeAnswers(spec, answers);
   },
 
   samples(_spec, observations) {

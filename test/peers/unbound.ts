@@ -15,6 +15,8 @@ export interface Unbound {
   /** `127.0.0.1:PORT`, as a dns check's resolvers entry. */
   address: string;
   port: number;
+  /** How many queries for `name` (any type, `hub.example.test.`) unbound has received, from its query log. */
+  queries(name: string): number;
   log(): string;
   close(): Promise<void>;
 }
@@ -31,9 +33,18 @@ export async function startUnbound(options: { upstream: string; zones: readonly 
       await writeFile(conf, config(dir, port, options.upstream.replace(':', '@'), options.zones));
       const child = spawn(UNBOUND, ['-d', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
+      let partial = '';
+      const asked = new Map<string, number>();
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         // Bounded: a test only needs the end of it.
         stderr = (stderr + chunk).slice(-20_000);
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          // log-queries: "[1234:0] info: 127.0.0.1 hub.prop.test. A IN"
+          const name = / info: \S+ (\S+) \S+ IN$/.exec(line)?.[1]?.toLowerCase();
+          if (name !== undefined) asked.set(name, (asked.get(name) ?? 0) + 1);
+        }
       });
       let ended = false;
       const exited = new Promise<void>((resolve) => {
@@ -60,6 +71,7 @@ export async function startUnbound(options: { upstream: string; zones: readonly 
         return {
           address: `127.0.0.1:${port}`,
           port,
+          queries: (name) => asked.get(name.toLowerCase()) ?? 0,
           log: () => stderr,
           async close() {
             await close();
@@ -88,6 +100,8 @@ function config(dir: string, port: number, upstream: string, zones: readonly str
     '    use-syslog: no',
     '    logfile: ""',
     '    verbosity: 1',
+    // One line per query received: tests count what reached the cache.
+    '    log-queries: yes',
     '    num-threads: 1',
     '    do-ip6: no',
     '    do-not-query-localhost: no',
