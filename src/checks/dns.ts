@@ -27,12 +27,12 @@ export const resolverList = z
   .refine((list) => new Set(list).size === list.length, { error: 'resolvers must be unique (each is a metric label)' });
 
 /** A dns check's resolvers: those of resolverList, and `authoritative` for the zone's own name servers. */
-const dnsResolverList = z
+export const dnsResolverList = z
   .array(z.union([z.literal(AUTHORITATIVE).meta({ description: "the zone's own name servers, found from its SOA and NS records and asked without recursion" }), resolverEntry]))
   .min(1)
   .refine((list) => new Set(list).size === list.length, { error: 'resolvers must be unique (each is a metric label)' });
 
-const authority = z
+export const authority = z
   .strictObject({
     via: resolverEntry.default('system').meta({ description: "the resolver that finds the zone's SOA, NS records and their addresses (default system)" }),
     port: z.number().int().min(1).max(65535).default(53).meta({ description: 'the port the name servers answer on (default 53)' }),
