@@ -141,6 +141,17 @@ describe('bad input', () => {
     expect(held.result.message).toBe(`${unbound.address} still answers 127.0.0.2, cached for at most ${cache?.cachedFor ?? '?'} s more; the authoritative servers answer 127.0.0.6`);
   });
 
+  it('a TTL with the top bit set counts as 0 (RFC 2181), not as 136 years', async () => {
+    const wild = await startHostileDns({ respond: (q) => (q.type === 'A' ? { answers: [{ type: 'A', name: q.name, ttl: 2 ** 32 - 1, data: '127.0.0.9' }] } : undefined) });
+    try {
+      const run = await runYaml(check('hub.neg.test', {}, () => [wild.address]));
+      expect(run.result.message).toBe(`${wild.address} still answers 127.0.0.9, cached for at most 0 s more; the authoritative servers answer 127.0.0.2`);
+      expect((run.result.observations as unknown as DnsObservations).resolvers[1]).toMatchObject({ ttl: 2 ** 32 - 1, cachedFor: 0 });
+    } finally {
+      await wild.close();
+    }
+  });
+
   it('a name server that answers without the AA flag is an error with that reason', async () => {
     // unbound as the "name server": it answers from its cache, never authoritatively.
     const yaml = stringify({ checks: [{ name: 'dns', type: 'dns', query: 'hub.neg.test', resolvers: ['authoritative'], authority: { via: knot.address, port: unbound.port }, timeout: '3s' }] });
