@@ -5,6 +5,7 @@ import { describeIgnored } from '../net/dns-chain.js';
 import type { ResolverAnswer } from '../net/dns-resolver.js';
 import type { Failure } from '../results/result.js';
 import type { Outcome } from './check-type.js';
+import { convergence } from './dns-convergence.js';
 import { rrFields, rrProblems } from './dns-rr-match.js';
 
 // What a dns check may expect, and how it judges what its resolvers answered: exact sets,
@@ -27,7 +28,7 @@ export const expectSchema = z.strictObject({
 });
 
 /** What judging reads of a dns check (dns.ts's DnsSpec has it, and names this file's types). */
-interface Judged {
+export interface Judged {
   query: string;
   record: RecordType;
   expect: z.output<typeof expectSchema>;
@@ -38,6 +39,12 @@ export interface ResolverReport extends ResolverAnswer {
   match: boolean;
   /** Why not: names the resolver, what it answered and what was expected. */
   problem?: string;
+  /** With `authoritative`: how long a negative answer may be cached (RFC 2308: the lesser of its SOA's TTL and minimum). */
+  negativeTtl?: number;
+  /** With `authoritative`: not asked, because the authoritative answer was not right yet. */
+  notAsked?: true;
+  /** With `authoritative`: seconds this resolver may keep answering other than the authoritative servers (the TTL left on its answer). */
+  cachedFor?: number;
 }
 
 export interface DnsObservations {
@@ -46,6 +53,8 @@ export interface DnsObservations {
   resolvers: ResolverReport[];
   /** Every resolver answered, with the same rcode and the same set. */
   agree: boolean;
+  /** With `authoritative`: the zone whose name servers were asked. */
+  zone?: string;
   /**
    * Some resolver answered something other than the expected set (answers, includes, excludes);
    * with agree: true, also when resolvers differ. A resolver that gave no answer is not drift.
@@ -61,11 +70,20 @@ interface Verdict {
 }
 
 /** Compares every resolver's answer with the expectation; the first failing resolver gives the reason. */
-export function judgeAnswers(spec: Judged, answers: readonly ResolverAnswer[]): Outcome<DnsObservations> {
-  const verdicts = answers.map((answer) => judge(spec, answer));
+export function judgeAnswers(spec: Judged, answers: readonly ResolverAnswer[], zone?: string): Outcome<DnsObservations> {
+  const converging = answers.some((a) => a.authoritative === true) ? convergence(answers, (a) => describeAnswer(spec.record, a)) : undefined;
+  const verdicts = answers.map((answer, i): Verdict => {
+    const stale = converging?.stale.get(i);
+    if (stale !== undefined) return { match: false, drift: true, failure: { reason: 'assertion', message: stale.message } };
+    const verdict = judge(spec, answer);
+    const negative = converging?.negative.get(i);
+    if (verdict.failure === undefined || negative === undefined) return verdict;
+    return { ...verdict, failure: { ...verdict.failure, message: `${verdict.failure.message} (resolvers may cache it for ${negative} s, the zone's negative TTL)` } };
+  });
   const keys = answers.map((a) => (a.error ? undefined : `${statusOf(a)} ${a.answers.join('\n')}`));
   const agree = keys.every((key) => key !== undefined && key === keys[0]);
   const failures = verdicts.flatMap((v) => (v.failure ? [v.failure] : []));
+  if (converging?.disagreement !== undefined) failures.push({ reason: 'dns', message: converging.disagreement });
   if (spec.expect.agree && !agree) {
     const said = answers.map((a) => `${a.resolver} answered ${describeAnswer(spec.record, a)}`).join('; ');
     failures.push({ reason: 'assertion', message: `resolvers disagree: ${said}` });
@@ -75,8 +93,17 @@ export function judgeAnswers(spec: Judged, answers: readonly ResolverAnswer[]): 
     record: spec.record,
     resolvers: answers.map((answer, i) => {
       const verdict = verdicts[i];
-      return { ...answer, match: verdict?.match ?? false, ...(verdict?.failure && { problem: verdict.failure.message }) };
+      const negativeTtl = converging?.negative.get(i);
+      const cachedFor = converging?.stale.get(i)?.cachedFor;
+      return {
+        ...answer,
+        match: verdict?.match ?? false,
+        ...(verdict?.failure && { problem: verdict.failure.message }),
+        ...(negativeTtl !== undefined && { negativeTtl }),
+        ...(cachedFor !== undefined && { cachedFor }),
+      };
     }),
+    ...(zone !== undefined && { zone }),
     agree,
     drift: verdicts.some((v) => v.drift) || (spec.expect.agree && !agree),
   };

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { baseFields } from '../config/base.js';
 import { normaliseExpected, RECORD_TYPES } from '../net/dns-answer.js';
-import { parseResolver, resolveRecords } from '../net/dns-resolver.js';
+import { AUTHORITATIVE } from '../net/dns-authority.js';
+import { parseResolver, resolveRecords, type ResolveOptions, type ResolverAnswer } from '../net/dns-resolver.js';
 import { addressSamples, probeSample } from './blackbox-series.js';
+import { askAuthoritativeFirst } from './dns-authoritative.js';
 import { SECTIONS } from './dns-rr-match.js';
 import type { CheckType } from './check-type.js';
 import type { ProbeSample, Sample } from '../results/run.js';
@@ -24,6 +26,18 @@ export const resolverList = z
   .min(1)
   .refine((list) => new Set(list).size === list.length, { error: 'resolvers must be unique (each is a metric label)' });
 
+/** A dns check's resolvers: those of resolverList, and `authoritative` for the zone's own name servers. */
+export const dnsResolverList = z
+  .array(z.union([z.literal(AUTHORITATIVE).meta({ description: "the zone's own name servers, found from its SOA and NS records and asked without recursion" }), resolverEntry]))
+  .min(1)
+  .refine((list) => new Set(list).size === list.length, { error: 'resolvers must be unique (each is a metric label)' });
+
+export const authority = z
+  .strictObject({
+    via: resolverEntry.default('system').meta({ description: "the resolver that finds the zone's SOA, NS records and their addresses (default system)" }),
+    port: z.number().int().min(1).max(65535).default(53).meta({ description: 'the port the name servers answer on (default 53)' }),
+  })
+  .meta({ description: 'how the `authoritative` resolver finds and asks the zone\'s name servers' });
 
 export const schema = z
   .strictObject({
@@ -35,7 +49,8 @@ export const schema = z
       .regex(/^[^\s]+$/, 'must be a DNS name without spaces')
       .meta({ description: 'the name to resolve' }),
     record: z.enum(RECORD_TYPES).default('A').meta({ description: 'record type to ask for (default A)' }),
-    resolvers: resolverList.default(['system']),
+    resolvers: dnsResolverList.default(['system']),
+    authority: authority.optional(),
     transport: z.enum(['udp', 'tcp']).default('udp').meta({ description: 'for IP resolvers; a truncated UDP answer is always retried over TCP' }),
     expect: expectSchema.prefault({}),
   })
@@ -54,6 +69,9 @@ export const schema = z
     { when: (payload) => !payload.issues.some((issue) => issue.path?.[0] === 'record' || issue.path?.[0] === 'expect') },
   )
   .superRefine((spec, ctx) => {
+    if (spec.authority !== undefined && !spec.resolvers.includes(AUTHORITATIVE)) {
+      ctx.addIssue({ code: 'custom', path: ['authority'], message: `only applies with ${AUTHORITATIVE} among the resolvers` });
+    }
     for (const [key] of SECTIONS) {
       if (spec.expect[key] !== undefined && spec.resolvers.includes('system')) {
         ctx.addIssue({ code: 'custom', path: ['expect', key], message: 'record patterns need IP resolvers: the system resolver gives no records as text' });
@@ -103,12 +121,13 @@ const MAX_ANSWER_LABEL = 256;
 /** Resolves a name through every resolver in parallel and compares each answer with the expectation. */
 export const check: CheckType<DnsSpec, DnsObservations> = {
   async run(spec, ctx) {
-    const answers = await resolveRecords(spec.query, spec.record, spec.resolvers, {
-      signal: ctx.signal,
-      timeoutMs: resolverBudget(spec.timeout),
-      transport: spec.transport,
-    });
-    for (const answer of answers) ctx.trace('answer', { ...answer });
+    const options: ResolveOptions = { signal: ctx.signal, timeoutMs: resolverBudget(spec.timeout), transport: spec.transport };
+    const trace = (answer: ResolverAnswer) => {
+      ctx.trace('answer', { ...answer });
+    };
+    if (spec.resolvers.includes(AUTHORITATIVE)) return askAuthoritativeFirst(spec, options, trace);
+    const answers = await resolveRecords(spec.query, spec.record, spec.resolvers, options);
+    for (const answer of answers) trace(answer);
     return judgeAnswers(spec, answers);
   },
 

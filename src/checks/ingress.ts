@@ -6,13 +6,15 @@ import { readServiceIngress } from '../kube/service-ingress.js';
 import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 import { canonicalIp } from '../net/dns-answer.js';
 import { MAX_IGNORED } from '../net/dns-chain.js';
+import { AUTHORITATIVE } from '../net/dns-authority.js';
 import { resolveAddresses, type ResolverAnswer } from '../net/dns-resolver.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest, HttpRequestError } from '../net/http-request.js';
 import { expandExpectations } from '../config/release.js';
 import { CheckFailure } from '../results/result.js';
 import type { CheckType, RunContext } from './check-type.js';
 import type { Sample } from '../results/run.js';
-import { resolverBudget, resolverList } from './dns.js';
+import { authority, dnsResolverList, resolverBudget } from './dns.js';
+import { resolveAuthoritativeFirst, withConvergence, type IngressResolverAnswer } from './ingress-authority.js';
 import { patternProblems } from './http-match.js';
 import { certExpirySamples, httpMethod, httpSamples, ipAddress, requestFailure } from './http.js';
 import { checkExpectations, checkStatus, expectSchema, walkExpectations } from './http-expect.js';
@@ -41,7 +43,8 @@ export const schema = z
       .strictObject({ namespace: namespaceName, service: objectName, ...kubeSourceFields })
       .optional()
       .meta({ description: "take the expected addresses from this Service's status.loadBalancer.ingress; exclusive with ingress" }),
-    resolvers: resolverList.default(['system']),
+    resolvers: dnsResolverList.default(['system']),
+    authority: authority.optional(),
     method: httpMethod.default('GET'),
     headers: requestHeaders,
     ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
@@ -55,6 +58,9 @@ export const schema = z
     }
     if (spec.ingress !== undefined && spec.ingressFrom !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['ingressFrom'], message: 'give either ingress or ingressFrom, not both' });
+    }
+    if (spec.authority !== undefined && !spec.resolvers.includes(AUTHORITATIVE)) {
+      ctx.addIssue({ code: 'custom', path: ['authority'], message: `only applies with ${AUTHORITATIVE} among the resolvers` });
     }
     if (spec.expect.certMinDaysValid !== undefined && !spec.url.startsWith('https:')) {
       ctx.addIssue({ code: 'custom', path: ['expect', 'certMinDaysValid'], message: 'needs an https:// url' });
@@ -71,7 +77,7 @@ export interface IngressObservations {
   expected: { addresses: string[]; from: string };
   /** Every resolver answered exactly the expected addresses. */
   dnsMatch: boolean;
-  resolvers: ResolverAnswer[];
+  resolvers: IngressResolverAnswer[];
   /** The expected ingress addresses (via = the IP), then the other addresses public DNS gave (via = dns). */
   addresses: AddressResult[];
 }
@@ -103,7 +109,8 @@ export const check: CheckType<IngressSpec, IngressObservations> = {
       })(),
     ]);
     const expectedStatus = spec.expect.status.join(' or ');
-    const judgement = judgeIngress({ host, expected: expected.addresses, resolvers, ingress, public: others, expectedStatus });
+    const judged = judgeIngress({ host, expected: expected.addresses, resolvers, ingress, public: others, expectedStatus });
+    const judgement = spec.resolvers.includes(AUTHORITATIVE) ? { ...judged, ...withConvergence(resolvers, judged.failure) } : { ...judged, resolvers };
     ctx.trace('verdict', { verdict: judgement.verdict });
     const observations: IngressObservations = {
       url: spec.url,
@@ -112,7 +119,7 @@ export const check: CheckType<IngressSpec, IngressObservations> = {
       diagnosis: judgement.diagnosis,
       expected,
       dnsMatch: judgement.dnsMatch,
-      resolvers,
+      resolvers: judgement.resolvers,
       addresses: [...ingress, ...others],
     };
     return judgement.failure ? { observations, failure: judgement.failure } : { observations, message: judgement.diagnosis };
@@ -167,25 +174,34 @@ async function expectedAddresses(spec: IngressSpec, ctx: RunContext): Promise<In
 }
 
 /** A and, when an expected address is IPv6, AAAA, merged per resolver. */
-async function resolveHost(host: string, expected: readonly string[], spec: IngressSpec, ctx: RunContext, timeoutMs: number): Promise<ResolverAnswer[]> {
-  const options = { signal: ctx.signal, timeoutMs };
-  if (!expected.some((ip) => isIP(ip) === 6)) return resolveAddresses(host, spec.resolvers, { ...options, record: 'A' });
-  const [a, aaaa] = await Promise.all([resolveAddresses(host, spec.resolvers, { ...options, record: 'A' }), resolveAddresses(host, spec.resolvers, { ...options, record: 'AAAA' })]);
+async function resolveHost(host: string, expected: readonly string[], spec: IngressSpec, ctx: RunContext, timeoutMs: number): Promise<IngressResolverAnswer[]> {
+  const families = expected.some((ip) => isIP(ip) === 6) ? (['A', 'AAAA'] as const) : (['A'] as const);
+  const plain = (resolvers: readonly string[], ms: number) => resolveFamilies(host, resolvers, families, { signal: ctx.signal, timeoutMs: ms });
+  if (!spec.resolvers.includes(AUTHORITATIVE)) return plain(spec.resolvers, timeoutMs);
+  return resolveAuthoritativeFirst(host, expected, families, spec, { signal: ctx.signal, timeoutMs }, plain, mergeFamilies);
+}
+
+async function resolveFamilies(host: string, resolvers: readonly string[], families: readonly ('A' | 'AAAA')[], options: { signal: AbortSignal; timeoutMs: number }): Promise<ResolverAnswer[]> {
+  if (!families.includes('AAAA')) return resolveAddresses(host, resolvers, { ...options, record: 'A' });
+  const [a, aaaa] = await Promise.all([resolveAddresses(host, resolvers, { ...options, record: 'A' }), resolveAddresses(host, resolvers, { ...options, record: 'AAAA' })]);
   return a.map((v4, i) => {
     const v6 = aaaa[i];
-    if (!v6) return v4;
-    // One family answering is an answer; the resolver failed only when both did.
-    const { error, ...rest } = v4;
-    const ignored = [...(v4.ignored ?? []), ...(v6.ignored ?? [])];
-    return {
-      ...rest,
-      rcode: v4.rcode === 'NOERROR' || v6.rcode === 'NOERROR' ? 'NOERROR' : (v4.rcode ?? v6.rcode),
-      answers: [...v4.answers, ...v6.answers].sort(),
-      ...(ignored.length > 0 && { ignored: ignored.slice(0, MAX_IGNORED), ignoredRrs: (v4.ignoredRrs ?? 0) + (v6.ignoredRrs ?? 0) }),
-      durationMs: Math.max(v4.durationMs, v6.durationMs),
-      ...(error && v6.error && { error }),
-    };
+    return v6 ? mergeFamilies(v4, v6) : v4;
   });
+}
+
+/** One family answering is an answer; the resolver failed only when both did. */
+function mergeFamilies(v4: ResolverAnswer, v6: ResolverAnswer): ResolverAnswer {
+  const { error, ...rest } = v4;
+  const ignored = [...(v4.ignored ?? []), ...(v6.ignored ?? [])];
+  return {
+    ...rest,
+    rcode: v4.rcode === 'NOERROR' || v6.rcode === 'NOERROR' ? 'NOERROR' : (v4.rcode ?? v6.rcode),
+    answers: [...v4.answers, ...v6.answers].sort(),
+    ...(ignored.length > 0 && { ignored: ignored.slice(0, MAX_IGNORED), ignoredRrs: (v4.ignoredRrs ?? 0) + (v6.ignoredRrs ?? 0) }),
+    durationMs: Math.max(v4.durationMs, v6.durationMs),
+    ...(error && v6.error && { error }),
+  };
 }
 
 /** Never rejects unless the run itself is aborted: a failed request is a result. */

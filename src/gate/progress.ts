@@ -66,5 +66,13 @@ export function describeRound(progress: RoundProgress, nextInMs: number | undefi
   ];
   const at = `round ${progress.round} at ${formatSeconds(progress.elapsedMs)} of ${formatSeconds(progress.waitMs)}`;
   const next = nextInMs === undefined ? (failing.length + blocked > 0 ? '; the wait is over' : '') : `; next round in ${formatSeconds(nextInMs)}`;
-  return `${at}: ${parts.join(', ')}${next}`;
+  return `${at}: ${parts.join(', ')}${describeConvergence(progress)}${next}`;
+}
+
+/** "; caches expire: hub-dns at 127.0.0.1:5353 by 6.2s": the expected convergence of each resolver still serving an old answer. */
+function describeConvergence(progress: RoundProgress): string {
+  const converging = progress.converging ?? [];
+  if (converging.length === 0) return '';
+  const shown = converging.slice(0, 3).map((e) => `${e.check} at ${e.resolver} by ${formatSeconds(Math.max(0, e.byMs))}`);
+  return `; caches expire: ${shown.join(', ')}${converging.length > shown.length ? ', ...' : ''}`;
 }

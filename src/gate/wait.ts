@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedCheck } from '../checks/registry.js';
 import type { Result } from '../results/result.js';
+import { ConvergenceWatch, type ExpectedConvergence } from './convergence.js';
 import { graphOrder, runRound } from './graph.js';
 import { GateInterrupted, type InterruptSignal } from './interrupt.js';
 
@@ -30,6 +31,8 @@ export interface RoundProgress {
   results: readonly Result[];
   /** The pause before the next round; undefined when this was the last one. */
   nextInMs: number | undefined;
+  /** Resolvers still serving a cached old answer, and when it runs out (dns checks with `authoritative`). */
+  converging?: ExpectedConvergence[];
 }
 
 export interface GateOptions {
@@ -77,16 +80,33 @@ export async function runGate(checks: readonly LoadedCheck[], execute: (check: L
     if (result.ok && !passedAfter.has(check.spec.name)) passedAfter.set(check.spec.name, performance.now() - options.startedAt);
     return result;
   };
+  // Checks whose resolvers kept an old answer past its TTL: waiting longer will not help them.
+  const watch = new ConvergenceWatch();
+  const settled = new Set<string>();
   let round = 0;
   for (;;) {
     round += 1;
-    const remaining = checks.filter((check) => latest.get(check.spec.name)?.ok !== true);
+    const remaining = checks.filter((check) => latest.get(check.spec.name)?.ok !== true && !settled.has(check.spec.name));
     const passed = new Map([...latest].filter(([, result]) => result.ok));
-    for (const result of await runRound(remaining, passed, counted)) latest.set(result.name, result);
+    for (const result of await runRound(remaining, passed, counted)) {
+      const overdue = watch.observe(result, performance.now() - options.startedAt);
+      if (overdue !== undefined) settled.add(result.name);
+      latest.set(result.name, overdue ?? result);
+    }
     const now = performance.now();
-    const failing = [...latest.values()].some((result) => !result.ok);
-    const nextAt = failing && now < deadline && options.signal?.aborted !== true ? Math.min(now + pauseAfter(round, options.everyMs), deadline) : undefined;
-    options.onRound?.({ round, elapsedMs: now - options.startedAt, waitMs: options.waitMs, results: [...latest.values()], nextInMs: nextAt === undefined ? undefined : nextAt - now });
+    const failing = [...latest.values()].some((result) => !result.ok && !settled.has(result.name));
+    const look = watch.nextLookMs(now - options.startedAt);
+    const pauseUntil = Math.min(now + pauseAfter(round, options.everyMs), look === undefined ? Infinity : options.startedAt + look);
+    const nextAt = failing && now < deadline && options.signal?.aborted !== true ? Math.min(pauseUntil, deadline) : undefined;
+    const converging = watch.expected().filter((e) => !settled.has(e.check));
+    options.onRound?.({
+      round,
+      elapsedMs: now - options.startedAt,
+      waitMs: options.waitMs,
+      results: [...latest.values()],
+      nextInMs: nextAt === undefined ? undefined : nextAt - now,
+      ...(converging.length > 0 && { converging }),
+    });
     if (nextAt === undefined) break;
     try {
       await sleep(nextAt - now, undefined, { signal: options.signal });

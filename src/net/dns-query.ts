@@ -17,6 +17,8 @@ export interface WireQuery {
   /** Budget for the whole exchange, retries and TCP fallback included. */
   timeoutMs: number;
   signal: AbortSignal;
+  /** false asks without recursion (RD=0), as one asks a zone's own name servers; default true. */
+  recursionDesired?: boolean;
 }
 
 /** Set by an exchange when its socket is set up. */
@@ -74,7 +76,7 @@ export async function queryDns(query: WireQuery): Promise<WireResponse> {
     const message = encode({
       type: 'query',
       id,
-      flags: RECURSION_DESIRED,
+      flags: query.recursionDesired === false ? 0 : RECURSION_DESIRED,
       questions: [{ type: query.record, name: query.name, class: 'IN' }],
       additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
     });

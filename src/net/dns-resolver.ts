@@ -26,6 +26,8 @@ export function parseResolver(text: string): ResolverTarget | undefined {
 export interface ResolverAnswer {
   /** The resolver as written in the check file. */
   resolver: string;
+  /** One of the zone's own name servers, asked without recursion (the `authoritative` resolver). */
+  authoritative?: true;
   /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED...; absent when no response came. */
   rcode?: string;
   /** Normalised records of the queried type on the question's CNAME chain, sorted and unique. */
@@ -149,7 +151,7 @@ function named(err: unknown, server: Server): unknown {
 }
 
 /** A wire response as the resolver's answer; a CNAME chain without an end is no answer at all. */
-function fromWire(response: WireResponse): Omit<ResolverAnswer, 'resolver' | 'durationMs'> {
+export function fromWire(response: WireResponse): Omit<ResolverAnswer, 'resolver' | 'durationMs'> {
   const ttls = response.records.map((r) => r.ttl);
   const broken = response.chainProblem !== undefined;
   return {

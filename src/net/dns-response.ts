@@ -1,4 +1,4 @@
-import type { DecodedPacket, Question } from 'dns-packet';
+import { AUTHORITATIVE_ANSWER, type DecodedPacket, type Question } from 'dns-packet';
 import { formatRecord, formatRrLine, fqdn, type RecordType } from './dns-answer.js';
 import { followChain } from './dns-chain.js';
 
@@ -13,6 +13,8 @@ export interface WireRecord {
 
 export interface WireResponse {
   rcode: string;
+  /** The AA flag: the server answered from a zone it is authoritative for. */
+  authoritative: boolean;
   /** Records of the queried type on the question's CNAME chain, normalised (see formatRecord). */
   records: WireRecord[];
   /** The CNAME targets followed from the question's name (lower case, final dot). */
@@ -99,6 +101,7 @@ export function summarise(packet: DecodedPacket, name: string, record: RecordTyp
   const lines = (section: DecodedPacket['answers']) => (section ?? []).flatMap((rr) => formatRrLine(rr) ?? []);
   return {
     rcode: rcodeOf(packet),
+    authoritative: ((packet.flags ?? 0) & AUTHORITATIVE_ANSWER) !== 0,
     records,
     cnames: chain.names.slice(1),
     ignored: chain.ignored,
