@@ -36,17 +36,13 @@ function promtoolProblems(text: string): Promise<{ code: number | null; problems
 }
 
 /**
- * The text with the values of the daemon-wide process and Node series blanked: those change
- * between two scrapes (CPU, heap, handles). Every per-check series and driftwatch's own
- * daemon-wide ones keep their values, as nothing runs between the scrapes.
- */
-/**
- * The text with the process's own series' values blanked, and the GC histogram's series left out:
- * a kind of collection the process had not run before (incremental, say) may add its series
- * between the two scrapes.
+ * The text without the process's own families (process_*, nodejs_*): their series come and go
+ * between two scrapes (a timer active or not, a kind of GC run for the first time), and their
+ * values move. Every per-check series and driftwatch's own daemon-wide ones keep their values,
+ * as nothing runs between the scrapes: the gzip path must not change them, byte for byte.
  */
 function withoutMovingValues(text: string): string {
-  return text.replace(/^nodejs_gc_duration_seconds_(?:bucket|sum|count)\{.*\n/gm, '').replace(/^((?:process|nodejs)_[^ ]+(?: [^ ]+)*?) \S+$/gm, '$1 V');
+  return text.replace(/^(?:# (?:HELP|TYPE) )?(?:process|nodejs)_.*\n/gm, '');
 }
 
 async function scrape(base: string, headers: Record<string, string>): Promise<{ headers: Record<string, unknown>; wire: Buffer }> {

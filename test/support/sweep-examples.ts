@@ -107,7 +107,7 @@ export const EXAMPLES: Example[] = [
       additionalRrs: { failIfMatches: ['y'], failIfAllMatch: ['y'], failIfNotMatches: ['y'], failIfNoneMatches: ['y'] },
     },
   },
-  { ...own('sweep-dns-mx', 'dns'), query: 'example.com', record: 'MX', expect: { answers: ['10 mail.example.com'], rcode: 'NODATA' } },
+  { ...own('sweep-dns-mx', 'dns'), query: 'example.com', record: 'MX', resolvers: ['authoritative', '1.1.1.1'], authority: { via: '9.9.9.9', port: 53 }, expect: { answers: ['10 mail.example.com'], rcode: 'NODATA' } },
   {
     ...base('sweep-postgres', 'postgres'),
     host: 'db-rw.example',
@@ -147,7 +147,7 @@ export const EXAMPLES: Example[] = [
     maxBodyBytes: 65536,
     expect: httpExpect,
   },
-  { ...own('sweep-ingress-from', 'ingress'), url: 'http://hub.example.com/', ingressFrom: { namespace: 'kube-system', service: 'traefik', ...kube }, expect: { status: [401] } },
+  { ...own('sweep-ingress-from', 'ingress'), url: 'http://hub.example.com/', resolvers: ['authoritative', '8.8.8.8'], authority: { via: 'system', port: 5353 }, ingressFrom: { namespace: 'kube-system', service: 'traefik', ...kube }, expect: { status: [401] } },
   {
     ...base('sweep-openapi', 'openapi'),
     url: 'https://hub.example.com/api/v2/openapi.json',
