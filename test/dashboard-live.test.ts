@@ -74,6 +74,14 @@ function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer
     'k8s-secret': { name: 'hub-env', type: 'k8s-secret', namespace: 'inter-hub', secret: 'inter-hub-env', expect: { keys: ['DATABASE_URL', 'SESSION_SECRET'] } },
     'helm-release': { name: 'hub-helm', type: 'helm-release', namespace: 'inter-hub', release: 'inter-hub' },
     'oci-image': { name: 'hub-image', type: 'oci-image', image: `${registry.host}/inter-hub:abc123`, resolve: '127.0.0.1', ca: certs.caPath },
+    // Two steps passing a value on: the document's title, then the health page with it as a header.
+    flow: {
+      name: 'hub-flow', type: 'flow',
+      steps: [
+        { name: 'read-openapi', url: hubUrl('/api/v2/openapi.json'), resolve: ingress.host, ca: certs.caPath, capture: { title: { json: 'info.title', public: true } } },
+        { name: 'health', url: hubUrl('/health'), resolve: ingress.host, ca: certs.caPath, headers: { 'X-Title': '{captures.title}' }, expect: { status: 200 } },
+      ],
+    },
   };
 }
 
@@ -90,6 +98,7 @@ const EXPECTED: Record<CheckTypeName, Expected> = {
   'k8s-secret': { ok: true },
   'oci-image': { ok: true },
   'helm-release': { ok: true },
+  flow: { ok: true },
 };
 
 /** What the text exposition holds: each family's kind from its `# TYPE` line, and every sample's metric name. */

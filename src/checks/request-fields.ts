@@ -29,19 +29,27 @@ export const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http://
 
 const headerValue = z.union([z.string(), secretRef], { error: 'expected a string or a secret reference ({ env: NAME } or { file: /path })' });
 
-/** Request header name -> value or secret reference (required for credentials); shared with the ingress and openapi checks. */
-export const requestHeaders = z
-  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue)
-  .superRefine((headers, ctx) => {
-    for (const [name, value] of Object.entries(headers)) {
-      if (typeof value === 'string' && isCredentialHeader(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `${name} carries a credential: write it as a secret reference, { env: NAME } or { file: /path }, never inline` });
-      } else if (typeof value === 'string' && !isHeaderValue(value)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: HEADER_VALUE_RULE });
+/**
+ * Request header name -> value or secret reference (required for credentials, unless
+ * `inlineCredential` accepts the text: a flow's `Bearer {captures.token}`).
+ */
+export function headerMap(inlineCredential: (value: string) => boolean = () => false) {
+  return z
+    .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name'), headerValue)
+    .superRefine((headers, ctx) => {
+      for (const [name, value] of Object.entries(headers)) {
+        if (typeof value === 'string' && isCredentialHeader(name) && !inlineCredential(value)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `${name} carries a credential: write it as a secret reference, { env: NAME } or { file: /path }, never inline` });
+        } else if (typeof value === 'string' && !isHeaderValue(value)) {
+          ctx.addIssue({ code: 'custom', path: [name], message: HEADER_VALUE_RULE });
+        }
       }
-    }
-  })
-  .default({});
+    })
+    .default({});
+}
+
+/** Request header name -> value or secret reference (required for credentials); shared with the ingress and openapi checks. */
+export const requestHeaders = headerMap();
 
 /** The body cap of a check that reads a response; shared with the ingress and openapi checks. */
 export function maxBodyBytes(fallback: number) {

@@ -16,6 +16,8 @@ export const FAMILIES = {
   driftwatch_http_status_code: { kind: 'gauge', help: 'HTTP status code of the last response, via public DNS or a pinned IP.' },
   driftwatch_http_phase_duration_seconds: { kind: 'gauge', help: 'Duration of each HTTP phase of the last run.' },
   driftwatch_endpoints: { kind: 'gauge', help: "A Service's endpoints by state in the last run (passing, failing, not-ready) of an http check with endpointsFrom." },
+  driftwatch_flow_step_success: { kind: 'gauge', help: 'Whether each step of a flow passed in its last run (0 when it failed or did not run).' },
+  driftwatch_flow_step_duration_seconds: { kind: 'gauge', help: "Duration of each flow step's request in its last run (0 when it did not run)." },
   driftwatch_tls_cert_expiry_timestamp_seconds: { kind: 'gauge', help: 'notAfter of the leaf certificate (Unix time).' },
   driftwatch_ingress_verdict: { kind: 'gauge', help: 'Current verdict of the ingress check (value always 1).' },
   driftwatch_openapi_missing_paths: { kind: 'gauge', help: 'How many required OpenAPI paths (or methods) are missing.' },

@@ -160,6 +160,18 @@ export const EXAMPLES: Example[] = [
   },
   { ...own('sweep-openapi-min', 'openapi'), url: 'http://127.0.0.1:8080/openapi.yaml', expect: { title: { matches: 'hub' }, version: '2.1.0', openapi: '3.1' } },
   { ...base('sweep-oci', 'oci-image'), image: 'gitea.example/coulomb/hub:{release}', username: 'probe', password: { env: 'REGISTRY_TOKEN' }, resolve: '203.0.113.10', ca: '/etc/ssl/ca.pem', realmAllow: ['https://auth.gitea.example'] },
+  {
+    ...base('sweep-flow', 'flow'),
+    steps: [
+      {
+        name: 'login', url: 'https://hub.example.com/login', method: 'POST', headers: { Authorization: { env: 'SMOKE_LOGIN' }, 'Content-Type': 'application/json' },
+        body: '{"remember": false}', resolve: '203.0.113.10', ca: '/etc/ssl/ca.pem', insecureSkipVerify: false, followRedirects: false, maxBodyBytes: 65536,
+        expect: httpExpect,
+        capture: { token: { json: 'access_token' }, session: { header: 'X-Session', public: true }, csrf: { regex: 'csrf=([a-z0-9]+)' } },
+      },
+      { name: 'read-hub', url: 'https://hub.example.com/api/v2/hubs?session={captures.session}', headers: { Authorization: 'Bearer {captures.token}', 'X-CSRF': '{captures.csrf}', 'X-Api-Key': { file: '/run/secrets/api-key' } }, expect: { status: 200 } },
+    ],
+  },
   { ...own('sweep-oci-token', 'oci-image'), image: 'registry.example/hub@sha256:' + 'a'.repeat(64), token: { env: 'REGISTRY_BEARER' } },
   { ...own('sweep-oci-token-file', 'oci-image'), image: 'hub:v3', token: { file: '/run/secrets/registry-token' } },
   { ...own('sweep-oci-basic', 'oci-image'), image: 'registry.example:5000/hub:v2', username: 'probe', password: { file: '/run/secrets/registry-password' } },
