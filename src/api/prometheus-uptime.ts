@@ -57,8 +57,10 @@ export function prometheusUptime(baseUrl: string, options: PrometheusUptimeOptio
 }
 
 async function ask(endpoint: URL, checks: readonly string[], now: number, timeoutMs: number): Promise<UptimeAnswer> {
-  // The evaluation time is sent, so the page can say (and a test can ask) the instant it shows.
-  const at = Math.floor(now / 1000) * 1000;
+  // The evaluation time is sent, so the page can say (and a test can ask) the instant it shows:
+  // a whole second at least a second ago, so a scrape still being written at that instant is not
+  // half seen (the same query later gives the same figure).
+  const at = Math.floor(now / 1000) * 1000 - 1000;
   try {
     const response = await fetch(endpoint, {
       method: 'POST',
