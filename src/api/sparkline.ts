@@ -36,15 +36,17 @@ function picture(timings: readonly RunTiming[], size: Size, kind: 'spark' | 'cha
   const phased = timings.map((t, i) => (t.slowest ? `${x(i)},${y(t.slowest.ms)}` : undefined)).filter((p) => p !== undefined);
   const slowest = slowestPhase(timings);
   const latest = timings[timings.length - 1];
-  const describe = `response time of the last ${timings.length} ${timings.length === 1 ? 'run' : 'runs'}: latest ${formatMs(latest?.durationMs ?? 0)}, highest ${formatMs(Math.max(...timings.map((t) => t.durationMs)))}, scale 0 to ${formatMs(top)}${slowest ? `; slowest phase ${slowest.phase} up to ${formatMs(slowest.ms)}` : ''}`;
-  const failed = timings.map((t, i) => (t.ok ? html`` : html`<circle class="fail" cx="${x(i)}" cy="${y(t.durationMs)}" r="${kind === 'spark' ? 1.8 : 3}"/>`));
+  const describe = `response time, last ${timings.length} ${timings.length === 1 ? 'run' : 'runs'}: latest ${formatMs(latest?.durationMs ?? 0)}, scale 0 to ${formatMs(top)}${slowest ? `; slowest phase ${slowest.phase}, up to ${formatMs(slowest.ms)}` : ''}`;
+  // Failed runs as dots: zero-length segments of one path with round caps, ~12 bytes a dot.
+  const dots = timings.map((t, i) => (t.ok ? '' : `M${x(i)},${y(t.durationMs)}h0`)).join('');
+  const failed = dots === '' ? html`` : html`<path class="fail" d="${dots}" stroke-width="${kind === 'spark' ? 3.5 : 6}"/>`;
   const axis =
     kind === 'chart'
       ? html`<g class="axis"><line x1="${left}" y1="${pad}" x2="${left}" y2="${height - pad}"/><line x1="${left}" y1="${height - pad}" x2="${width}" y2="${height - pad}"/>
 <text x="${left - 4}" y="${pad + 8}" text-anchor="end">${formatMs(top)}</text><text x="${left - 4}" y="${round(height / 2 + 4)}" text-anchor="end">${formatMs(top / 2)}</text><text x="${left - 4}" y="${height - pad}" text-anchor="end">0</text></g>`
       : html``;
   const scale = kind === 'spark' ? html`<span class="spark-scale small muted" data-scale-ms="${top}">max ${formatMs(top)}</span>` : html``;
-  return html`<span class="${kind}-wrap"><svg class="${kind}" role="img" aria-label="${describe}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" data-scale-ms="${top}" data-runs="${timings.length}"><title>${describe}</title>${axis}${phased.length > 0 && html`<polyline class="phase" points="${phased.join(' ')}"/>`}<polyline class="total" points="${total}"/>${failed}</svg>${scale}${kind === 'chart' && legend(timings, slowest)}</span>`;
+  return html`<span class="${kind}-wrap"><svg class="${kind}" role="img" aria-label="${describe}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" data-scale-ms="${top}" data-runs="${timings.length}">${axis}${phased.length > 0 && html`<polyline class="phase" points="${phased.join(' ')}"/>`}<polyline class="total" points="${total}"/>${failed}</svg>${scale}${kind === 'chart' && legend(timings, slowest)}</span>`;
 }
 
 function legend(timings: readonly RunTiming[], slowest: { phase: string; ms: number } | undefined): SafeHtml {

@@ -98,7 +98,7 @@ tr.row.failing .message { font-weight: 600; }
 svg.spark, svg.chart { overflow: visible; }
 svg .total { fill: none; stroke: var(--link); stroke-width: 1.5; }
 svg .phase { fill: none; stroke: var(--muted); stroke-width: 1; stroke-dasharray: 3 2; }
-svg .fail { fill: var(--bad); }
+svg .fail { fill: none; stroke: var(--bad); stroke-linecap: round; }
 svg .axis line { stroke: var(--line); } svg .axis text { fill: var(--muted); font-size: 11px; }
 .spark-scale { font-size: 11px; }
 dl.uptime { display: flex; gap: 6px; margin: 0; font-size: 11px; white-space: nowrap; }

@@ -10,11 +10,8 @@ export function uptimeList(uptimes: Uptimes): SafeHtml {
   const items = UPTIME_WINDOWS.map(({ key }) => {
     const figure = uptimes[key];
     const since = figure.since === undefined ? undefined : new Date(figure.since).toISOString();
-    const title =
-      figure.from === 'prometheus'
-        ? `uptime over ${WINDOW_TEXT[key]} from Prometheus`
-        : `uptime of the ${figure.runs ?? 0} runs held in memory${since === undefined ? ` over ${WINDOW_TEXT[key]}` : ` since ${since} (less than ${WINDOW_TEXT[key]})`}`;
-    return html`<div data-window="${key}" data-from="${figure.from}"${figure.ratio !== undefined && html` data-ratio="${figure.ratio}"`}${since !== undefined && html` data-since="${since}"`} title="${title}"><dt>${WINDOW_TEXT[key]}</dt><dd>${formatUptime(figure.ratio)}${since !== undefined && html`<span aria-hidden="true">*</span>`}</dd></div>`;
+    // Where the figure comes from is in the note over the table, not repeated in every cell.
+    return html`<div data-window="${key}" data-from="${figure.from}"${figure.ratio !== undefined && html` data-ratio="${figure.ratio}"`}${since !== undefined && html` data-since="${since}"`}><dt>${WINDOW_TEXT[key]}</dt><dd>${formatUptime(figure.ratio)}${since !== undefined && html`<span aria-hidden="true">*</span>`}</dd></div>`;
   });
   return html`<dl class="uptime" aria-label="uptime">${items}</dl>`;
 }
