@@ -8,6 +8,8 @@ import { buildApi } from '../src/api/server.js';
 import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { startPrometheus, type PrometheusPeer } from './peers/prometheus.js';
 import { memoryLogger } from './support/checks.js';
+import { runCli } from './support/cli.js';
+import { startServe } from './support/serve-process.js';
 import { until } from './support/until.js';
 
 const EXPR = (check: string) => `avg by (check) (avg_over_time(driftwatch_check_success{check="${check}"}[7d]))`;
@@ -85,5 +87,32 @@ describe('uptime on the status page from a real Prometheus', { timeout: 120_000 
       await api.close();
     }
     expect(prometheus.log()).not.toMatch(/level=error/);
+  });
+
+  it('driftwatch serve --prometheus-url --public-badges: the page reads Prometheus, badges need no token, a bad URL is refused', async () => {
+    const bad = await runCli(['serve', '--checks', 'examples/first-checks', '--prometheus-url', 'ftp://127.0.0.1/']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--prometheus-url must be an http(s) URL without credentials');
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, 'serve-token\n');
+    // The same check name as the daemon Prometheus scrapes, so Prometheus has its series.
+    const served = await startServe(`checks:\n  - { name: flapping-api, type: tcp, host: 127.0.0.1, port: ${new URL(prometheus.url).port}, schedule: "0 0 1 1 *" }\n`, [
+      '--prometheus-url',
+      prometheus.url,
+      '--public-badges',
+      '--api-token-file',
+      tokenFile,
+    ]);
+    try {
+      const page = await (await fetch(`${served.base}/`)).text();
+      expect(page).toMatch(/data-from="prometheus" data-at="/);
+      expect(page).toMatch(/data-window="7d" data-from="prometheus" data-ratio="0\.\d+"/);
+      const badge = await fetch(`${served.base}/api/v1/checks/flapping-api/badge.svg?kind=uptime`);
+      expect(badge.status).toBe(200);
+      expect(await badge.text()).toMatch(/uptime 7d: \d+\.\d\d%/);
+      expect((await fetch(`${served.base}/api/v1/checks/flapping-api/run`, { method: 'POST' })).status).toBe(401);
+    } finally {
+      await served.stop();
+    }
   });
 });

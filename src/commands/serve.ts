@@ -74,6 +74,8 @@ export async function serve(argv: string[]): Promise<number> {
   if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the deployment?)');
   const graceMs = parseDuration(values.grace);
   if (graceMs === undefined) throw new UsageError(`--grace must be a duration like 10s, got "${values.grace}"`);
+  // Read before the daemon starts its run threads: a usage error must exit at once.
+  const prometheusUrl = parsePrometheusUrl(values['prometheus-url']);
   const log = createLogger(parseLogLevel(values['log-level'], 'info'));
   const token = readApiToken(values['api-token-file']);
   const daemon = createDaemon({
@@ -97,7 +99,6 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const prometheusUrl = parsePrometheusUrl(values['prometheus-url']);
   const api = buildApi({ daemon, log, token, version: packageVersion(), prometheusUrl, publicBadges: values['public-badges'] });
   let address: string;
   try {
