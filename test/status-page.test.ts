@@ -222,7 +222,7 @@ ${secret?.yaml ?? ''}`;
     expect(await page.locator('img, b').count()).toBe(0);
     const bars = page.locator('#check-html-label .strip li');
     expect(await bars.count()).toBe(2);
-    expect(await bars.first().getAttribute('title')).toContain(HOSTILE_MESSAGE);
+    expect(await bars.first().getAttribute('aria-label')).toContain(HOSTILE_MESSAGE);
     expect(await page.evaluate("getComputedStyle(document.querySelector('.pill.failing')).backgroundColor")).toBe('rgb(180, 35, 24)');
     expect(await page.locator('#auto-refresh-control').isVisible()).toBe(true);
     expect(await page.content()).not.toContain(CANARY);

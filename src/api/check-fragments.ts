@@ -63,7 +63,12 @@ export function resultStrip(recent: readonly RunSummary[]): SafeHtml {
       : failed + blocked === 0
         ? `last ${recent.length} ${recent.length === 1 ? 'run' : 'runs'} ok`
         : [failed > 0 && `${failed} of last ${recent.length} failed`, blocked > 0 && `${blocked} blocked`].filter((part) => part !== false).join(', ');
-  const bars = [...recent].reverse().map((r) => html`<li class="${r.ok ? 'ok' : r.blocked ? 'blocked' : 'failed'}" title="${describeResult(r)}"></li>`);
+  // Focusable, with the run's reason as accessible text (a title alone reaches neither keyboards nor
+  // screen readers); the stylesheet shows that text on hover and focus, so it is written once.
+  const bars = [...recent].reverse().map((r) => {
+    const text = describeResult(r);
+    return html`<li class="${r.ok ? 'ok' : r.blocked ? 'blocked' : 'failed'}" tabindex="0" aria-label="${text}"></li>`;
+  });
   return html`<ol class="strip" aria-label="recent runs, oldest first">${bars}</ol><div class="strip-caption muted">${caption}</div>`;
 }
 

@@ -2,16 +2,19 @@ import { formatDuration } from '../config/duration.js';
 import { REDACTED } from '../results/secret-forms.js';
 import type { RunSummary } from '../state/state-store.js';
 import type { CheckEntry } from './served-daemon.js';
-import { blockedBy, diagnosisTags, labelChips, runPill, statusPill, type CheckSummary } from './check-fragments.js';
+import { blockedBy, diagnosisTags, labelChips, resultStrip, runPill, statusPill, type CheckSummary } from './check-fragments.js';
 import { HIDDEN, specView } from './check-view.js';
 import { formatMs, html, prettyJson, timeElement, type SafeHtml } from './html.js';
 import type { PageParts } from './page-shell.js';
+import { responseChart } from './sparkline.js';
+import type { UptimeAnswer } from './uptime.js';
+import { checkPictures, uptimeNote } from './uptime-view.js';
 
 // The spec holds durations as milliseconds; these keys read better the way check files write them.
 const DURATION_KEY = /^(interval|timeout)$|Timeout$/;
 
 /** GET /checks/:name: what the check is, where it is defined, when it runs, what it saw. */
-export function checkPage(view: CheckSummary, entry: CheckEntry, now: number): PageParts {
+export function checkPage(view: CheckSummary, entry: CheckEntry, now: number, answer?: UptimeAnswer): PageParts {
   const { name, last } = view;
   const path = encodeURIComponent(name);
   const schedule = entry.check.spec.schedule;
@@ -39,6 +42,10 @@ ${view.dependsOn.length > 0 && html`<dt>Depends on</dt><dd>${view.dependsOn.map(
 ${definition(specView(entry))}
 </section>
 </div>
+<section class="panel pictures-panel"><h2>Response time and uptime</h2>
+${uptimeNote(answer, [entry], now)}${resultStrip(entry.history.list())}${checkPictures(entry, answer, now)}
+<figure class="chart-figure">${responseChart(entry.history.timings())}<figcaption class="small muted">Response time of every run kept in memory</figcaption></figure>
+</section>
 <section class="panel"><h2>Recent results</h2>
 ${resultsTable(entry.history.list(), now)}
 </section>

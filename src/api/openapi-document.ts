@@ -126,6 +126,19 @@ export function openApiDocument(version: string) {
       },
       '/api/v1/checks/{name}': { get: { summary: 'One check, its spec and recent results', parameters: [nameParam], responses: { 200: { description: 'check', ...json(ref('CheckDetail')) }, 404: error } } },
       '/api/v1/checks/{name}/run': { post: { summary: 'Run a check now', security: secured, parameters: [nameParam], responses: { 200: { description: 'the run', ...json(ref('Result')) }, 401: error, 404: error, 429: error } } },
+      '/api/v1/checks/{name}/badge.svg': {
+        get: {
+          summary: "A shields-style SVG badge of the check's health, 7 d uptime (from Prometheus with --prometheus-url) or last duration; cached 60 s. Without --public-badges it needs the token like /probe",
+          security: [...secured, {}],
+          parameters: [nameParam, { name: 'kind', in: 'query', schema: { type: 'string', enum: ['health', 'uptime', 'duration'], default: 'health' } }],
+          responses: {
+            200: { description: 'the badge', content: { 'image/svg+xml': {} } },
+            400: { description: 'unknown kind, as an SVG badge', content: { 'image/svg+xml': {} } },
+            401: error,
+            404: { description: 'no such check, as an SVG badge ("check not found")', content: { 'image/svg+xml': {} } },
+          },
+        },
+      },
       ...gatePaths,
       '/-/reload': { post: { summary: 'Reload check files (also SIGHUP)', security: secured, responses: { 200: { description: 'reloaded', ...json(ref('Reload')) }, 401: error, 422: { description: 'invalid files: old checks keep running', ...json(ref('Reload')) } } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },

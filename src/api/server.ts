@@ -11,6 +11,8 @@ import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerProbeRoute } from './probe-route.js';
 import { registerStatusPage } from './status-page.js';
+import { registerBadgeRoute } from './badge-route.js';
+import { prometheusUptime } from './prometheus-uptime.js';
 
 export interface ApiOptions {
   daemon: ServedDaemon;
@@ -18,6 +20,10 @@ export interface ApiOptions {
   /** When set, /probe and the POST routes require `Authorization: Bearer TOKEN`. */
   token?: string | undefined;
   version: string;
+  /** Prometheus's base URL: the status page and badges read long-range uptime from it. */
+  prometheusUrl?: string | undefined;
+  /** Badges readable without the token (GET /api/v1/checks/:name/badge.svg). */
+  publicBadges?: boolean | undefined;
 }
 
 /** Builds the HTTP API (DESIGN section 4) without listening, so tests can inject(). */
@@ -55,7 +61,9 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   // One name order for the list and the status page, sorted again only when the checks change.
   const index = createCheckIndex(daemon.state);
   registerCheckRoutes(app, daemon, index, auth);
-  registerStatusPage(app, daemon, index);
+  const uptime = options.prometheusUrl === undefined ? undefined : prometheusUptime(options.prometheusUrl);
+  registerBadgeRoute(app, daemon, auth, { public: options.publicBadges === true, uptime });
+  registerStatusPage(app, daemon, index, uptime);
   return app;
 }
 

@@ -68,7 +68,7 @@ tr.row.failing > td:first-child { border-left-color: var(--bad); }
 tr.row.ok > td:first-child { border-left-color: var(--good); }
 tr.row.blocked > td:first-child { border-left-color: var(--warn); }
 tr.row.failing { background: color-mix(in srgb, var(--bad-bg) 55%, var(--card)); }
-.c-state { width: 130px; } .c-last { width: 120px; white-space: nowrap; } .c-recent { width: 226px; } .c-links { width: 110px; }
+.c-state { width: 130px; } .c-last { width: 120px; white-space: nowrap; } .c-recent { width: 240px; } .c-links { width: 110px; }
 .c-check { width: 24%; }
 .name { font-weight: 700; font-size: 16px; text-decoration: none; overflow-wrap: anywhere; }
 .name:hover { text-decoration: underline; }
@@ -87,6 +87,26 @@ tr.row.failing .message { font-weight: 600; }
 .strip li.blocked { background: var(--warn); }
 .blocked-by { margin-top: 3px; }
 .strip-caption { width: 198px; font-size: 12px; text-align: right; margin-top: 2px; }
+/* A run's reason on hover and keyboard focus: the tip's containing block is the cell, outside
+   the strip's clipping box, so it is not cut off. */
+.c-recent, .pictures-panel { position: relative; }
+.strip li:focus { outline: 2px solid var(--link); outline-offset: -2px; }
+.strip li:hover::after, .strip li:focus::after { content: attr(aria-label); position: absolute; z-index: 2; right: 0; margin-top: 22px; max-width: 420px;
+  padding: 4px 8px; border-radius: 4px; background: var(--text); color: var(--card); font-size: 12px; white-space: normal; }
+.pictures { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; margin-top: 4px; max-width: 240px; }
+.spark-wrap, .chart-wrap { display: inline-flex; align-items: center; gap: 4px; flex-wrap: wrap; }
+svg.spark, svg.chart { overflow: visible; }
+svg .total { fill: none; stroke: var(--link); stroke-width: 1.5; }
+svg .phase { fill: none; stroke: var(--muted); stroke-width: 1; stroke-dasharray: 3 2; }
+svg .fail { fill: none; stroke: var(--bad); stroke-linecap: round; }
+svg .axis line { stroke: var(--line); } svg .axis text { fill: var(--muted); font-size: 11px; }
+.spark-scale { font-size: 11px; }
+dl.uptime { display: flex; gap: 6px; margin: 0; font-size: 11px; white-space: nowrap; }
+dl.uptime div { display: flex; gap: 3px; } dl.uptime dt { color: var(--muted); } dl.uptime dd { margin: 0; font-variant-numeric: tabular-nums; }
+.chart-figure { margin: 12px 0 0; } .chart-figure svg.chart { max-width: 100%; height: auto; }
+.legend .key { display: inline-block; width: 14px; height: 0; border-top: 2px solid var(--link); vertical-align: middle; }
+.legend .key.phase { border-top: 1px dashed var(--muted); } .legend .key.fail { width: 6px; height: 6px; border: 0; border-radius: 50%; background: var(--bad); }
+.uptime-note { margin: 6px 0; }
 .c-links a { display: block; font-size: 13px; }
 .empty { padding: 24px; text-align: center; }
 footer.wrap { padding-bottom: 28px; font-size: 13px; color: var(--muted); }

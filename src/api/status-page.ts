@@ -8,6 +8,8 @@ import { blockedBy, diagnosisTags, labelChips, resultStrip, statusPill, STATUS_O
 import { CHECK_STATUSES, checkStatus, summarizeCheck, type CheckStatus } from './check-view.js';
 import { formatMs, html, timeElement, type SafeHtml } from './html.js';
 import { sendPage, type PageParts } from './page-shell.js';
+import type { UptimeAnswer, UptimeSource } from './uptime.js';
+import { checkPictures, readUptime, uptimeNote } from './uptime-view.js';
 
 interface Row {
   view: CheckSummary;
@@ -29,18 +31,18 @@ const overviewQuery = z.object({ page: z.string().regex(/^[1-9]\d{0,8}$/).transf
 const ROW_ORDER = [...CHECK_STATUSES].sort((a, b) => STATUS_ORDER[a] - STATUS_ORDER[b]);
 
 /** GET / (every check at a glance, a page of rows at a time) and GET /checks/:name (one check in full); HTML, no JS needed. */
-export function registerStatusPage(app: FastifyInstance, daemon: ServedDaemon, index: CheckIndex): void {
+export function registerStatusPage(app: FastifyInstance, daemon: ServedDaemon, index: CheckIndex, uptime?: UptimeSource): void {
   app.get('/', async (request, reply) => {
     const query = overviewQuery.safeParse(request.query);
     if (!query.success) return sendPage(reply, 400, badPageNumber(Date.now()));
-    return sendPage(reply, 200, overviewPage(daemon, index, query.data.page ?? 1, Date.now()));
+    return sendPage(reply, 200, await overviewPage(daemon, index, query.data.page ?? 1, Date.now(), uptime));
   });
   app.get('/checks/:name', async (request, reply) => {
     const { name } = nameParams.parse(request.params);
     const entry = daemon.state.get(name);
     const now = Date.now();
     if (!entry) return sendPage(reply, 404, notFoundPage(name, now));
-    return sendPage(reply, 200, checkPage(summarizeCheck(entry, daemon.scheduler), entry, now));
+    return sendPage(reply, 200, checkPage(summarizeCheck(entry, daemon.scheduler), entry, now, await readUptime(uptime, [name], now)));
   });
 }
 
@@ -49,7 +51,7 @@ export function registerStatusPage(app: FastifyInstance, daemon: ServedDaemon, i
  * page of ~0.6 MB, not ~130 MB. A page past the last (checks removed since the link was made)
  * shows the last.
  */
-function overviewPage(daemon: ServedDaemon, index: CheckIndex, requested: number, now: number): PageParts {
+async function overviewPage(daemon: ServedDaemon, index: CheckIndex, requested: number, now: number, uptime: UptimeSource | undefined): Promise<PageParts> {
   const byName = index.byName();
   const counts: Record<CheckStatus, number> = { failing: 0, blocked: 0, ok: 0, pending: 0 };
   // Each check's place in ROW_ORDER, read once: the entries and their results are scattered over
@@ -66,7 +68,10 @@ function overviewPage(daemon: ServedDaemon, index: CheckIndex, requested: number
   const rows: Row[] = rowsAt(byName, ranks, counts, paging.first).map((entry) => ({ entry, view: summarizeCheck(entry, daemon.scheduler) }));
   const tone: CheckStatus = counts.failing > 0 ? 'failing' : counts.blocked > 0 ? 'blocked' : counts.ok > 0 ? 'ok' : 'pending';
   const nav = pageLinks(paging, rows.length);
-  const body = html`${summary(counts, byName.length, tone, daemon.lastReload, now)}${reloadBanner(daemon.lastReload, now)}${nav}${checksTable(rows, now)}${nav}`;
+  // Asked after the rows are chosen: one Prometheus query for this page's checks, within its timeout.
+  const answer = await readUptime(uptime, rows.map((row) => row.view.name), now);
+  const note = rows.length > 0 ? uptimeNote(answer, rows.map((row) => row.entry), now) : html``;
+  const body = html`${summary(counts, byName.length, tone, daemon.lastReload, now)}${reloadBanner(daemon.lastReload, now)}${nav}${note}${checksTable(rows, now, answer)}${nav}`;
   return { title: `${counts.failing} failing - driftwatch`, tone, body, now, autoRefresh: true, self: pageHref(page) };
 }
 
@@ -151,17 +156,17 @@ Fix these problems and reload again (SIGHUP or POST /-/reload):
 </section>`;
 }
 
-function checksTable(rows: readonly Row[], now: number): SafeHtml {
+function checksTable(rows: readonly Row[], now: number, answer: UptimeAnswer | undefined): SafeHtml {
   if (rows.length === 0) return html`<p class="panel empty muted">No checks are loaded.</p>`;
   return html`<table class="checks">
 <thead><tr><th scope="col">State</th><th scope="col">Check</th><th scope="col">Diagnosis</th><th scope="col">Last run</th><th scope="col">Recent runs</th><th scope="col">Links</th></tr></thead>
 <tbody>
-${rows.map((row) => checkRow(row, now))}
+${rows.map((row) => checkRow(row, now, answer))}
 </tbody>
 </table>`;
 }
 
-function checkRow({ view, entry }: Row, now: number): SafeHtml {
+function checkRow({ view, entry }: Row, now: number, answer: UptimeAnswer | undefined): SafeHtml {
   const { name, status, last } = view;
   const path = encodeURIComponent(name);
   return html`<tr class="row ${status}" id="check-${name}" data-check="${name}" data-status="${status}">
@@ -169,7 +174,7 @@ function checkRow({ view, entry }: Row, now: number): SafeHtml {
 <td class="c-check"><a class="name" href="/checks/${path}">${name}</a> <span class="tag">${view.type}</span>${labelChips(view.labels)}${view.description !== undefined && html`<div class="desc">${view.description}</div>`}</td>
 <td class="c-diag">${diagnosis(view, now)}</td>
 <td class="c-last">${last ? html`${timeElement(last.startedAt, now)}<div class="muted small">took ${formatMs(last.durationMs)}</div>` : html`<span class="muted">not yet</span>`}</td>
-<td class="c-recent">${resultStrip(entry.history.list())}</td>
+<td class="c-recent">${resultStrip(entry.history.list())}${checkPictures(entry, answer, now)}</td>
 <td class="c-links"><a href="/api/v1/checks/${path}">JSON</a><a href="/probe?check=${path}&amp;debug=true" title="Runs the check now and shows each step (needs the API token when one is configured)">Debug run</a></td>
 </tr>
 `;

@@ -28,6 +28,9 @@ Options:
   --location NAME       label every series with location="NAME" (vantage point)
   --release TAG         the release under verification ({release} in expectations, tag: release)
   --api-token-file F    require this bearer token on /probe and POST routes
+  --prometheus-url URL  a Prometheus that scrapes this daemon: the status page and badges read
+                        uptime over 1 h / 24 h / 7 d from it (2 s timeout, cached 60 s)
+  --public-badges       serve /api/v1/checks/NAME/badge.svg without the token
                         (or DRIFTWATCH_API_TOKEN)
   --concurrency N       scheduled runs at once (default 64)
   --probe-concurrency N on-demand runs at once (default 64; a quarter of them for one check
@@ -53,6 +56,8 @@ export async function serve(argv: string[]): Promise<number> {
       location: { type: 'string' },
       release: { type: 'string' },
       'api-token-file': { type: 'string' },
+      'prometheus-url': { type: 'string' },
+      'public-badges': { type: 'boolean' },
       concurrency: { type: 'string' },
       'probe-concurrency': { type: 'string' },
       'run-threads': { type: 'string' },
@@ -69,6 +74,8 @@ export async function serve(argv: string[]): Promise<number> {
   if (values.release === '') throw new UsageError('--release must not be empty (an unset variable in the deployment?)');
   const graceMs = parseDuration(values.grace);
   if (graceMs === undefined) throw new UsageError(`--grace must be a duration like 10s, got "${values.grace}"`);
+  // Read before the daemon starts its run threads: a usage error must exit at once.
+  const prometheusUrl = parsePrometheusUrl(values['prometheus-url']);
   const log = createLogger(parseLogLevel(values['log-level'], 'info'));
   const token = readApiToken(values['api-token-file']);
   const daemon = createDaemon({
@@ -92,7 +99,7 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const api = buildApi({ daemon, log, token, version: packageVersion() });
+  const api = buildApi({ daemon, log, token, version: packageVersion(), prometheusUrl, publicBadges: values['public-badges'] });
   let address: string;
   try {
     address = await listenQuietly(api, host, port);
@@ -135,6 +142,15 @@ export async function serve(argv: string[]): Promise<number> {
   process.off('SIGTERM', onStop);
   process.off('SIGINT', onStop);
   return 0;
+}
+
+function parsePrometheusUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '') {
+    throw new UsageError(`--prometheus-url must be an http(s) URL without credentials, like http://prometheus:9090, got "${value}"`);
+  }
+  return url.href;
 }
 
 function parseListen(listen: string): [string, number] {

@@ -21,8 +21,20 @@ const OK = 0;
 /** A blocked run in the outcome ring: not a reason, it is not a failure of its own. */
 const BLOCKED = -1;
 
-/** Numbers per run in the ring: started at (epoch ms), duration (ms), outcome. */
-const FIELDS = 3;
+/** Numbers per run in the ring: started at (epoch ms), duration (ms), outcome, slowest phase (packed). */
+const FIELDS = 4;
+/** The phases an HTTP exchange is timed by (observations.phases), for the slowest-phase line. */
+const PHASE_NAMES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
+const NO_PHASE = -1;
+
+/** One run's timing, for the response-time sparkline and chart. */
+export interface RunTiming {
+  at: number;
+  durationMs: number;
+  ok: boolean;
+  /** The slowest phase of the run, where the check times phases (http, ingress, openapi). */
+  slowest?: { phase: string; ms: number };
+}
 
 /**
  * A ring of the last `size` runs in brief, kept in one number array (V8 stores it unboxed) and
@@ -33,7 +45,7 @@ const FIELDS = 3;
  * daily cron, or any check just after start-up) holds none.
  */
 export class RunHistory {
-  /** FIELDS numbers per run: startedAt, durationMs, outcome (OK, BLOCKED, or 1 + the reason's index in REASONS). */
+  /** FIELDS numbers per run: startedAt, durationMs, outcome (OK, BLOCKED, or 1 + the reason's index in REASONS), slowest phase. */
   private numbers: number[] | undefined;
   private message: string[] | undefined;
   private verdict: (string | undefined)[] | undefined;
@@ -57,6 +69,7 @@ export class RunHistory {
     numbers[at * FIELDS] = Date.parse(result.startedAt);
     numbers[at * FIELDS + 1] = result.durationMs;
     numbers[at * FIELDS + 2] = result.ok ? OK : result.blocked ? BLOCKED : 1 + REASONS.indexOf(result.reason ?? 'error');
+    numbers[at * FIELDS + 3] = slowestPhase(result.observations.phases);
     message[at] = repeated && message[before] === result.message ? (message[before] ?? result.message) : result.message;
     const verdict = result.observations.verdict;
     if (typeof verdict === 'string' || this.verdict) {
@@ -66,6 +79,23 @@ export class RunHistory {
     }
     this.head = (at + 1) % this.size;
     this.count = Math.min(this.count + 1, this.size);
+  }
+
+  /** Oldest first: when each run started, how long it took, its slowest phase if timed by phase. */
+  timings(): RunTiming[] {
+    const runs: RunTiming[] = [];
+    for (let i = this.count; i >= 1; i--) {
+      const at = (this.head - i + this.size) % this.size;
+      const packed = this.numbers?.[at * FIELDS + 3] ?? NO_PHASE;
+      const phase = packed >= 0 ? PHASE_NAMES[packed % 8] : undefined;
+      runs.push({
+        at: this.numbers?.[at * FIELDS] ?? 0,
+        durationMs: this.numbers?.[at * FIELDS + 1] ?? 0,
+        ok: (this.numbers?.[at * FIELDS + 2] ?? OK) === OK,
+        ...(phase !== undefined && { slowest: { phase, ms: Math.floor(packed / 8) / 1000 } }),
+      });
+    }
+    return runs;
   }
 
   /** Newest first. */
@@ -87,4 +117,22 @@ export class RunHistory {
     }
     return runs;
   }
+}
+
+/**
+ * The slowest phase as one number (microseconds x 8 + the phase's index), so the ring stays one
+ * unboxed number array: 8 bytes a run more, no object. NO_PHASE when the result has no phases.
+ */
+function slowestPhase(phases: unknown): number {
+  if (typeof phases !== 'object' || phases === null) return NO_PHASE;
+  let best = NO_PHASE;
+  let bestMs = -1;
+  PHASE_NAMES.forEach((name, index) => {
+    const ms: unknown = Reflect.get(phases, name);
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms > bestMs) {
+      bestMs = ms;
+      best = Math.round(ms * 1000) * 8 + index;
+    }
+  });
+  return best;
 }

@@ -2,7 +2,7 @@ import type { LoadedCheck } from '../config/check-types.js';
 import type { Result } from '../results/result.js';
 import { RunHistory } from './run-history.js';
 
-export { RunHistory, type RunSummary } from './run-history.js';
+export { RunHistory, type RunSummary, type RunTiming } from './run-history.js';
 
 /**
  * What the API and status page know of one check: its spec, its latest result and its recent
