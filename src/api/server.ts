@@ -11,6 +11,7 @@ import { registerMetricsRoute } from './metrics-route.js';
 import { openApiDocument } from './openapi-document.js';
 import { registerProbeRoute } from './probe-route.js';
 import { registerStatusPage } from './status-page.js';
+import { registerWindowRoutes } from './window-route.js';
 
 export interface ApiOptions {
   daemon: ServedDaemon;
@@ -52,6 +53,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
   registerGateRoutes(app, daemon, auth, options.token);
+  if (daemon.windows !== undefined) registerWindowRoutes(app, daemon, daemon.windows, auth);
   // One name order for the list and the status page, sorted again only when the checks change.
   const index = createCheckIndex(daemon.state);
   registerCheckRoutes(app, daemon, index, auth);

@@ -15,6 +15,7 @@ import { createStateStore, type StateStore } from '../state/state-store.js';
 import { createOnDemandRuns, trackScheduledRun } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
+import { createDaemonWindows, withWindows } from './windows.js';
 
 export interface DaemonOptions {
   checkPaths: readonly string[];
@@ -63,7 +64,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
   const threads = createRunThreads({ count: options.runThreads ?? 0, services, log });
-  const recorder = withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads);
+  // Deploy windows live beside the state, not in the loader: a reload keeps them.
+  const windows = createDaemonWindows({ state, metrics, log });
+  const recorder = withWindows(withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads), windows);
   // Scheduled runs in flight, for a gate to join (on-demand.ts).
   const scheduledRuns = new Map<LoadedCheck, Promise<Run>>();
   const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads, scheduledRuns });
@@ -71,6 +74,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, scheduledRun: (check) => scheduledRuns.get(check) });
   return {
     state,
+    windows,
     metrics,
     series,
     scheduler,
@@ -90,6 +94,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
     async stop(graceMs) {
       await scheduler.stop(graceMs);
+      windows.stop();
       await threads.close();
     },
     runNow,
