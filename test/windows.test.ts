@@ -156,6 +156,25 @@ describe('deploy windows: /api/v1/windows', { timeout: 60_000 }, () => {
     expect(await metrics()).toMatch(/^driftwatch_windows_unconverged_total\{release="v4"\} 1$/m);
   });
 
+  it('a gate whose caller goes away closes its window without an unconverged alert', async () => {
+    healthy = false;
+    const abort = new AbortController();
+    const gate = fetch(`${base}/api/v1/gate`, { method: 'POST', signal: abort.signal, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ checks: ['hub-app'], release: 'v5', wait: true, timeout: '8s' }) }).catch(() => undefined);
+    let seen: WindowJson | undefined;
+    const deadline = Date.now() + 3000;
+    while (seen === undefined && Date.now() < deadline) {
+      seen = ((await call('GET', '/api/v1/windows')).json as { open: WindowJson[] }).open.find((w) => w.release === 'v5');
+      if (seen === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(seen).toBeDefined();
+    abort.abort();
+    await gate;
+    const closedBy = Date.now() + 5000;
+    while ((await windowOf(seen?.id ?? '')).outcome === undefined && Date.now() < closedBy) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await windowOf(seen?.id ?? '')).toMatchObject({ outcome: 'closed' });
+    expect(await metrics()).toMatch(/^driftwatch_windows_unconverged_total\{release="v5"\} 0$/m);
+  });
+
   it('refuses bad requests with the reason', async () => {
     const inAYear = new Date(Date.now() + 365 * 86_400_000).toISOString();
     const cases: [unknown, number, RegExp][] = [

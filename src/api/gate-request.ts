@@ -54,9 +54,14 @@ export function createGateRunner(daemon: ServedDaemon): (request: GateRequest, r
     // A gate that waits is a rollout under way: its checks are converging, not failing, until it decides (docs/gate.md).
     const window = timing.waitMs > 0 ? daemon.windows?.open({ checks: selected.checks.map((c) => c.spec.name), release: request.release, untilMs: Date.now() + timing.timeoutMs, openedBy: 'gate' }) : undefined;
     let outcome: 'converged' | 'unconverged' | 'closed' = 'closed';
+    // A caller that went away decided nothing about the rollout: its window just closes.
+    const caller = { gone: false };
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) caller.gone = true;
+    });
     try {
       const answer = await runSelected(daemon, selected.checks, request.release, timing, reply);
-      if (!reply.raw.destroyed) outcome = answer.passed ? 'converged' : 'unconverged';
+      if (!caller.gone) outcome = answer.passed ? 'converged' : 'unconverged';
       return answer;
     } finally {
       running -= 1;
