@@ -16,6 +16,7 @@ import { createOnDemandRuns, trackScheduledRun } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
 import { createDaemonWindows, withWindows } from './windows.js';
+import type { WindowStore } from '../state/windows.js';
 
 export interface DaemonOptions {
   checkPaths: readonly string[];
@@ -39,6 +40,8 @@ export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** The daemon: what the API serves (api/served-daemon.ts), and its own life cycle. */
 export interface Daemon extends ServedDaemon {
   readonly state: StateStore<LoadedCheck>;
+  /** Deploy windows: in memory, kept over reloads, forgotten on restart. */
+  readonly windows: WindowStore;
   readonly metrics: DaemonMetrics;
   readonly series: SeriesStore;
   readonly scheduler: Scheduler;
