@@ -23,7 +23,7 @@ const INVALID: [string, string, string[]][] = [
   [
     'unknown key',
     `checks:\n  - ${TCP}\n    prot: 2\n`,
-    ['t.yaml:6:5: checks[0].prot: unknown key "prot" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, type, host, port, resolve, endpointsFrom, ipProtocol, ipProtocolFallback)'],
+    ['t.yaml:6:5: checks[0].prot: unknown key "prot" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, maintenance, type, host, port, resolve, endpointsFrom, ipProtocol, ipProtocolFallback)'],
   ],
   ['a number in quotes', 'checks:\n  - name: a\n    type: tcp\n    host: x\n    port: "80"\n', ['t.yaml:5:11: checks[0].port: expected a number, written without quotes (got "80")']],
   ['missing required key', 'checks:\n  - name: a\n    type: tcp\n    port: 80\n', ['t.yaml:2:5: checks[0].host: required (a string)']],
@@ -66,7 +66,7 @@ const INVALID: [string, string, string[]][] = [
     'checks:\n  - name: a\n    type: nope\n    interval: 5s\n    timeout: 10s\n',
     [`t.yaml:3:11: checks[0].type: unknown check type "nope" (accepted: ${types})`, 't.yaml:5:14: checks[0].timeout: timeout 10s exceeds interval 5s (runs would overlap and be skipped)'],
   ],
-  ['unknown defaults key', 'defaults:\n  intervall: 5s\nchecks: []\n', ['t.yaml:2:3: defaults.intervall: unknown key "intervall" (accepted: interval, schedule, timeout, labels, kubeconfig, context)']],
+  ['unknown defaults key', 'defaults:\n  intervall: 5s\nchecks: []\n', ['t.yaml:2:3: defaults.intervall: unknown key "intervall" (accepted: interval, schedule, timeout, labels, maintenance, kubeconfig, context)']],
   [
     'bad default reported once, at the default',
     `defaults:\n  interval: soon\nchecks:\n  - ${TCP}\n  - ${TCP.replace('name: a', 'name: b')}\n`,

@@ -170,6 +170,9 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
     expect(await daemon.load()).toBe(CHECK_TYPES.length);
     const live = daemon;
     results = (await Promise.all(checks.map((check) => live.runNow(check.name)))).map((run) => run.result);
+    // A deploy window over one check, as a rollout would open (after the runs: a pass would close it as converged): the alert rules read its series
+    // (driftwatch_check_window, driftwatch_windows_unconverged_total), which exist only then.
+    expect(live.windows.open({ checks: [checks[0]?.name ?? ''], release: 'live', untilMs: Date.now() + 600_000, openedBy: 'api' })).toMatchObject({ kind: 'deploy' });
     app = buildApi({ daemon, log: memoryLogger().log, version: '0.0.0-test' });
     const response = await app.inject('/metrics');
     expect(response.statusCode).toBe(200);

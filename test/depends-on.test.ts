@@ -75,7 +75,7 @@ describe('dependsOn: the dependency graph is validated across all files', () => 
 
   it('does not call a dependency unknown when that check exists but is invalid (its own problem is reported)', async () => {
     const { folder, shown } = await files({ 'a.yaml': `checks:\n${tcp('db', '    colour: red\n')}${tcp('app', '    dependsOn: [db]\n')}` });
-    expect(await problemsOf(folder)).toEqual([`${shown('a.yaml')}:6:5: checks[0].colour: unknown key "colour" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, type, host, port, resolve, endpointsFrom, ipProtocol, ipProtocolFallback)`]);
+    expect(await problemsOf(folder)).toEqual([`${shown('a.yaml')}:6:5: checks[0].colour: unknown key "colour" (accepted: name, description, interval, schedule, timeout, labels, allowTargets, dependsOn, maintenance, type, host, port, resolve, endpointsFrom, ipProtocol, ipProtocolFallback)`]);
   });
 
   it('rejects a malformed name in dependsOn through the schema', async () => {

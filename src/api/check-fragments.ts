@@ -9,6 +9,8 @@ export type CheckSummary = ReturnType<typeof summarizeCheck>;
 
 const STATUS_TEXT: Record<CheckStatus, { symbol: string; label: string }> = {
   failing: { symbol: '✕', label: 'failing' },
+  converging: { symbol: '↻', label: 'converging' },
+  maintenance: { symbol: '⚒', label: 'maintenance' },
   blocked: { symbol: '⊘', label: 'blocked' },
   ok: { symbol: '✓', label: 'ok' },
   pending: { symbol: '○', label: 'pending' },
@@ -73,7 +75,7 @@ export function resultStrip(recent: readonly RunSummary[]): SafeHtml {
 }
 
 /** Failing first (the root causes), then blocked, then pending, then ok; by name within each. */
-export const STATUS_ORDER: Record<CheckStatus, number> = { failing: 0, blocked: 1, pending: 2, ok: 3 };
+export const STATUS_ORDER: Record<CheckStatus, number> = { failing: 0, converging: 1, maintenance: 2, blocked: 3, pending: 4, ok: 5 };
 
 /** "blocked by hub-ingress; root cause hub-dns", each a link to that check's page. */
 export function blockedBy(result: Result | undefined): SafeHtml {

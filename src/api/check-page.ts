@@ -52,7 +52,7 @@ ${resultsTable(entry.history.list(), now)}
 <section class="panel"><h2>Latest observations</h2>
 ${last ? html`<pre class="observations">${prettyJson(last.observations)}</pre>` : html`<p class="muted">No results yet.</p>`}
 </section>`;
-  return { title: `${name}: ${view.status} - driftwatch`, tone: view.status, body, now, autoRefresh: false, self: `/checks/${path}` };
+  return { title: `${name}: ${view.status} - driftwatch`, tone: view.status === 'converging' || view.status === 'maintenance' ? 'blocked' : view.status, body, now, autoRefresh: false, self: `/checks/${path}` };
 }
 
 export function notFoundPage(name: string, now: number): PageParts {

@@ -3,18 +3,27 @@ import { formatDuration } from '../config/duration.js';
 import { Secret } from '../config/secret.js';
 import { REDACTED } from '../results/secret-forms.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { inMaintenance } from '../state/maintenance.js';
 import type { CheckEntry } from './served-daemon.js';
 
-/** blocked: not run because a dependency (dependsOn) fails; last.blocked names it and the root causes. */
-export type CheckStatus = 'ok' | 'failing' | 'blocked' | 'pending';
+/**
+ * blocked: not run because a dependency (dependsOn) fails; last.blocked names it and the root causes.
+ * converging: failing inside an open deploy window; maintenance: failing inside a maintenance window.
+ */
+export type CheckStatus = 'ok' | 'failing' | 'converging' | 'maintenance' | 'blocked' | 'pending';
 
 /** Every status, in the order the status page lists them (failing first: the root causes). */
-export const CHECK_STATUSES = ['failing', 'blocked', 'pending', 'ok'] as const satisfies readonly CheckStatus[];
+export const CHECK_STATUSES = ['failing', 'converging', 'maintenance', 'blocked', 'pending', 'ok'] as const satisfies readonly CheckStatus[];
 
 /** The check's state from its latest result; cheap, so lists can filter and count 100,000 checks. */
-export function checkStatus(entry: CheckEntry): CheckStatus {
+export function checkStatus(entry: CheckEntry, now = Date.now()): CheckStatus {
   const last = entry.last;
-  return last === undefined ? 'pending' : last.ok ? 'ok' : last.blocked ? 'blocked' : 'failing';
+  if (last === undefined) return 'pending';
+  if (last.ok) return 'ok';
+  if (last.blocked) return 'blocked';
+  if (entry.window !== undefined) return 'converging';
+  const maintenance = entry.check.spec.maintenance;
+  return maintenance !== undefined && maintenance.length > 0 && inMaintenance(maintenance, now) ? 'maintenance' : 'failing';
 }
 
 /** How the API (and the status page) present a check: JSON-safe, secrets as [secret]. */
@@ -34,6 +43,8 @@ export function summarizeCheck(entry: CheckEntry, scheduler: Pick<Scheduler, 'ne
     timeout: formatDuration(spec.timeout),
     nextRunAt: scheduler.nextRunAt(spec.name)?.toISOString(),
     status,
+    // The open deploy window that makes a failure "converging" (GET /api/v1/windows/ID).
+    window: entry.window,
     since: entry.changedAt,
     streak: entry.streak,
     last,

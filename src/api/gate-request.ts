@@ -51,10 +51,21 @@ export function createGateRunner(daemon: ServedDaemon): (request: GateRequest, r
     if (selected.checks.length > MAX_GATE_CHECKS) return refuse(400, 'DRIFTWATCH_SELECTION_TOO_LARGE', `the selection matches ${selected.checks.length} checks, at most ${MAX_GATE_CHECKS} per gate`);
     if (running >= MAX_GATES) return refuse(429, 'DRIFTWATCH_BUSY', `too many gates at once (${running} running)`);
     running += 1;
+    // A gate that waits is a rollout under way: its checks are converging, not failing, until it decides (docs/gate.md).
+    const window = timing.waitMs > 0 ? daemon.windows?.open({ checks: selected.checks.map((c) => c.spec.name), release: request.release, untilMs: Date.now() + timing.timeoutMs, openedBy: 'gate' }) : undefined;
+    let outcome: 'converged' | 'unconverged' | 'closed' = 'closed';
+    // A caller that went away decided nothing about the rollout: its window just closes.
+    const caller = { gone: false };
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) caller.gone = true;
+    });
     try {
-      return await runSelected(daemon, selected.checks, request.release, timing, reply);
+      const answer = await runSelected(daemon, selected.checks, request.release, timing, reply);
+      if (!caller.gone) outcome = answer.passed ? 'converged' : 'unconverged';
+      return answer;
     } finally {
       running -= 1;
+      if (typeof window === 'object') daemon.windows?.close(window.id, outcome);
     }
   };
 }

@@ -2,6 +2,7 @@ import { REASONS } from '../results/result.js';
 import { MAX_PAGE_SIZE, PAGE_SIZE } from './check-list.js';
 import { CHECK_STATUSES } from './check-view.js';
 import { gateAnswerSchema, gatePaths } from './gate-openapi.js';
+import { windowPaths, windowSchema } from './window-openapi.js';
 
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -92,6 +93,7 @@ export function openApiDocument(version: string) {
         },
         Reload: { type: 'object', properties: { ok: { type: 'boolean' }, checks: { type: 'integer' }, problems: { type: 'array', items: { type: 'string' } }, at: { type: 'string' } } },
         GateAnswer: gateAnswerSchema,
+        Window: windowSchema,
       },
     },
     paths: {
@@ -140,6 +142,7 @@ export function openApiDocument(version: string) {
         },
       },
       ...gatePaths,
+      ...windowPaths,
       '/-/reload': { post: { summary: 'Reload check files (also SIGHUP)', security: secured, responses: { 200: { description: 'reloaded', ...json(ref('Reload')) }, 401: error, 422: { description: 'invalid files: old checks keep running', ...json(ref('Reload')) } } } },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness: checks loaded and scheduler running', responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } } } },

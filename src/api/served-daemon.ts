@@ -2,6 +2,7 @@ import type { LoadedCheck } from '../checks/registry.js';
 import type { Run } from '../results/run.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { CheckEntry as StateEntry, StateStore } from '../state/state-store.js';
+import type { WindowStore } from '../state/windows.js';
 
 /**
  * What the API serves: the part of the daemon its routes read and call. The API declares it and
@@ -10,6 +11,8 @@ import type { CheckEntry as StateEntry, StateStore } from '../state/state-store.
 export interface ServedDaemon {
   readonly state: Pick<StateStore<LoadedCheck>, 'get' | 'all'>;
   readonly scheduler: Pick<Scheduler, 'nextRunAt'>;
+  /** Deploy windows (POST /api/v1/windows, a gate with wait): in memory, kept over reloads; absent in API tests of other parts. */
+  readonly windows?: WindowStore | undefined;
   readonly lastReload: ReloadOutcome | undefined;
   /** Later loads (SIGHUP, POST /-/reload): an invalid file keeps the old checks running. */
   reload(): Promise<ReloadOutcome>;

@@ -13,6 +13,7 @@ import { registerProbeRoute } from './probe-route.js';
 import { registerStatusPage } from './status-page.js';
 import { registerBadgeRoute } from './badge-route.js';
 import { prometheusUptime } from './prometheus-uptime.js';
+import { registerWindowRoutes } from './window-route.js';
 
 export interface ApiOptions {
   daemon: ServedDaemon;
@@ -58,6 +59,7 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   app.get('/api/v1/openapi.json', async () => openApiDocument(options.version));
   registerProbeRoute(app, daemon, auth);
   registerGateRoutes(app, daemon, auth, options.token);
+  if (daemon.windows !== undefined) registerWindowRoutes(app, daemon, daemon.windows, auth);
   // One name order for the list and the status page, sorted again only when the checks change.
   const index = createCheckIndex(daemon.state);
   registerCheckRoutes(app, daemon, index, auth);

@@ -53,7 +53,7 @@ export function registerStatusPage(app: FastifyInstance, daemon: ServedDaemon, i
  */
 async function overviewPage(daemon: ServedDaemon, index: CheckIndex, requested: number, now: number, uptime: UptimeSource | undefined): Promise<PageParts> {
   const byName = index.byName();
-  const counts: Record<CheckStatus, number> = { failing: 0, blocked: 0, ok: 0, pending: 0 };
+  const counts: Record<CheckStatus, number> = { failing: 0, converging: 0, maintenance: 0, blocked: 0, ok: 0, pending: 0 };
   // Each check's place in ROW_ORDER, read once: the entries and their results are scattered over
   // the heap, and at 100,000 checks one pass over them is most of the page's cost.
   const ranks = new Uint8Array(byName.length);
@@ -133,13 +133,13 @@ function summary(counts: Record<CheckStatus, number>, total: number, tone: Check
             ? `${total} ${plural(total)} waiting for their first run`
             : counts.pending > 0
               ? `No failures: ${counts.ok} ok, ${counts.pending} waiting for a first run`
-              : `All ${total} ${plural(total)} pass`;
+              : counts.ok < total ? `No failures: ${counts.ok} ok, ${total - counts.ok} in a deploy or maintenance window` : `All ${total} ${plural(total)} pass`;
   const loaded = reload?.ok === true ? html`<div class="muted small">${reload.checks} ${plural(reload.checks)} loaded from the check files ${timeElement(reload.at, now)}</div>` : html``;
   return html`<section class="summary ${tone}" aria-label="summary">
 <div><h1>${headline}</h1>${loaded}</div>
 <ul class="counts">
 <li class="failing${counts.failing > 0 ? ' some' : ''}">${counts.failing} failing</li>
-${counts.blocked > 0 && html`<li class="blocked some">${counts.blocked} blocked</li>`}
+${counts.blocked > 0 && html`<li class="blocked some">${counts.blocked} blocked</li>`}${counts.converging > 0 && html`<li class="blocked some">${counts.converging} converging</li>`}${counts.maintenance > 0 && html`<li class="blocked some">${counts.maintenance} in maintenance</li>`}
 <li class="ok${counts.ok > 0 ? ' some' : ''}">${counts.ok} ok</li>
 <li class="pending">${counts.pending} pending</li>
 </ul>

@@ -18,6 +18,35 @@ export const cronSchedule = z
   .meta({ description: 'cron expression, node-cron syntax (optional seconds field first)' })
   .refine((expr) => cron.validate(expr), { error: (issue) => `${CRON_WANTED} (got ${describeValue(issue.input)})` });
 
+const MAINTENANCE_CRON_WANTED = 'expected a cron expression of 5 fields (minute hour day month weekday), like "0 3 * * SUN" for 03:00 every Sunday';
+/** A maintenance window lasts at most a day: longer is not maintenance, it is a check to disable. */
+const MAX_MAINTENANCE_MS = 24 * 3_600_000;
+
+/** Whether this Node (Intl, its ICU time zone data) knows the zone. */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One planned maintenance window (docs/gate.md "Maintenance windows"): failures inside it are expected. */
+export const maintenanceWindow = z
+  .strictObject({
+    schedule: z
+      .string({ error: MAINTENANCE_CRON_WANTED })
+      .meta({ description: 'when each window starts: a 5-field cron expression, node-cron syntax, read in timezone' })
+      .refine((expr) => expr.trim().split(/\s+/).length === 5 && cron.validate(expr), { error: (issue) => `${MAINTENANCE_CRON_WANTED} (got ${describeValue(issue.input)})` }),
+    duration: duration.refine((ms) => ms <= MAX_MAINTENANCE_MS, 'at most 24h').meta({ description: 'how long each window lasts (at most 24h)' }),
+    timezone: z
+      .string({ error: 'expected a time zone name, like Europe/Berlin or UTC' })
+      .meta({ description: 'IANA time zone the schedule is read in, like Europe/Berlin or UTC (required: no silent server zone)' })
+      .refine(knownTimeZone, { error: (issue) => `unknown time zone ${describeValue(issue.input)}: expected an IANA name like Europe/Berlin or UTC` }),
+  })
+  .meta({ description: 'a planned maintenance window: the check still runs, a failure inside it is "maintenance" and does not alert' });
+
 export const labels = z
   .record(
     z
@@ -45,6 +74,7 @@ export const baseFields = {
     .array(checkName)
     .optional()
     .meta({ description: 'checks this one depends on: while one of them fails, this check is not run but reported blocked (docs/gate.md)' }),
+  maintenance: z.array(maintenanceWindow).max(16).optional().meta({ description: 'planned maintenance windows (docs/gate.md): failures inside one do not alert' }),
 };
 
 /** What every check spec has, whatever its type: the base fields, parsed, and the type's name. */
@@ -60,6 +90,7 @@ export const defaultsSchema = z.strictObject({
   schedule: z.string({ error: CRON_WANTED }).optional(),
   timeout: z.string({ error: DURATION_WANTED }).optional(),
   labels: z.record(z.string(), z.string()).optional(),
+  maintenance: z.array(z.unknown()).optional().meta({ description: 'maintenance windows of every check of this file that sets none itself' }),
   kubeconfig: z.string().optional().meta({ description: 'kubeconfig file for the Kubernetes checks of this file' }),
   context: z.string().optional().meta({ description: 'kubeconfig context for the Kubernetes checks of this file' }),
 });

@@ -15,6 +15,8 @@ import { createStateStore, type StateStore } from '../state/state-store.js';
 import { createOnDemandRuns, trackScheduledRun } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
+import { createDaemonWindows, withWindows } from './windows.js';
+import type { WindowStore } from '../state/windows.js';
 
 export interface DaemonOptions {
   checkPaths: readonly string[];
@@ -38,6 +40,8 @@ export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** The daemon: what the API serves (api/served-daemon.ts), and its own life cycle. */
 export interface Daemon extends ServedDaemon {
   readonly state: StateStore<LoadedCheck>;
+  /** Deploy windows: in memory, kept over reloads, forgotten on restart. */
+  readonly windows: WindowStore;
   readonly metrics: DaemonMetrics;
   readonly series: SeriesStore;
   readonly scheduler: Scheduler;
@@ -63,7 +67,9 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const metrics = createDaemonMetrics(new Registry(), { location: options.location });
   const series = createSeriesStore({ location: options.location });
   const threads = createRunThreads({ count: options.runThreads ?? 0, services, log });
-  const recorder = withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads);
+  // Deploy windows live beside the state, not in the loader: a reload keeps them.
+  const windows = createDaemonWindows({ state, metrics, log });
+  const recorder = withWindows(withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads), windows);
   // Scheduled runs in flight, for a gate to join (on-demand.ts).
   const scheduledRuns = new Map<LoadedCheck, Promise<Run>>();
   const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads, scheduledRuns });
@@ -71,6 +77,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, scheduledRun: (check) => scheduledRuns.get(check) });
   return {
     state,
+    windows,
     metrics,
     series,
     scheduler,
@@ -90,6 +97,7 @@ export function createDaemon(options: DaemonOptions): Daemon {
     },
     async stop(graceMs) {
       await scheduler.stop(graceMs);
+      windows.stop();
       await threads.close();
     },
     runNow,

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
  * The few daemon-wide metrics (DESIGN section 3), in the prom-client registry the caller hands
@@ -15,7 +15,17 @@ export interface DaemonMetrics {
   schedulerLag: Histogram;
   /** driftwatch_check_run_duration_seconds{type}: one histogram per check type, never per check. */
   observeRun(type: string, seconds: number): void;
+  /**
+   * driftwatch_check_window{check,kind}: 1 for each check in an open deploy or maintenance window,
+   * read from `source` at each scrape; no series for checks outside one.
+   */
+  windowsFrom(source: () => Iterable<readonly [string, WindowKind]>): void;
+  /** driftwatch_windows_unconverged_total{release}: deploy windows that reached `until` before every check passed. */
+  windowOpened(release: string | undefined): void;
+  windowUnconverged(release: string | undefined): void;
 }
+
+export type WindowKind = 'deploy' | 'maintenance';
 
 /** A run starts late by milliseconds when all is well and by seconds when the concurrency cap bites. */
 const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -48,6 +58,25 @@ export function createDaemonMetrics(registry: Registry, options: { location?: st
     buckets: RUN_BUCKETS,
     registers: [registry],
   });
+  let windowSource: () => Iterable<readonly [string, WindowKind]> = () => [];
+  // A daemon-wide metric with a check label rather than a per-check family: only the few checks in
+  // a window have a series, and the alert rules match it by (check, location) across replicas.
+  new Gauge({
+    name: 'driftwatch_check_window',
+    help: 'Checks in an open deploy or maintenance window (1): their failures are converging or expected, and the shipped alerts do not fire for them.',
+    labelNames: ['check', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [check, kind] of windowSource()) this.set({ check, kind }, 1);
+    },
+  });
+  const unconverged = new Counter({
+    name: 'driftwatch_windows_unconverged_total',
+    help: 'Deploy windows that reached their until before every selected check passed, by release.',
+    labelNames: ['release'],
+    registers: [registry],
+  });
   return {
     registry,
     configReloadSuccessful,
@@ -55,6 +84,16 @@ export function createDaemonMetrics(registry: Registry, options: { location?: st
     schedulerLag,
     observeRun(type, seconds) {
       runDuration.observe({ type }, seconds);
+    },
+    windowsFrom(source) {
+      windowSource = source;
+    },
+    // The release's series starts at 0 when its window opens, so that increase() sees the step to 1.
+    windowOpened(release) {
+      unconverged.inc({ release: release ?? '' }, 0);
+    },
+    windowUnconverged(release) {
+      unconverged.inc({ release: release ?? '' });
     },
   };
 }

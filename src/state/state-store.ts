@@ -1,6 +1,7 @@
 import type { LoadedCheck } from '../config/check-types.js';
 import type { Result } from '../results/result.js';
 import { RunHistory } from './run-history.js';
+import type { WindowMark } from './windows.js';
 
 export { RunHistory, type RunSummary, type RunTiming } from './run-history.js';
 
@@ -17,6 +18,8 @@ export interface CheckEntry<C extends LoadedCheck = LoadedCheck> {
   /** Consecutive runs in the same state (ok, failing, blocked), for "failing since". */
   streak: number;
   changedAt: string | undefined;
+  /** The open deploy window selecting the check (windows.ts): a failure then is "converging". */
+  window?: WindowMark | undefined;
 }
 
 export interface StateStore<C extends LoadedCheck = LoadedCheck> {
@@ -93,6 +96,7 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
         entry.last = old.last;
         entry.streak = old.streak;
         entry.changedAt = old.changedAt;
+        entry.window = old.window;
       }
       entries = next;
     };

@@ -22,7 +22,7 @@ export const EVERY_PROBLEM = [
 
 export function everyProblem(file: string): string[] {
   return [
-    `${file}:2:3: defaults.intervall: unknown key "intervall" (accepted: interval, schedule, timeout, labels, kubeconfig, context)`,
+    `${file}:2:3: defaults.intervall: unknown key "intervall" (accepted: interval, schedule, timeout, labels, maintenance, kubeconfig, context)`,
     `${file}:6:11: checks[0].type: unknown check type "dnss" (accepted: ${CHECK_TYPES.join(', ')})`,
     `${file}:5:11: checks[0].name: must match [a-z0-9][a-z0-9-]*: lower case letters, digits and dashes, like hub-dns (got "Hub_DNS")`,
     `${file}:11:11: checks[1].port: must be at least 1 (got 0)`,

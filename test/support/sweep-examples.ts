@@ -32,6 +32,7 @@ const base = (name: string, type: string): Example => ({
   timeout: '5s',
   labels: { service: 'hub' },
   allowTargets: ['*.example.com'],
+  maintenance: [{ schedule: '0 3 * * SUN', duration: '1h', timezone: 'Europe/Berlin' }],
 });
 
 /** dependsOn in a few examples only: the check it names makes every file of the sweep longer. */
@@ -185,5 +186,5 @@ export const EXAMPLES: Example[] = [
 ];
 
 /** A `defaults:` block using every key it has; swept with one check of every type below it. */
-export const DEFAULTS: Mapping = { interval: '1m', timeout: '10s', labels: { service: 'inter-hub' }, kubeconfig: '/etc/driftwatch/kubeconfig', context: 'prod' };
+export const DEFAULTS: Mapping = { interval: '1m', timeout: '10s', labels: { service: 'inter-hub' }, kubeconfig: '/etc/driftwatch/kubeconfig', context: 'prod', maintenance: [{ schedule: '30 2 * * *', duration: '30m', timezone: 'UTC' }] };
 export const DEFAULTS_SCHEDULED: Mapping = { schedule: '*/5 * * * *', timeout: '10s' };
