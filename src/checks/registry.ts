@@ -14,12 +14,13 @@ import * as ingress from './ingress.js';
 import * as openapi from './openapi.js';
 import * as ociImage from './oci-image.js';
 import * as helmRelease from './helm-release.js';
+import * as grpc from './grpc.js';
 
 /**
  * Every check type, in one place. Adding a type: its module, one entry in the union and one
  * case in bind().
  */
-export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema, ociImage.schema, helmRelease.schema]);
+export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema, ociImage.schema, helmRelease.schema, grpc.schema]);
 
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckTypeName = CheckSpec['type'];
@@ -107,6 +108,8 @@ export function bind(spec: CheckSpec): BoundCheck {
       return bindType(ociImage.check, spec);
     case 'helm-release':
       return bindType(helmRelease.check, spec);
+    case 'grpc':
+      return bindType(grpc.check, spec);
   }
 }
 
