@@ -107,9 +107,9 @@ export function callHealth(options: HealthCallOptions): Promise<HealthCallResult
       if (err) resolve({ ...base, code: err.code, codeName: codeName(err.code), details: err.details });
       else resolve({ ...base, code: 0, codeName: 'OK', servingStatus: servingStatusOf(answer) });
     });
-    const onAbort = () => call.cancel();
+    const onAbort = () => { call.cancel(); };
     options.signal.addEventListener('abort', onAbort, { once: true });
-  }).finally(() => client.close());
+  }).finally(() => { client.close(); });
 }
 
 /** Records when the channel first turns READY (connected, TLS done); stops at SHUTDOWN. */
@@ -117,7 +117,7 @@ function watchReady(client: Client, onReady: () => void): void {
   const channel = client.getChannel();
   const step = (state: connectivityState) => {
     if (state === connectivityState.READY) onReady();
-    else if (state !== connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, () => step(channel.getConnectivityState(false)));
+    else if (state !== connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, () => { step(channel.getConnectivityState(false)); });
   };
   step(channel.getConnectivityState(false));
 }
@@ -136,6 +136,9 @@ function servingStatusOf(answer: unknown): ServingStatus {
   return SERVING_STATUSES.find((s) => s === value) ?? 'UNKNOWN';
 }
 
+/** The gRPC status names by code (OK, CANCELLED, ...), read off grpc-js's enum once. */
+const CODE_NAMES = new Map<number, string>(Object.entries(grpcStatus).flatMap(([name, value]) => (typeof value === 'number' ? [[value, name] as const] : [])));
+
 export function codeName(code: number): string {
-  return Object.entries(grpcStatus).find(([, value]) => value === code)?.[0] ?? String(code);
+  return CODE_NAMES.get(code) ?? String(code);
 }

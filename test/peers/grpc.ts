@@ -73,11 +73,14 @@ export async function startGrpcPeer(options: GrpcPeerOptions): Promise<GrpcPeer>
     const definition = { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: checkMethod.requestSerialize, requestDeserialize: checkMethod.requestDeserialize, responseSerialize: () => big, responseDeserialize: checkMethod.responseDeserialize } };
     server.addService(definition, { Check: check } satisfies UntypedServiceImplementation);
   } else if (options.behaviour !== 'no-health') {
-    server.addService(healthService, { Check: check, Watch: () => undefined, List: (_call: unknown, cb: sendUnaryData<unknown>) => cb({ code: grpcStatus.UNIMPLEMENTED }) } satisfies UntypedServiceImplementation);
+    server.addService(healthService, { Check: check, Watch: () => undefined, List: (_call: unknown, cb: sendUnaryData<unknown>) => { cb({ code: grpcStatus.UNIMPLEMENTED }); } } satisfies UntypedServiceImplementation);
   }
   // no-health: a real gRPC server with no service at all, answering every call UNIMPLEMENTED.
   const innerPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.tls ? '127.0.0.1' : host}:0`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(`${options.tls ? '127.0.0.1' : host}:0`, ServerCredentials.createInsecure(), (err, port) => {
+      if (err) reject(err);
+      else resolve(port);
+    });
   });
   let front: NetServer | undefined;
   const sockets = new Set<Socket>();
@@ -118,7 +121,7 @@ export async function startGrpcPeer(options: GrpcPeerOptions): Promise<GrpcPeer>
     async close() {
       for (const callback of pending) callback({ code: grpcStatus.CANCELLED });
       for (const socket of sockets) socket.destroy();
-      if (front) await new Promise<void>((resolve) => front.close(() => resolve()));
+      if (front) await new Promise<void>((resolve) => front.close(() => { resolve(); }));
       server.forceShutdown();
     },
   };
