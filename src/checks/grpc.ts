@@ -86,8 +86,24 @@ export const check: CheckType<GrpcSpec, GrpcObservations> = {
   target: {
     get: (spec) => spec.target,
     set: (spec, target) => (TARGET.test(target) ? { ...spec, target, resolve: undefined } : undefined),
+    setFromModule: (spec, target) => {
+      const normal = moduleTarget(target, spec.plaintext);
+      return normal === undefined ? undefined : { ...spec, target: normal, resolve: undefined };
+    },
   },
 };
+
+/**
+ * A target as blackbox's grpc prober reads it: host:port, an http:// or https:// URL of it (the
+ * scheme says nothing), or a host alone, which gets port 443 with TLS and 80 without.
+ */
+export function moduleTarget(target: string, plaintext: boolean): string | undefined {
+  const bare = target.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  if (TARGET.test(bare)) return bare;
+  const host = /^\[[0-9A-Fa-f:.]+\]$/.test(bare) ? bare : /^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/.test(bare) ? `[${bare}]` : bare;
+  const withPort = `${host}:${plaintext ? 80 : 443}`;
+  return TARGET.test(withPort) ? withPort : undefined;
+}
 
 /** The serving status, then the duration and certificate expectations. */
 function evaluate(spec: GrpcSpec, o: GrpcObservations): Failure | undefined {
