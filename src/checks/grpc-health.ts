@@ -1,6 +1,5 @@
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { fromJSON } from '@grpc/proto-loader';
-import { Client, connectivityState, credentials, Metadata, status as grpcStatus, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import type { ChannelOptions, Client, connectivityState as ConnectivityState, ServiceError } from '@grpc/grpc-js';
 import { CertificateError, describeCertificate, type CertificateInfo } from '../net/certificate.js';
 
 /**
@@ -8,9 +7,23 @@ import { CertificateError, describeCertificate, type CertificateInfo } from '../
  * @grpc/grpc-js: a fresh channel per call, closed when the call ends, cancelled by the run's
  * signal. The two messages are defined here as a protobufjs JSON descriptor for proto-loader
  * (the same fields and numbers as grpc-proto's health.proto), so no .proto file has to ship.
+ * grpc-js and proto-loader are imported on the first call, not at start-up: together they take
+ * 130-220 ms to load, which every daemon and check-file worker would pay without a grpc check.
  */
-const HEALTH = fromJSON(
-  {
+type GrpcJs = typeof import('@grpc/grpc-js');
+
+let loading: Promise<{ grpc: GrpcJs; method: HealthMethod; codeNames: Map<number, string> }> | undefined;
+function load() {
+  loading ??= Promise.all([import('@grpc/grpc-js'), import('@grpc/proto-loader')]).then(([grpc, loader]) => ({
+    grpc,
+    method: checkMethod(loader.fromJSON(HEALTH_JSON, { enums: String, defaults: true })),
+    // The gRPC status names by code (OK, CANCELLED, ...), read off grpc-js's enum once.
+    codeNames: new Map<number, string>(Object.entries(grpc.status).flatMap(([name, value]) => (typeof value === 'number' ? [[value, name] as const] : []))),
+  }));
+  return loading;
+}
+
+const HEALTH_JSON = {
     nested: {
       grpc: { nested: { health: { nested: { v1: { nested: {
         HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
@@ -21,16 +34,21 @@ const HEALTH = fromJSON(
         Health: { methods: { Check: { requestType: 'HealthCheckRequest', responseType: 'HealthCheckResponse', comment: '' } } },
       } } } } } },
     },
-  },
-  { enums: String, defaults: true },
-);
+};
 
-const CHECK_METHOD = (() => {
-  const service = HEALTH['grpc.health.v1.Health'];
+type PackageDefinition = ReturnType<typeof import('@grpc/proto-loader').fromJSON>;
+interface HealthMethod {
+  path: string;
+  requestSerialize: (value: object) => Buffer;
+  responseDeserialize: (bytes: Buffer) => object;
+}
+
+function checkMethod(definition: PackageDefinition): HealthMethod {
+  const service = definition['grpc.health.v1.Health'];
   const method = service !== undefined && 'Check' in service ? service.Check : undefined;
   if (method === undefined || !('requestSerialize' in method)) throw new Error('health descriptor lacks Check');
   return method;
-})();
+}
 
 /** The serving statuses of the health protocol, as blackbox labels them. */
 export const SERVING_STATUSES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -72,8 +90,10 @@ export interface HealthCallResult {
   nameError?: string;
 }
 
-export function callHealth(options: HealthCallOptions): Promise<HealthCallResult> {
+export async function callHealth(options: HealthCallOptions): Promise<HealthCallResult> {
+  const { grpc, method, codeNames } = await load();
   options.signal.throwIfAborted();
+  const { Client, credentials, Metadata } = grpc;
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
   const seen: { certificate?: CertificateInfo; nameError?: string; connectMs?: number } = {};
@@ -97,14 +117,14 @@ export function callHealth(options: HealthCallOptions): Promise<HealthCallResult
         },
       });
   const client = new Client(options.dial, creds, channelOptions);
-  watchReady(client, () => (seen.connectMs = elapsed()));
+  watchReady(grpc, client, () => (seen.connectMs = elapsed()));
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(options.metadata)) metadata.set(key.toLowerCase(), value);
   return new Promise<HealthCallResult>((resolve) => {
-    const call = client.makeUnaryRequest(CHECK_METHOD.path, CHECK_METHOD.requestSerialize, CHECK_METHOD.responseDeserialize, { service: options.service }, metadata, {}, (err: ServiceError | null, answer?: unknown) => {
+    const call = client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, { service: options.service }, metadata, {}, (err: ServiceError | null, answer?: unknown) => {
       options.signal.removeEventListener('abort', onAbort);
       const base = { totalMs: elapsed(), ...seen };
-      if (err) resolve({ ...base, code: err.code, codeName: codeName(err.code), details: err.details });
+      if (err) resolve({ ...base, code: err.code, codeName: codeNames.get(err.code) ?? String(err.code), details: err.details });
       else resolve({ ...base, code: 0, codeName: 'OK', servingStatus: servingStatusOf(answer) });
     });
     const onAbort = () => { call.cancel(); };
@@ -113,9 +133,9 @@ export function callHealth(options: HealthCallOptions): Promise<HealthCallResult
 }
 
 /** Records when the channel first turns READY (connected, TLS done); stops at SHUTDOWN. */
-function watchReady(client: Client, onReady: () => void): void {
+function watchReady({ connectivityState }: GrpcJs, client: Client, onReady: () => void): void {
   const channel = client.getChannel();
-  const step = (state: connectivityState) => {
+  const step = (state: ConnectivityState) => {
     if (state === connectivityState.READY) onReady();
     else if (state !== connectivityState.SHUTDOWN) channel.watchConnectivityState(state, Infinity, () => { step(channel.getConnectivityState(false)); });
   };
@@ -134,11 +154,4 @@ function readCertificate(cert: PeerCertificate): CertificateInfo | undefined {
 function servingStatusOf(answer: unknown): ServingStatus {
   const value = typeof answer === 'object' && answer !== null && 'status' in answer ? answer.status : undefined;
   return SERVING_STATUSES.find((s) => s === value) ?? 'UNKNOWN';
-}
-
-/** The gRPC status names by code (OK, CANCELLED, ...), read off grpc-js's enum once. */
-const CODE_NAMES = new Map<number, string>(Object.entries(grpcStatus).flatMap(([name, value]) => (typeof value === 'number' ? [[value, name] as const] : [])));
-
-export function codeName(code: number): string {
-  return CODE_NAMES.get(code) ?? String(code);
 }
