@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { moduleTarget } from '../src/checks/grpc.js';
 import { ConfigError, formatProblem } from '../src/config/problem.js';
 import { mintCertificates, type Certificates } from './peers/certs.js';
 import { startGrpcPeer, type GrpcPeer } from './peers/grpc.js';
@@ -142,6 +143,17 @@ describe('grpc check', () => {
     } finally {
       delete process.env.DRIFTWATCH_TEST_GRPC_TOKEN;
     }
+  });
+
+  it("reads a /probe?module= target as blackbox's grpc prober does", () => {
+    expect(moduleTarget('hub.example.com:50051', false)).toBe('hub.example.com:50051');
+    expect(moduleTarget('https://hub.example.com:50051', false)).toBe('hub.example.com:50051');
+    expect(moduleTarget('http://hub.example.com:50051/', true)).toBe('hub.example.com:50051');
+    expect(moduleTarget('hub.example.com', false)).toBe('hub.example.com:443');
+    expect(moduleTarget('hub.example.com', true)).toBe('hub.example.com:80');
+    expect(moduleTarget('::1', false)).toBe('[::1]:443');
+    expect(moduleTarget('[::1]:50051', true)).toBe('[::1]:50051');
+    expect(moduleTarget('hub.example.com/path?x', false)).toBeUndefined();
   });
 
   it('refuses bad specs with located errors', () => {
