@@ -18,6 +18,7 @@ import { endpointSlice, podEndpoint } from './peers/kube-endpoints.js';
 import { helmReleaseSecret } from './peers/helm-objects.js';
 import { startPostgres, type PostgresPeer } from './peers/postgres.js';
 import { startRegistry, type RegistryPeer } from './peers/registry.js';
+import { startGrpcPeer, type GrpcPeer } from './peers/grpc.js';
 import { memoryLogger } from './support/checks.js';
 import { GRAFANA_FILES, grafanaMetricNames, metricNames, prometheusRuleExpressions, readGrafanaExpressions } from './support/promql.js';
 
@@ -53,8 +54,8 @@ type CheckTable = { [T in CheckTypeName]: CheckEntry<T> };
 type Expected = Pick<Result, 'ok' | 'reason'>;
 
 /** The check file: one check of every type, each pointed at its peer. */
-function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; registry: RegistryPeer; passwordFile: string; kubeconfig: string }): CheckTable {
-  const { certs, knot, ingress, postgres, registry, kubeconfig } = peers;
+function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer; postgres: PostgresPeer; registry: RegistryPeer; grpc: GrpcPeer; passwordFile: string; kubeconfig: string }): CheckTable {
+  const { certs, knot, ingress, postgres, registry, grpc, kubeconfig } = peers;
   const hubUrl = (path: string) => ingress.url(path, certs.hostname);
   return {
     // Every ready endpoint of the Service (one: the ingress's address) accepts a connection: driftwatch_endpoints.
@@ -82,6 +83,7 @@ function checkTable(peers: { certs: Certificates; knot: Knot; ingress: HttpsPeer
         { name: 'health', url: hubUrl('/health'), resolve: ingress.host, ca: certs.caPath, headers: { 'X-Title': '{captures.title}' }, expect: { status: 200 } },
       ],
     },
+    grpc: { name: 'hub-grpc', type: 'grpc', target: `${certs.hostname}:${grpc.port}`, resolve: '127.0.0.1', ca: certs.caPath, expect: { certMinDaysValid: 14 } },
   };
 }
 
@@ -99,6 +101,7 @@ const EXPECTED: Record<CheckTypeName, Expected> = {
   'oci-image': { ok: true },
   'helm-release': { ok: true },
   flow: { ok: true },
+  grpc: { ok: true },
 };
 
 /** What the text exposition holds: each family's kind from its `# TYPE` line, and every sample's metric name. */
@@ -140,14 +143,14 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
     const certs = await mintCertificates();
     opened.push(certs);
     // Public DNS gives the stale host for the hub (the incident), the right address for status.
-    const starting = [startKnot({ zones: { [ZONE]: ['hub 300 A 127.0.0.3', 'status 300 A 127.0.0.2'] } }), startKubeApi(), startPostgres(), startRegistry(certs, 'none')] as const;
+    const starting = [startKnot({ zones: { [ZONE]: ['hub 300 A 127.0.0.3', 'status 300 A 127.0.0.2'] } }), startKubeApi(), startPostgres(), startRegistry(certs, 'none'), startGrpcPeer({ behaviour: 'serving', tls: { cert: certs.leaf.cert, key: certs.leaf.key } })] as const;
     const pairStarting = startPair(certs.leaf, opened);
     // allSettled: whatever started gets closed in afterAll even when another peer failed.
     const pairSettled = Promise.allSettled([pairStarting]);
     const started = await Promise.allSettled(starting);
     for (const peer of started) if (peer.status === 'fulfilled') opened.push(peer.value);
     for (const peer of [...started, ...(await pairSettled)]) if (peer.status === 'rejected') throw peer.reason;
-    const [knot, kube, postgres, registry] = await Promise.all(starting);
+    const [knot, kube, postgres, registry, grpc] = await Promise.all(starting);
     await registry.push('inter-hub', 'abc123');
     const { ingress } = await pairStarting;
 
@@ -160,7 +163,7 @@ describe('the dashboard and the alerts against a live /metrics', { timeout: 60_0
     await writeFile(passwordFile, `${postgres.password}\n`, { mode: 0o600 });
 
     const kubeconfig = await kube.writeKubeconfig();
-    const table = checkTable({ certs, knot, ingress, postgres, registry, passwordFile, kubeconfig });
+    const table = checkTable({ certs, knot, ingress, postgres, registry, grpc, passwordFile, kubeconfig });
     const checks = CHECK_TYPES.map((type) => table[type]);
     const file = join(tmp, 'checks.yaml');
     const defaults = { interval: '1h', timeout: '10s', labels: { service: 'hub' }, kubeconfig };

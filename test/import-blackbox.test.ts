@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../src/api/server.js';
 import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import { ICMP_REFUSAL } from '../src/import/blackbox-module.js';
 import { startBlackbox, type BlackboxPeer } from './peers/blackbox.js';
 import { mintCertificates } from './peers/certs.js';
 import { startHttpPeer, startHttpsPeer, type HttpPeer, type HttpsPeer } from './peers/https.js';
@@ -64,7 +65,8 @@ describe('driftwatch import blackbox on blackbox_exporter example.yml', { timeou
     expect(block('http_gzip')).toBe('  http_gzip: left out\n    why: compression: blackbox asks for a compressed body and fails a response it cannot decompress; driftwatch does neither');
     expect(block('tls_connect')).toBe('  tls_connect -> tls-connect (tls): translated');
     expect(block('imap_starttls')).toContain('imap_starttls: left out\n    why: query_response:');
-    expect(block('icmp_example')).toBe('  icmp_example: left out\n    why: prober icmp: driftwatch has no icmp check (it has http, tcp with or without TLS, and dns)');
+    expect(block('icmp_example')).toBe(`  icmp_example: left out\n    why: ${ICMP_REFUSAL}`);
+    expect(ICMP_REFUSAL).toContain('the nearest equivalent is a tcp check');
     expect(block('dns_tcp_example')).toContain('dns_tcp_example: left out\n    why: query_type ANY');
     // The inline password never reaches the check file.
     expect(report).not.toContain(PASSWORD);

@@ -46,7 +46,7 @@ async function badgeFor(entry: CheckEntry, kind: 'health' | 'uptime' | 'duration
   const label = entry.check.spec.name;
   if (kind === 'health') {
     const status = checkStatus(entry);
-    const colour = status === 'ok' ? 'green' : status === 'failing' ? 'red' : status === 'blocked' ? 'orange' : 'grey';
+    const colour = status === 'ok' ? 'green' : status === 'failing' ? 'red' : status === 'blocked' || status === 'converging' ? 'orange' : status === 'maintenance' ? 'blue' : 'grey';
     return { label, value: status === 'ok' ? 'passing' : status, colour };
   }
   if (kind === 'duration') {

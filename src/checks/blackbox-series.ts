@@ -30,6 +30,10 @@ const HELP = {
   probe_dns_authority_rrs: 'Returns number of entries in the authority resource record list',
   probe_dns_additional_rrs: 'Returns number of entries in the additional resource record list',
   probe_dns_serial: 'Returns the serial number of the zone',
+  probe_grpc_duration_seconds: 'Duration of gRPC request by phase',
+  probe_grpc_ssl: 'Indicates if SSL was used for the connection',
+  probe_grpc_status_code: 'Response gRPC status code',
+  probe_grpc_healthcheck_response: 'Response HealthCheck response',
 } as const;
 
 export type BlackboxSeries = keyof typeof HELP;

@@ -15,12 +15,13 @@ import * as openapi from './openapi.js';
 import * as ociImage from './oci-image.js';
 import * as helmRelease from './helm-release.js';
 import * as flow from './flow.js';
+import * as grpc from './grpc.js';
 
 /**
  * Every check type, in one place. Adding a type: its module, one entry in the union and one
  * case in bind().
  */
-export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema, ociImage.schema, helmRelease.schema, flow.schema]);
+export const checkSchema = z.discriminatedUnion('type', [tcp.schema, http.schema, tls.schema, dns.schema, postgres.schema, k8sRollout.schema, cnpgCluster.schema, k8sSecret.schema, ingress.schema, openapi.schema, ociImage.schema, helmRelease.schema, flow.schema, grpc.schema]);
 
 export type CheckSpec = z.infer<typeof checkSchema>;
 export type CheckTypeName = CheckSpec['type'];
@@ -110,6 +111,8 @@ export function bind(spec: CheckSpec): BoundCheck {
       return bindType(helmRelease.check, spec);
     case 'flow':
       return bindType(flow.check, spec);
+    case 'grpc':
+      return bindType(grpc.check, spec);
   }
 }
 

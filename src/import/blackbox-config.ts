@@ -69,12 +69,22 @@ export const dnsProbe = z.looseObject({
 });
 export type DnsProbe = z.infer<typeof dnsProbe>;
 
+export const grpcProbe = z.looseObject({
+  service: z.string().optional(),
+  tls: z.boolean().optional(),
+  tls_config: tlsConfig.optional(),
+  preferred_ip_protocol: z.string().optional(),
+  ip_protocol_fallback: z.boolean().optional(),
+});
+export type GrpcProbe = z.infer<typeof grpcProbe>;
+
 export const blackboxModule = z.looseObject({
   prober: z.string(),
   timeout: z.string().optional(),
   http: httpProbe.optional(),
   tcp: tcpProbe.optional(),
   dns: dnsProbe.optional(),
+  grpc: grpcProbe.optional(),
 });
 export type BlackboxModule = z.infer<typeof blackboxModule>;
 

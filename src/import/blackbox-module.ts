@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { blackboxModule, tcpProbe, type BlackboxModule, type TcpProbe } from './blackbox-config.js';
 import { translateDns } from './blackbox-dns.js';
+import { translateGrpc } from './blackbox-grpc.js';
 import { translateHttp } from './blackbox-http.js';
 import { blackboxDurationMs, emptyTranslation, ipProtocolOf, sortUnknownKeys, TLS_KEYS, unknownKeys, type Translation } from './blackbox-translation.js';
 
@@ -14,7 +15,14 @@ export type { Translation } from './blackbox-translation.js';
 const PLACEHOLDER_HOST = 'target.invalid';
 
 /** Sections of the other probers: blackbox ignores them in a module of this prober, and so may driftwatch. */
-const OTHER_PROBERS = { icmp: 'a section for the icmp prober, which this module does not use', grpc: 'a section for the grpc prober, which this module does not use' };
+const OTHER_PROBERS: Readonly<Record<string, string>> = {
+  icmp: 'a section for the icmp prober, which this module does not use',
+  grpc: 'a section for the grpc prober, which this module does not use',
+};
+
+/** Why an icmp module is left out, and what to use instead. */
+export const ICMP_REFUSAL =
+  'prober icmp: driftwatch sends no ICMP echo (it needs raw sockets, CAP_NET_RAW, and says nothing about a service); the nearest equivalent is a tcp check on a port the host serves (type: tcp, host, port: 22 or 443), which fails as an unreachable host does, but also when only that port is closed';
 
 /** blackbox module names (http_2xx) as check names (http-2xx); /probe?module=http_2xx finds them. */
 export function checkNameOf(module: string): string {
@@ -35,7 +43,7 @@ export function translateModule(module: string, raw: BlackboxModule, allowTarget
   else out.notes.push('no --allow-target given: /probe?module= with a target answers 403 until allowTargets lists the targets');
   const check = translateProber(raw, base, out);
   // A prober driftwatch lacks says so once, not again for its own section.
-  if (check !== undefined) sortUnknownKeys(out, '', unknownKeys(raw, blackboxModule), OTHER_PROBERS);
+  if (check !== undefined) sortUnknownKeys(out, '', unknownKeys(raw, blackboxModule), otherProbers(raw.prober));
   if (check !== undefined && out.refused.length === 0) out.check = check;
   return out;
 }
@@ -57,10 +65,22 @@ function translateProber(raw: BlackboxModule, base: Record<string, unknown>, out
       out.refused.push('dns without query_name: nothing to ask');
       return undefined;
     }
+    case 'grpc':
+      return { ...base, type: 'grpc', target: `${PLACEHOLDER_HOST}:443`, ...translateGrpc(raw.grpc ?? {}, out) };
+    case 'icmp':
+      out.refused.push(ICMP_REFUSAL);
+      return undefined;
     default:
-      out.refused.push(`prober ${raw.prober}: driftwatch has no ${raw.prober} check (it has http, tcp with or without TLS, and dns)`);
+      out.refused.push(`prober ${raw.prober}: driftwatch has no ${raw.prober} check (it has http, tcp with or without TLS, dns and grpc)`);
       return undefined;
   }
+}
+
+/** The sections of the probers other than this module's: harmless (blackbox reads only its own prober's). */
+function otherProbers(prober: string): Record<string, string> {
+  const harmless: Record<string, string> = {};
+  for (const [key, why] of Object.entries(OTHER_PROBERS)) if (key !== prober) harmless[key] = why;
+  return harmless;
 }
 
 function translateTcp(base: Record<string, unknown>, tcp: TcpProbe, out: Translation): Record<string, unknown> | undefined {

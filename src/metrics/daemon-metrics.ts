@@ -7,8 +7,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
  */
 export interface DaemonMetrics {
   registry: Registry;
-  /** driftwatch_config_last_reload_successful */
-  configReloadSuccessful: Gauge;
+  /**
+   * driftwatch_config_last_reload_successful, and blackbox_exporter's two reload gauges beside it
+   * (set together: one call per load or reload).
+   */
+  configReloadSuccessful: { set(value: 0 | 1): void };
   /** driftwatch_checks */
   checks: Gauge;
   /** driftwatch_scheduler_lag_seconds */
@@ -40,6 +43,25 @@ export function createDaemonMetrics(registry: Registry, options: { location?: st
     help: 'Whether the last load or reload of the check files succeeded (1) or kept the old checks (0).',
     registers: [registry],
   });
+  // blackbox_exporter's names and help texts (main.go of 0.23), so its users' reload alert
+  // (blackbox_exporter_config_last_reload_successful != 1) fires on driftwatch's failed reload too.
+  const blackboxReloadSuccessful = new Gauge({
+    name: 'blackbox_exporter_config_last_reload_successful',
+    help: 'Blackbox exporter config loaded successfully.',
+    registers: [registry],
+  });
+  const blackboxReloadTimestamp = new Gauge({
+    name: 'blackbox_exporter_config_last_reload_success_timestamp_seconds',
+    help: 'Timestamp of the last successful configuration reload.',
+    registers: [registry],
+  });
+  const reloaded = {
+    set(value: 0 | 1) {
+      configReloadSuccessful.set(value);
+      blackboxReloadSuccessful.set(value);
+      if (value === 1) blackboxReloadTimestamp.set(Date.now() / 1000);
+    },
+  };
   const checks = new Gauge({
     name: 'driftwatch_checks',
     help: 'Checks loaded (on this shard).',
@@ -79,7 +101,7 @@ export function createDaemonMetrics(registry: Registry, options: { location?: st
   });
   return {
     registry,
-    configReloadSuccessful,
+    configReloadSuccessful: reloaded,
     checks,
     schedulerLag,
     observeRun(type, seconds) {

@@ -1,11 +1,13 @@
 import { bind, type BoundCheck } from '../checks/registry.js';
 import { TargetNotAllowedError } from '../results/errors.js';
+import { closestPattern, isUrl, matchesAny } from './target-patterns.js';
 
 /**
  * A /probe caller may point a check at another target only inside the check's own
  * allowTargets patterns (no open SSRF). Patterns are globs where * matches a run of URL
  * "unreserved" characters only (letters, digits, . _ ~ -): never / ? # @ % or :, so a pattern
- * like https://*.example.com/health cannot be bent into https://evil.test?.example.com/health.
+ * like https://*.example.com/health cannot be bent into https://evil.test?.example.com/health;
+ * host globs, host:port and URL prefixes read as target-patterns.ts says.
  *
  * A URL target (the check's own target is an http(s) URL) is matched in the form the request
  * will use: parsed as WHATWG URL and serialised again (scheme and host in lower case, default
@@ -19,7 +21,9 @@ export function retarget(check: BoundCheck, target: string, as: 'check' | 'modul
   if (check.target === undefined) throw new TargetNotAllowedError(`check ${name} (${check.spec.type}) has no overridable target`);
   const matched = isUrl(check.target) ? normaliseUrl(target, name) : target;
   if (!matchesAny(patterns, matched)) {
-    throw new TargetNotAllowedError(`target "${matched}" is not allowed by check ${name} (allowTargets: ${patterns.join(', ') || 'none'})`);
+    const closest = closestPattern(patterns, matched);
+    const hint = closest === undefined ? '' : `; closest pattern: "${closest}"${closest.includes('*') ? ' (* matches letters, digits and . _ ~ - only, never : / ? # @ %)' : ''}`;
+    throw new TargetNotAllowedError(`target "${matched}" is not allowed by check ${name} (allowTargets: ${patterns.join(', ') || 'none'})${hint}`);
   }
   const spec = check.retarget(matched, as);
   if (!spec) throw new TargetNotAllowedError(`check ${name} cannot take target "${target}"`);
@@ -27,19 +31,6 @@ export function retarget(check: BoundCheck, target: string, as: 'check' | 'modul
   const refuseRedirect = (url: string) => (matchesAny(patterns, url) ? undefined : `not allowed by check ${name} (allowTargets: ${patterns.join(', ')})`);
   const bound = bind(spec);
   return { ...bound, run: (ctx, onProgress) => bound.run({ ...ctx, refuseRedirect }, onProgress) };
-}
-
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('[A-Za-z0-9._~-]*')}$`);
-}
-
-function matchesAny(patterns: readonly string[], target: string): boolean {
-  return patterns.some((p) => globToRegExp(p).test(target));
-}
-
-function isUrl(text: string): boolean {
-  return /^https?:\/\//i.test(text);
 }
 
 /** The URL a request to `target` would use, or TargetNotAllowedError for one that must not be matched at all. */

@@ -183,6 +183,19 @@ export const EXAMPLES: Example[] = [
     release: 'hub',
     expect: { appVersion: '{release}', chartVersion: '1.2.3', values: { 'image.tag': '{release}', replicas: 2, enabled: true }, pendingLimit: '10m' },
   },
+  {
+    ...base('sweep-grpc', 'grpc'),
+    target: 'hub.example.com:443',
+    service: 'hub.v1.Hubs',
+    resolve: '203.0.113.10',
+    ca: '/etc/ssl/internal-ca.pem',
+    insecureSkipVerify: false,
+    metadata: { authorization: { env: 'HUB_GRPC_TOKEN' }, 'x-api-key': { file: '/run/secrets/grpc-key' }, 'x-team': 'hubs' },
+    ipProtocol: 'ip4',
+    ipProtocolFallback: true,
+    expect: { status: 'SERVING', maxDuration: '2s', certMinDaysValid: 14 },
+  },
+  { ...own('sweep-grpc-plain', 'grpc'), target: '[::1]:50051', plaintext: true, expect: { status: 'NOT_SERVING' } },
 ];
 
 /** A `defaults:` block using every key it has; swept with one check of every type below it. */
