@@ -93,6 +93,8 @@ describe.each(HELM_VERSIONS)('charts/driftwatch rendered by helm %s', { timeout:
       '  - { name: f, type: ingress, url: "https://shop.example/", ingressFrom: { namespace: kube-system, service: traefik } }',
       '  - { name: g, type: k8s-secret, namespace: other, secret: x, kubeconfig: /etc/kube/other.yaml }',
       '  - { name: h, type: tcp, host: 127.0.0.1, port: 1 }',
+      // A flow step pinned to a Service's ingress reads that Service too.
+      '  - { name: l, type: flow, steps: [{ name: s1, url: "https://shop.example/", ingressFrom: { namespace: ingress-nginx, service: controller } }] }',
     ].join('\n');
     const elsewhere = [
       'defaults: { context: prod-admin }',
@@ -107,11 +109,12 @@ describe.each(HELM_VERSIONS)('charts/driftwatch rendered by helm %s', { timeout:
       shop: { 'apps/statefulsets': ['db'], 'apps/daemonsets': ['agent'], 'apps/deployments': ['web'], '/secrets': ['db-env', 'web-env'] },
       'kube-system': { '/services': ['traefik'] },
       edge: { '/services': ['lb'] },
+      'ingress-nginx': { '/services': ['controller'] },
     };
     expect(readsOf(out.find('Role'))).toEqual(expected);
     expect(deriveKubeReads([own, elsewhere])).toEqual(expected);
     // They are real check files: driftwatch itself accepts them.
-    await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0, stdout: 'ok: 11 checks in 2 files\n' });
+    await expect(validateFiles(configMapData(out))).resolves.toMatchObject({ code: 0, stdout: 'ok: 12 checks in 2 files\n' });
   });
 
   it('list only where a check cannot name what it reads: the pods of a digestFrom rollout, Helm\'s release Secrets', async () => {
@@ -124,9 +127,12 @@ describe.each(HELM_VERSIONS)('charts/driftwatch rendered by helm %s', { timeout:
       '  - { name: d, type: helm-release, namespace: charts, release: api }',
       '  - { name: e, type: k8s-rollout, namespace: elsewhere, resource: deploy/x, kubeconfig: /etc/kube/x.yaml, expect: { digestFrom: img } }',
       '  - { name: f, type: helm-release, namespace: elsewhere, release: x, kubeconfig: /etc/kube/x.yaml }',
+      // Every endpoint of a Service: its EndpointSlices are listed (no name to get them by).
+      '  - { name: g, type: http, url: "https://shop.example/", endpointsFrom: { namespace: shop, service: web } }',
+      '  - { name: h, type: tcp, host: db, port: 5432, endpointsFrom: { namespace: elsewhere, service: db, kubeconfig: /etc/kube/x.yaml } }',
     ].join('\n');
     const out = await render({ valuesFiles: [EXAMPLE], values: [{ checks: { own } }] });
-    const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods', '/secrets'], charts: ['/secrets'] } };
+    const expected = { reads: { shop: { 'apps/deployments': ['web'] }, other: { 'apps/deployments': ['api'] } }, lists: { shop: ['/pods', '/secrets', 'discovery.k8s.io/endpointslices'], charts: ['/secrets'] } };
     expect(rulesOf(out.find('Role'))).toEqual(expected);
     expect({ reads: deriveKubeReads([own]), lists: deriveKubeLists([own]) }).toEqual(expected);
     expect(out.find('RoleBinding').map((b) => b.metadata.namespace).sort()).toEqual(['charts', 'other', 'shop']);

@@ -6,6 +6,9 @@ import { createSeriesStore } from '../src/metrics/series-store.js';
 import { mintCertificates, TEST_HOSTNAME, type Certificates } from './peers/certs.js';
 import { startHttpsPeer, type HttpsPeer, type SeenRequest } from './peers/https.js';
 import { memoryLogger, parseChecks, runYaml } from './support/checks.js';
+import { startKubeApi } from './peers/kube-api.js';
+import { loadBalancerService } from './peers/kube-objects.js';
+import { loadClientNode } from '../src/kube/client-node.js';
 
 /**
  * `type: flow` against a real HTTPS app on loopback: POST /login with Basic credentials (from a
@@ -126,6 +129,26 @@ describe('type: flow', () => {
     expect(regex.result.ok).toBe(true);
     const big = stringify({ checks: [{ name: 'big', type: 'flow', timeout: '5s', steps: [{ name: 'big', url: app.url('/big', TEST_HOSTNAME), resolve: app.host, ca: certs.caPath, capture: { token: { json: 'token' } } }] }] });
     expect((await runYaml(big)).result).toMatchObject({ ok: false, reason: 'assertion', message: 'step 1 `big`: capture token: the value is over 4096 bytes' });
+  });
+
+  it('a step pinned to the ingress a Service publishes (ingressFrom) dials that address with the URL\'s name', async () => {
+    await loadClientNode();
+    const kube = await startKubeApi();
+    try {
+      kube.put(loadBalancerService('kube-system', 'traefik', [{ ip: app.host }]));
+      kube.put(loadBalancerService('kube-system', 'pending', []));
+      const kubeconfig = await kube.writeKubeconfig();
+      const pinned = (service: string, extra: Record<string, unknown> = {}) =>
+        stringify({ checks: [{ name: 'pinned', type: 'flow', timeout: '5s', steps: [{ name: 'gate', url: app.url('/api/v2/hubs', TEST_HOSTNAME), ca: certs.caPath, ingressFrom: { namespace: 'kube-system', service, kubeconfig }, expect: { status: [401] }, ...extra }] }] });
+      const run = await runYaml(pinned('traefik'));
+      expect(run.result).toMatchObject({ ok: true });
+      expect(app.requests.at(-1)).toMatchObject({ path: '/api/v2/hubs', host: `${TEST_HOSTNAME}:${app.port}`, servername: TEST_HOSTNAME });
+      const none = await runYaml(pinned('pending'));
+      expect(none.result).toMatchObject({ ok: false, reason: 'assertion', message: 'step 1 `gate`: service kube-system/pending publishes no load-balancer IP in status.loadBalancer.ingress' });
+      expect(() => parseChecks(pinned('traefik', { resolve: '127.0.0.2' }))).toThrow(/give either resolve or ingressFrom, not both/);
+    } finally {
+      await kube.close();
+    }
   });
 
   it('refuses, located: a value used before it is captured, a capture named twice, 21 steps, an inline credential without a capture', () => {

@@ -4,6 +4,7 @@ import { httpMethod, ipAddress } from './http.js';
 import { expectSchema } from './http-expect.js';
 import { regex } from './pattern.js';
 import { headerMap, httpUrl, maxBodyBytes } from './request-fields.js';
+import { kubeSourceFields, namespaceName, objectName } from '../kube/source.js';
 
 /**
  * The schema of a flow's steps: each an http request (everything an http check has but
@@ -50,6 +51,10 @@ export const flowStep = z.strictObject({
   headers: headerMap((value) => /\{captures\.[A-Za-z_][A-Za-z0-9_]*\}/.test(value)),
   body: z.string().optional(),
   resolve: ipAddress.optional().meta({ description: "dial this IP; Host, SNI and certificate checks keep the URL's hostname" }),
+  ingressFrom: z
+    .strictObject({ namespace: namespaceName, service: objectName, ...kubeSourceFields })
+    .optional()
+    .meta({ description: "dial the first IP of this Service's status.loadBalancer.ingress (the ingress), as resolve would; exclusive with resolve" }),
   ca: z.string().min(1).optional().meta({ description: 'PEM file of the CA to trust instead of the system roots' }),
   insecureSkipVerify: z.boolean().default(false),
   followRedirects: z.boolean().default(false).meta({ description: 'follow up to 10 redirects (no header crosses origins)' }),
@@ -66,6 +71,7 @@ export function checkStepReferences(steps: readonly FlowStep[], ctx: z.Refinemen
   const names = new Set<string>();
   const captured = new Set<string>();
   steps.forEach((step, i) => {
+    if (step.resolve !== undefined && step.ingressFrom !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'ingressFrom'], message: 'give either resolve or ingressFrom, not both' });
     if (names.has(step.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'name'], message: `another step is named ${step.name}` });
     names.add(step.name);
     const uses: [string | number, string][] = [['url', step.url], ...(step.body === undefined ? [] : [['body', step.body] as [string, string]])];

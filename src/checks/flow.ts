@@ -11,6 +11,8 @@ import { patternProblems } from './http-match.js';
 import { sendCheckRequest } from './http.js';
 import { INLINE_TEXT, compilePattern } from './pattern.js';
 import { resolveHeaders } from './request-fields.js';
+import { readServiceIngress } from '../kube/service-ingress.js';
+import { CheckFailure } from '../results/result.js';
 
 /**
  * Several requests that pass values on: log in, take the token, call the API with it. Each step
@@ -88,7 +90,16 @@ async function runStep(step: FlowStep, values: Map<string, string>, ctx: RunCont
     headers[name] = filled;
   }
   ctx.trace('step', { step: step.name, method: step.method, url: step.url, headers: Object.keys(headers) });
-  const request = { ...step, url: fill(step.url), body: step.body === undefined ? undefined : fill(step.body), redirectHeaders: [] };
+  let resolve = step.resolve;
+  if (step.ingressFrom !== undefined) {
+    try {
+      resolve = await ingressAddress(step.ingressFrom, ctx);
+    } catch (err) {
+      if (!(err instanceof CheckFailure)) throw err;
+      return { observation: base, failure: { reason: err.reason, message: err.message } };
+    }
+  }
+  const request = { ...step, resolve, url: fill(step.url), body: step.body === undefined ? undefined : fill(step.body), redirectHeaders: [] };
   const sent = await sendCheckRequest(request, headers, ctx);
   if ('failure' in sent) return { observation: { ...base, ...(sent.seen.status !== undefined && { status: sent.seen.status }) }, failure: sent.failure };
   const { response } = sent;
@@ -107,6 +118,14 @@ async function runStep(step: FlowStep, values: Map<string, string>, ctx: RunCont
     captured[name] = how.public ? value : null;
   }
   return { observation: { ...seen, outcome: 'pass', ...(Object.keys(captured).length > 0 && { captured }) } };
+}
+
+/** The first load-balancer IP of the Service (the ingress), as the ingress check's ingressFrom reads it. */
+async function ingressAddress(ref: NonNullable<FlowStep['ingressFrom']>, ctx: RunContext<FlowObservations>): Promise<string> {
+  const found = await readServiceIngress(ctx.services.kube, { namespace: ref.namespace, name: ref.service, kubeconfig: ref.kubeconfig, context: ref.context }, { signal: ctx.signal, trace: ctx.trace.bind(ctx), redact: ctx.redact.bind(ctx) });
+  const ip = found.ips[0];
+  if (ip === undefined) throw new CheckFailure('assertion', `service ${ref.namespace}/${ref.service} publishes no load-balancer IP in status.loadBalancer.ingress`);
+  return ip;
 }
 
 /** The value a capture takes from an answer, or why there is none. */

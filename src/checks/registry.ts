@@ -30,7 +30,8 @@ export const CHECK_TYPES: readonly CheckTypeName[] = checkSchema.options.map((o)
 /**
  * Whether a check reads the Kubernetes API (and so needs @kubernetes/client-node): the
  * Kubernetes check types, ingress checks that take their expected addresses from a Service, and
- * http and tcp checks that ask every endpoint of a Service (endpointsFrom).
+ * http and tcp checks that ask every endpoint of a Service (endpointsFrom), and flows with a step
+ * pinned to a Service's ingress (steps[].ingressFrom).
  */
 export function usesKubernetes(spec: CheckSpec): boolean {
   switch (spec.type) {
@@ -44,6 +45,8 @@ export function usesKubernetes(spec: CheckSpec): boolean {
     case 'http':
     case 'tcp':
       return spec.endpointsFrom !== undefined;
+    case 'flow':
+      return spec.steps.some((step) => step.ingressFrom !== undefined);
     default:
       return false;
   }

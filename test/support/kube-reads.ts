@@ -38,8 +38,11 @@ export function deriveKubeReads(checkFiles: readonly string[]): KubeReads {
       }
       if (!ownSource && check.type === 'cnpg-cluster') add(check.namespace, 'postgresql.cnpg.io', 'clusters', check.cluster);
       if (!ownSource && check.type === 'k8s-secret') add(check.namespace, '', 'secrets', check.secret);
-      const from = record(check.ingressFrom);
-      if (check.ingressFrom !== undefined && !(from.kubeconfig ?? from.context)) add(from.namespace, '', 'services', from.service);
+      const steps = Array.isArray(check.steps) ? check.steps.map(record) : [];
+      for (const holder of [check, ...steps]) {
+        const from = record(holder.ingressFrom);
+        if (holder.ingressFrom !== undefined && !(from.kubeconfig ?? from.context)) add(from.namespace, '', 'services', from.service);
+      }
     }
   }
   return reads;

@@ -170,7 +170,7 @@ export const EXAMPLES: Example[] = [
         expect: httpExpect,
         capture: { token: { json: 'access_token' }, session: { header: 'X-Session', public: true }, csrf: { regex: 'csrf=([a-z0-9]+)' } },
       },
-      { name: 'read-hub', url: 'https://hub.example.com/api/v2/hubs?session={captures.session}', headers: { Authorization: 'Bearer {captures.token}', 'X-CSRF': '{captures.csrf}', 'X-Api-Key': { file: '/run/secrets/api-key' } }, expect: { status: 200 } },
+      { name: 'read-hub', ingressFrom: { namespace: 'kube-system', service: 'traefik', ...kube }, url: 'https://hub.example.com/api/v2/hubs?session={captures.session}', headers: { Authorization: 'Bearer {captures.token}', 'X-CSRF': '{captures.csrf}', 'X-Api-Key': { file: '/run/secrets/api-key' } }, expect: { status: 200 } },
     ],
   },
   { ...own('sweep-oci-token', 'oci-image'), image: 'registry.example/hub@sha256:' + 'a'.repeat(64), token: { env: 'REGISTRY_BEARER' } },

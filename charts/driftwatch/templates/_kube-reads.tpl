@@ -9,6 +9,7 @@ What reads the API (docs/kubernetes.md, src/checks/k8s-*.ts, cnpg-cluster.ts, sr
   cnpg-cluster  cluster NAME        -> postgresql.cnpg.io clusters
   k8s-secret    secret NAME         -> "" secrets
   ingress       ingressFrom { namespace, service } -> "" services (the load balancer's addresses)
+  flow          steps[].ingressFrom, the same
 Objects read with other credentials need no Role: a k8s-rollout, cnpg-cluster or k8s-secret check
 with its own kubeconfig or context (or its file's `defaults:` giving one), an ingressFrom with its
 own kubeconfig or context (file defaults do not reach inside ingressFrom; src/config/load.ts).
@@ -41,7 +42,10 @@ own kubeconfig or context (file defaults do not reach inside ingressFrom; src/co
 {{- include "driftwatch.addRead" (list $reads (required (printf "%s: namespace is required" $where) $check.namespace) "" "secrets" (required (printf "%s: secret is required" $where) $check.secret)) }}
 {{- end }}
 {{- end }}
-{{- with $check.ingressFrom }}
+{{- $froms := list }}
+{{- with $check.ingressFrom }}{{- $froms = append $froms . }}{{- end }}
+{{- range $check.steps | default list }}{{- with .ingressFrom }}{{- $froms = append $froms . }}{{- end }}{{- end }}
+{{- range $froms }}
 {{- if not (or .kubeconfig .context) }}
 {{- include "driftwatch.addRead" (list $reads (required (printf "%s: ingressFrom.namespace is required" $where) .namespace) "" "services" (required (printf "%s: ingressFrom.service is required" $where) .service)) }}
 {{- end }}
