@@ -106,9 +106,9 @@ describe('paged lists: /api/v1/checks and the status page at 1,200 checks', { ti
     for (const cursor of ['!!', 'ZGJ', 'ZGI=']) {
       expect((await refused(`?cursor=${cursor}`)).message, cursor).toBe("cursor: not a cursor this API gave out: pass the previous answer's next unchanged");
     }
-    expect((await refused('?status=broken')).message).toBe('status: expected failing, blocked, pending, ok (several separated by commas), like status=failing');
+    expect((await refused('?status=broken')).message).toBe('status: expected failing, converging, maintenance, blocked, pending, ok (several separated by commas), like status=failing');
     expect((await refused('?page=2')).message).toBe('query: unknown parameter page (accepted: limit, cursor, status, name)');
-    expect((await refused('?limit=0&status=up')).message).toBe('limit: expected a whole number from 1 to 1000, like limit=500; status: expected failing, blocked, pending, ok (several separated by commas), like status=failing');
+    expect((await refused('?limit=0&status=up')).message).toBe('limit: expected a whole number from 1 to 1000, like limit=500; status: expected failing, converging, maintenance, blocked, pending, ok (several separated by commas), like status=failing');
   });
 
   it('filters by status and by name prefix, the total counting what matches', async () => {

@@ -5,6 +5,7 @@
  * certificate, 60 KB of DNS TXT answers, a 10 MB rollout condition, ...), run through the runner
  * with the debug record on (the largest form a result takes). The table must name every type.
  */
+import { startGrpcPeer, type GrpcPeer } from './peers/grpc.js';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -35,6 +36,7 @@ let registry: HostileRegistry;
 let kube: KubeApi;
 let kubeconfig = '';
 let postgres: HostilePostgres;
+let grpc: GrpcPeer;
 
 beforeAll(async () => {
   certs = await mintCertificates(`hub.${ZONE}`);
@@ -48,6 +50,7 @@ beforeAll(async () => {
   const address = plain.address();
   plainPort = typeof address === 'object' && address ? address.port : 0;
   postgres = await startHostilePostgres();
+  grpc = await startGrpcPeer({ behaviour: 'long-error' });
   registry = await startHostileRegistry(certs, { address: '127.0.0.2', hostname: `hub.${ZONE}`, token: 'token-for-size' });
   kube = await startKubeApi();
   kubeconfig = await kube.writeKubeconfig();
@@ -66,7 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([https.close(), manyNames.close(), knot.close(), registry.close(), kube.close(), postgres.close()]);
+  await Promise.all([https.close(), manyNames.close(), knot.close(), registry.close(), kube.close(), postgres.close(), grpc.close()]);
   await new Promise((resolve) => plain.close(resolve));
   await certs.close();
 });
@@ -88,6 +91,10 @@ const cases: Record<string, () => Record<string, unknown>> = {
   'k8s-secret': () => ({ type: 'k8s-secret', kubeconfig, namespace: 'size', secret: 'keys', expect: { keys: ['DATABASE_URL'], allowExtraKeys: false } }),
   // A 1 MB ErrorResponse at login.
   postgres: () => ({ type: 'postgres', host: '127.0.0.1', port: postgres.port, database: 'error-1mb', user: 'u', password: { env: 'HOME' }, sslmode: 'disable' }),
+  // The first step's expectation quotes the 1 MB JSON value.
+  flow: () => ({ type: 'flow', steps: [{ name: 'read', url: `https://hub.${ZONE}:${https.port}/json`, resolve: '127.0.0.2', ca: certs.caPath, maxBodyBytes: 4_000_000, expect: { json: { version: 'small' } } }] }),
+  // An error whose grpc-message runs to 30,000 characters.
+  grpc: () => ({ type: 'grpc', target: `127.0.0.1:${grpc.port}`, plaintext: true }),
   dns: () => ({ type: 'dns', query: `txt.${ZONE}`, record: 'TXT', transport: 'tcp', resolvers: [knot.address], expect: { answers: ['other'] } }),
 };
 

@@ -12,7 +12,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Server, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { service as healthService, type ServingStatus } from 'grpc-health-check';
 
-export type GrpcBehaviour = 'serving' | 'not-serving' | 'no-health' | 'hang' | 'oversized';
+export type GrpcBehaviour = 'serving' | 'not-serving' | 'no-health' | 'hang' | 'oversized' | 'long-error';
 
 export interface GrpcPeer {
   /** host:port a client dials (the TLS front when tls was given). */
@@ -57,6 +57,11 @@ export async function startGrpcPeer(options: GrpcPeerOptions): Promise<GrpcPeer>
     if (options.behaviour === 'hang') {
       // Kept (never answered) until close.
       pending.push(callback);
+      return;
+    }
+    // An error whose details (the grpc-message trailer) run to 30,000 characters.
+    if (options.behaviour === 'long-error') {
+      callback({ code: grpcStatus.INTERNAL, details: 'd'.repeat(30_000) });
       return;
     }
     const status = statuses[call.request.service ?? ''];
