@@ -1,13 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { startHttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
+import { listenDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -57,9 +52,7 @@ function withArgs<T>(value: T, args: Record<string, string>): T {
 describe('the shipped AnalysisTemplate against real answers of the gate endpoint', { timeout: 60_000 }, () => {
   const peers = new PeerSet();
   const token = 'argo-token-51c2';
-  let dir: string;
-  let daemon: Daemon;
-  let app: FastifyInstance;
+  let served: DaemonApi & { base: string };
   let base: string;
   let live = 'v1';
   let metric: WebMetric;
@@ -70,25 +63,18 @@ describe('the shipped AnalysisTemplate against real answers of the gate endpoint
     const found = template.spec.metrics.find((m) => m.provider.web !== undefined);
     if (found === undefined) throw new Error('no web metric in the template');
     metric = found;
-    dir = await mkdtemp(join(tmpdir(), 'driftwatch-argo-'));
     const service = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/version': () => ({ body: `release ${live}` }) } }));
     const checks = [
       { name: 'hub-version', type: 'http', url: service.url('/version'), labels: { service: 'hub' }, expect: { bodyContains: 'release {release}' } },
       { name: 'other-version', type: 'http', url: service.url('/nope'), labels: { service: 'other' } },
     ];
-    const file = join(dir, 'checks.yaml');
-    await writeFile(file, stringify({ defaults: { interval: '1h', timeout: '1s' }, checks }));
-    daemon = createDaemon({ checkPaths: [file], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: '0.0.0-test', token });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    served = await listenDaemonApi(stringify({ defaults: { interval: '1h', timeout: '1s' }, checks }), { token });
+    base = served.base;
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await served.close();
     await peers.closeAll();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** One measurement as Argo's web provider takes it: the template's method, path, headers and jsonBody, args filled in. */

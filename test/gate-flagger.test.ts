@@ -1,13 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
 import { startHttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
+import { listenDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -30,9 +25,7 @@ interface Webhook {
 describe('the Flagger webhook of the gate', { timeout: 60_000 }, () => {
   const peers = new PeerSet();
   const token = 'flagger-token-93ad';
-  let dir: string;
-  let daemon: Daemon;
-  let app: FastifyInstance;
+  let served: DaemonApi & { base: string };
   let base: string;
   let live = 'v1';
   let dbUp = true;
@@ -44,7 +37,6 @@ describe('the Flagger webhook of the gate', { timeout: 60_000 }, () => {
     const found = canary.spec.analysis.webhooks.find((w) => new URL(w.url).pathname === '/api/v1/gate/flagger');
     if (found === undefined) throw new Error('no driftwatch webhook in the Canary');
     webhook = found;
-    dir = await mkdtemp(join(tmpdir(), 'driftwatch-flagger-'));
     const service = await peers.start(
       startHttpPeer({ host: '127.0.0.1', routes: { '/version': () => ({ body: `release ${live}` }), '/db': () => (dbUp ? { body: 'ok' } : { status: 503, body: 'down' }) } }),
     );
@@ -52,19 +44,13 @@ describe('the Flagger webhook of the gate', { timeout: 60_000 }, () => {
       { name: 'hub-db', type: 'http', url: service.url('/db'), labels: { service: 'hub' } },
       { name: 'hub-version', type: 'http', url: service.url('/version'), labels: { service: 'hub' }, dependsOn: ['hub-db'], expect: { bodyContains: 'release {release}' } },
     ];
-    const file = join(dir, 'checks.yaml');
-    await writeFile(file, stringify({ defaults: { interval: '1h', timeout: '1s' }, checks }));
-    daemon = createDaemon({ checkPaths: [file], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: '0.0.0-test', token });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    served = await listenDaemonApi(stringify({ defaults: { interval: '1h', timeout: '1s' }, checks }), { token });
+    base = served.base;
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await served.close();
     await peers.closeAll();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** What Flagger POSTs for this webhook (Content-Type: application/json, no other header). */

@@ -14,12 +14,12 @@ export interface DaemonApi {
   close(): Promise<void>;
 }
 
-/** Not started: nothing runs on a schedule, so a test decides every run. */
-export async function startDaemonApi(checksYaml: string, log: Logger = memoryLogger().log): Promise<DaemonApi> {
+/** Not started: nothing runs on a schedule, so a test decides every run. `token` guards the API as serve's --api-token does. */
+export async function startDaemonApi(checksYaml: string, log: Logger = memoryLogger().log, options: { token?: string } = {}): Promise<DaemonApi> {
   const dir = await mkdtemp(join(tmpdir(), 'driftwatch-daemon-'));
   const file = join(dir, 'checks.yaml');
   await writeFile(file, checksYaml);
-  const api = await loadDaemonApi([file], log);
+  const api = await loadDaemonApi([file], log, options);
   return {
     ...api,
     close: async () => {
@@ -30,10 +30,10 @@ export async function startDaemonApi(checksYaml: string, log: Logger = memoryLog
 }
 
 /** The same over check files the test wrote itself (which it removes itself). */
-export async function loadDaemonApi(checkPaths: string[], log: Logger = memoryLogger().log): Promise<DaemonApi> {
+export async function loadDaemonApi(checkPaths: string[], log: Logger = memoryLogger().log, options: { token?: string } = {}): Promise<DaemonApi> {
   const daemon = createDaemon({ checkPaths, log });
   await daemon.load();
-  const app = buildApi({ daemon, log, version: 'test' });
+  const app = buildApi({ daemon, log, version: 'test', ...(options.token !== undefined && { token: options.token }) });
   await app.ready();
   return {
     daemon,
@@ -43,6 +43,12 @@ export async function loadDaemonApi(checkPaths: string[], log: Logger = memoryLo
       await daemon.stop(1000);
     },
   };
+}
+
+/** The same, listening on a free loopback port, for callers that speak HTTP themselves; `base` is http://127.0.0.1:PORT. */
+export async function listenDaemonApi(checksYaml: string, options: { token?: string } = {}): Promise<DaemonApi & { base: string }> {
+  const api = await startDaemonApi(checksYaml, memoryLogger().log, options);
+  return { ...api, base: await api.app.listen({ host: '127.0.0.1', port: 0 }) };
 }
 
 /**
