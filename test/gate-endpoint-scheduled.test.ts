@@ -1,13 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import type { Daemon } from '../src/daemon/daemon.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
+import { listenDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -16,29 +11,21 @@ import { PeerSet } from './support/peers.js';
  */
 describe('POST /api/v1/gate joins a scheduled run in flight', { timeout: 60_000 }, () => {
   const peers = new PeerSet();
-  let dir: string;
+  let served: DaemonApi & { base: string };
   let service: HttpPeer;
   let daemon: Daemon;
-  let app: FastifyInstance;
   let base: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'driftwatch-gate-scheduled-'));
     service = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/slow': { body: 'ok', delayMs: 1500 } } }));
-    const file = join(dir, 'checks.yaml');
-    await writeFile(file, stringify({ checks: [{ name: 'hub-slow', type: 'http', url: service.url('/slow'), interval: '4s', timeout: '3s' }] }));
-    daemon = createDaemon({ checkPaths: [file], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: '0.0.0-test' });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    served = await listenDaemonApi(stringify({ checks: [{ name: 'hub-slow', type: 'http', url: service.url('/slow'), interval: '4s', timeout: '3s' }] }));
+    ({ daemon, base } = served);
     daemon.start();
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await served.close();
     await peers.closeAll();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('answers with the scheduled run, and the target sees one request', async () => {

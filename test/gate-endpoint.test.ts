@@ -1,13 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildApi } from '../src/api/server.js';
-import { createDaemon, type Daemon } from '../src/daemon/daemon.js';
+import type { Daemon } from '../src/daemon/daemon.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
-import { memoryLogger } from './support/checks.js';
+import { listenDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 
 /**
@@ -31,17 +26,15 @@ interface GateJson {
 
 describe('POST /api/v1/gate', { timeout: 60_000 }, () => {
   const peers = new PeerSet();
-  let dir: string;
+  let served: DaemonApi & { base: string };
   let service: HttpPeer;
   let daemon: Daemon;
-  let app: FastifyInstance;
   let base: string;
   /** The release the service answers with: the deploy in the test flips it. */
   let live = 'v1';
   let dbHealthy = false;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'driftwatch-gate-endpoint-'));
     service = await peers.start(
       startHttpPeer({
         host: '127.0.0.1',
@@ -60,21 +53,14 @@ describe('POST /api/v1/gate', { timeout: 60_000 }, () => {
       { name: 'hub-app', type: 'http', url: service.url('/app'), dependsOn: ['hub-db'] },
       { name: 'hub-edge', type: 'http', url: service.url('/app'), dependsOn: ['hub-app'] },
     ];
-    const file = join(dir, 'checks.yaml');
-    await writeFile(file, stringify({ defaults: { interval: '1h', timeout: '2s' }, checks }));
     // No serve --release: the gate's release is the request's (runs for it are not recorded).
-    daemon = createDaemon({ checkPaths: [file], log: memoryLogger().log });
-    await daemon.load();
-    app = buildApi({ daemon, log: memoryLogger().log, version: '0.0.0-test', token: TOKEN });
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    base = address;
+    served = await listenDaemonApi(stringify({ defaults: { interval: '1h', timeout: '2s' }, checks }), { token: TOKEN });
+    ({ daemon, base } = served);
   });
 
   afterAll(async () => {
-    await app.close();
-    await daemon.stop(1000);
+    await served.close();
     await peers.closeAll();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const gate = async (body: unknown, token = TOKEN) => {

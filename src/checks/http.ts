@@ -142,7 +142,7 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
   },
 };
 
-/** The check's request pinned to one endpoint of a Service (its address and its own port), judged as any answer. */
+/** The check's request pinned to one endpoint of a Service (its address and its own port), judged like every other answer. */
 async function askEndpoint(spec: HttpSpec, expect: HttpSpec['expect'], headers: Record<string, string>, endpoint: ServiceEndpoint, ctx: RunContext): Promise<EndpointAnswer> {
   const sent = await sendCheckRequest({ ...spec, resolve: endpoint.address, resolvePort: endpoint.port }, headers, ctx);
   if ('failure' in sent) return { status: sent.seen.status, failure: sent.failure };
