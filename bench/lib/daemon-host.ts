@@ -135,6 +135,15 @@ if (profiler) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
+// DRIFTWATCH_BENCH_HEAP_PROFILE=FILE: where the main thread allocates (sampled, collected objects
+// included), from here to shutdown.
+const heapProfileFile = process.env.DRIFTWATCH_BENCH_HEAP_PROFILE;
+const heapProfiler = heapProfileFile ? new Session() : undefined;
+if (heapProfiler) {
+  heapProfiler.connect();
+  await heapProfiler.post('HeapProfiler.enable');
+  await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 const api = buildApi({ daemon, log, version: 'bench' });
 await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });
 daemon.start();
@@ -241,6 +250,10 @@ const shutdown = async () => {
   if (profiler && profileFile) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));
+  }
+  if (heapProfiler && heapProfileFile) {
+    const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
+    writeFileSync(heapProfileFile, JSON.stringify(profile));
   }
   await daemon.stop(2000);
   await api.close();

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { RunLog } from '../results/log.js';
 import type { Failure } from '../results/result.js';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { KubeClients } from '../kube/clients.js';
@@ -26,7 +26,7 @@ export interface Services {
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */
 export interface RunContext<O extends object = object> {
   signal: AbortSignal;
-  log: Logger;
+  log: RunLog;
   /** Records a step of the run for /probe?debug=true; cheap when debug is off. */
   trace(step: string, data?: Record<string, unknown>): void;
   /**

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { RunLog } from '../results/log.js';
 import type { OnDemandRun, RunNowOptions } from '../api/served-daemon.js';
 import type { Services } from '../checks/check-type.js';
 import type { BoundCheck, LoadedCheck } from '../checks/registry.js';
@@ -48,7 +48,7 @@ interface SlotRun {
   /** The run's one deadline: the wait gives up on it, the run runs in what is left of it. */
   deadline: RunDeadline;
   debug: boolean;
-  log: Logger;
+  log: RunLog;
   /** The services with another release than the daemon's: the run runs on this thread with them. */
   release: Services | undefined;
 }

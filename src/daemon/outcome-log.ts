@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { RunLog } from '../results/log.js';
 import type { Reason, Result } from '../results/result.js';
 
 /**
@@ -18,7 +18,7 @@ export interface OutcomeLog {
    * After a recorded run; `changed` is whether it passed where the run before failed or the
    * reverse. `log` makes the check's logger, called only for a line to write.
    */
-  note(log: () => Logger, result: Result, state: { changed: boolean; since: string | undefined; runs: number }): void;
+  note(log: () => RunLog, result: Result, state: { changed: boolean; since: string | undefined; runs: number }): void;
   forget(name: string): void;
 }
 

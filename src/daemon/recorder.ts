@@ -5,16 +5,12 @@ import type { SeriesStore } from '../metrics/series-store.js';
 import type { Run } from '../results/run.js';
 import type { StateStore } from '../state/state-store.js';
 import { createOutcomeLog } from './outcome-log.js';
+import { CheckLog, type RunLog } from '../results/log.js';
 
 /** Where a finished run goes: the check's state, its log lines, its series, the run histogram. */
 export interface Recorder {
-  /**
-   * A child logger bound to { check, type }, made anew for each run: kept per check, the
-   * children were ~390 bytes of heap each (100,000 checks: 39 MB), for a logger a run writes to
-   * once, at debug, which the daemon's level drops. Making one costs ~3 us (pino redacts the
-   * bindings), under 1% of a run.
-   */
-  loggerFor(check: LoadedCheck): Logger;
+  /** The daemon's logger bound to { check, type } for one run (results/log.ts CheckLog). */
+  loggerFor(check: LoadedCheck): RunLog;
   record(check: LoadedCheck, run: Run): void;
   /** A check a reload removed: its series and its repeat timer go. */
   forget(name: string): void;
@@ -32,7 +28,7 @@ export interface RecorderOptions {
 export function createRecorder(options: RecorderOptions): Recorder {
   const { state, series, metrics } = options;
   const outcomes = createOutcomeLog(options.failureLog?.repeatMs, options.failureLog?.now);
-  const loggerFor = (check: LoadedCheck): Logger => options.log.child({ check: check.spec.name, type: check.spec.type });
+  const loggerFor = (check: LoadedCheck): RunLog => new CheckLog(options.log, check.spec.name, check.spec.type);
   return {
     loggerFor,
     record(check, run) {

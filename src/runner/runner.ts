@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { RunLog } from '../results/log.js';
 import type { Services } from '../checks/check-type.js';
 import type { ProbeSample, Run, Sample } from '../results/run.js';
 import type { BoundCheck, Progress } from '../checks/registry.js';
@@ -12,7 +12,7 @@ import { runScope, PeerCrash } from './run-scope.js';
 import { RunDeadline, RunTimeout } from './run-deadline.js';
 
 export interface RunOptions {
-  log: Logger;
+  log: RunLog;
   services: Services;
   /**
    * Aborts the run from outside (shutdown, an interrupted gate, a caller that left); the run's own
@@ -115,7 +115,7 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
  * A run that never started, as a failed result like any other: an on-demand run whose deadline
  * passed while it waited for a slot. Its series are those of a run without observations.
  */
-export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Run {
+export function failedRun(check: BoundCheck, failure: Failure, startedAt: Date, redactions: Redactions, log: RunLog, level: 'info' | 'debug' = 'info'): Run {
   const durationMs = round(Date.now() - startedAt.getTime());
   const result = finish(check, { failure, startedAt, durationMs, observations: undefined, steps: undefined }, redactions, log, level);
   return { result, samples: check.emptySamples(), probeSamples: () => check.emptyProbeSamples() };
@@ -135,7 +135,7 @@ interface Ending {
  * revealed or received (this one's, added again here for what it revealed in this run, and the
  * others'), since a target may echo one check's credential into another's answer.
  */
-function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: Logger, level: 'info' | 'debug' = 'info'): Result {
+function finish(check: BoundCheck, ending: Ending, redactions: Redactions, log: RunLog, level: 'info' | 'debug' = 'info'): Result {
   const { spec } = check;
   const { failure, durationMs, steps } = ending;
   const raw: RawResult = {

@@ -19,7 +19,6 @@ export interface RunPool {
 }
 
 interface Active {
-  controller: AbortController;
   done: Promise<void>;
 }
 
@@ -33,11 +32,14 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
   }
   const waiting: Job[] = [];
   const active = new Set<Active>();
+  // One signal for every run: close() aborts all the active runs at once, with one reason (a
+  // controller per run was ~1.5 KB of garbage for each of 1,667 runs a second at 100,000 checks).
+  const shutdown = new AbortController();
   let closed = false;
   let starting = false;
 
   const start = (job: Job): void => {
-    const place: Active = { controller: new AbortController(), done: Promise.resolve() };
+    const place: Active = { done: Promise.resolve() };
     // Tracked before run is called: a run that throws synchronously is removed again in finally.
     active.add(place);
     place.done = settle(job, place);
@@ -45,7 +47,7 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
 
   const settle = async (job: Job, place: Active): Promise<void> => {
     try {
-      await job.run(place.controller.signal);
+      await job.run(shutdown.signal);
     } catch (err) {
       log.error({ err, check: job.name }, 'scheduled run rejected (the runner should have turned this into a result)');
     } finally {
@@ -98,7 +100,7 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
       clearTimeout(graceTimer);
       if (first === 'grace over' && active.size > 0) {
         log.warn({ aborted: active.size, graceMs }, 'grace period over: aborting running checks');
-        for (const place of active) place.controller.abort(new Error('daemon shutting down'));
+        shutdown.abort(new Error('daemon shutting down'));
         await all;
       }
     },
