@@ -99,6 +99,7 @@ gcObserver.observe({ entryTypes: ['gc'] });
 // block; the process's CPU time over it tells the daemon's own work (busy) from waiting for a
 // core the machine's other processes hold (starved).
 let resetAt = performance.now();
+const traceBlocks = process.execArgv.includes('--trace-gc');
 let blocks: { atSeconds: number; ms: number; cpuMs: number }[] = [];
 let lastTick = performance.now();
 let lastCpu = process.cpuUsage();
@@ -109,6 +110,8 @@ const blockTicker = setInterval(() => {
   if (late > 50 && blocks.length < 500) {
     const cpuMs = (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000;
     blocks.push({ atSeconds: Math.round((lastTick - resetAt) / 100) / 10, ms: Math.round(late), cpuMs: Math.round(cpuMs) });
+    // With --trace-gc, the same clock as its lines (ms since the process started).
+    if (traceBlocks) process.stderr.write(`block at ${Math.round(lastTick)} ms: ${Math.round(late)} ms late, ${Math.round(cpuMs)} ms of CPU\n`);
   }
   lastTick = now;
   lastCpu = cpu;

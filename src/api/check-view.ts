@@ -17,10 +17,8 @@ export const CHECK_STATUSES = ['failing', 'converging', 'maintenance', 'blocked'
 
 /** The check's state from its latest result; cheap, so lists can filter and count 100,000 checks. */
 export function checkStatus(entry: CheckEntry, now = Date.now()): CheckStatus {
-  const last = entry.last;
-  if (last === undefined) return 'pending';
-  if (last.ok) return 'ok';
-  if (last.blocked) return 'blocked';
+  const state = entry.lastState;
+  if (state !== 'failing') return state;
   if (entry.window !== undefined) return 'converging';
   const maintenance = entry.check.spec.maintenance;
   return maintenance !== undefined && maintenance.length > 0 && inMaintenance(maintenance, now) ? 'maintenance' : 'failing';

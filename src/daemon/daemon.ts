@@ -4,6 +4,7 @@ import type { ServedDaemon } from '../api/served-daemon.js';
 import type { Services } from '../checks/check-type.js';
 import type { CheckSpec, LoadedCheck } from '../checks/registry.js';
 import type { Run } from '../results/run.js';
+import type { Result } from '../results/result.js';
 import { blockedRun } from '../gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { renderMetrics, streamMetrics } from '../metrics/exposition.js';
@@ -118,6 +119,12 @@ interface ScheduledRunOptions {
   scheduledRuns: Map<LoadedCheck, Promise<Run>>;
 }
 
+/** The latest result of a check that fails or is blocked, which is all that blocks a dependent check: read only then. */
+function failedResult(state: StateStore<LoadedCheck>, name: string): Result | undefined {
+  const entry = state.get(name);
+  return entry?.lastState === 'failing' || entry?.lastState === 'blocked' ? entry.last : undefined;
+}
+
 /**
  * The scheduler of the daemon's checks. A check whose dependency's latest result fails is
  * recorded blocked instead of run; a run of a check that a reload replaced meanwhile is dropped.
@@ -134,7 +141,7 @@ function scheduleRuns(options: ScheduledRunOptions): Scheduler {
       recorder.loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check, (name) => state.get(name)?.last) ?? (await trackScheduledRun(options.scheduledRuns, check, options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' })));
+      const run = blockedRun(check, (name) => failedResult(state, name)) ?? (await trackScheduledRun(options.scheduledRuns, check, options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' })));
       if (state.get(check.spec.name)?.check === check) recorder.record(check, run);
     },
   });

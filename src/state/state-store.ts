@@ -5,14 +5,22 @@ import type { WindowMark } from './windows.js';
 
 export { RunHistory, type RunSummary, type RunTiming } from './run-history.js';
 
+/** How the latest run ended, without reading it: pending (no run yet), ok, failing or blocked. */
+export type LastState = 'pending' | 'ok' | 'failing' | 'blocked';
+
 /**
  * What the API and status page know of one check: its spec, its latest result and its recent
  * runs. `C` is the loaded check with the spec and binding of its caller's check types.
  */
 export interface CheckEntry<C extends LoadedCheck = LoadedCheck> {
   check: C;
-  /** The latest run in full (without the debug steps); undefined before the first run. */
-  last: Result | undefined;
+  /**
+   * The latest run in full (without the debug steps); undefined before the first run. Kept as
+   * its JSON text and read back on each access, so each read gives a new object.
+   */
+  readonly last: Result | undefined;
+  /** How the latest run ended, read without the result. */
+  readonly lastState: LastState;
   /** The last runs in brief; history.list()[0] is `last` in brief. */
   history: RunHistory;
   /** Consecutive runs in the same state (ok, failing, blocked), for "failing since". */
@@ -20,6 +28,66 @@ export interface CheckEntry<C extends LoadedCheck = LoadedCheck> {
   changedAt: string | undefined;
   /** The open deploy window selecting the check (windows.ts): a failure then is "converging". */
   window?: WindowMark | undefined;
+}
+
+/**
+ * A check's entry. The latest result is held as its JSON text: as objects, a result was some 25
+ * objects and ~1.2 KB per check that every run replaced, so at 100,000 checks the objects the
+ * garbage collector marked, and the objects each run left for it, were mostly latest results;
+ * their marking held the event loop for 100-200 ms at a time (bench scale at 100,000 checks).
+ * As text it is one string, which the collector does not look into. A result is plain JSON data
+ * (result-bounds.ts makes it so), so the text reads back as the same result.
+ */
+class Entry<C extends LoadedCheck> implements CheckEntry<C> {
+  private text: string | undefined = undefined;
+  lastState: LastState = 'pending';
+  streak = 0;
+  changedAt: string | undefined = undefined;
+  window?: WindowMark | undefined = undefined;
+
+  constructor(
+    public check: C,
+    public history: RunHistory,
+  ) {}
+
+  get last(): Result | undefined {
+    if (this.text === undefined) return undefined;
+    const result: unknown = JSON.parse(this.text);
+    return isResult(result) ? result : undefined;
+  }
+
+  /** Records the run; returns true when the state (ok, failing, blocked) changed. */
+  record(result: Result): boolean {
+    const state: LastState = result.ok ? 'ok' : result.blocked === undefined ? 'failing' : 'blocked';
+    const changed = state !== this.lastState;
+    this.streak = changed ? 1 : this.streak + 1;
+    if (changed) this.changedAt = result.startedAt;
+    this.lastState = state;
+    this.text = JSON.stringify(result);
+    this.history.push(result);
+    return changed;
+  }
+
+  /** The same results, history and streak under a changed spec. */
+  withCheck(check: C): Entry<C> {
+    const entry = new Entry(check, this.history);
+    entry.takeOver(this);
+    return entry;
+  }
+
+  /** The results, streak and window of `old`, as recorded until now (a changed spec keeps them). */
+  takeOver(old: Entry<C>): void {
+    this.text = old.text;
+    this.lastState = old.lastState;
+    this.streak = old.streak;
+    this.changedAt = old.changedAt;
+    this.window = old.window;
+  }
+}
+
+/** Our own JSON text read back: checked only as far as the type needs, the rest is as written. */
+function isResult(value: unknown): value is Result {
+  return typeof value === 'object' && value !== null && 'name' in value && 'ok' in value;
 }
 
 export interface StateStore<C extends LoadedCheck = LoadedCheck> {
@@ -54,17 +122,17 @@ export interface StagedChecks<C extends LoadedCheck> {
 }
 
 export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C> {
-  let entries = new Map<string, CheckEntry<C>>();
+  let entries = new Map<string, Entry<C>>();
 
   function* stage(checks: readonly C[], chunk: number): Generator<void, StagedChecks<C>> {
     const base = entries;
-    const next = new Map<string, CheckEntry<C>>();
+    const next = new Map<string, Entry<C>>();
     const held: C[] = [];
     const added: C[] = [];
     /** Unchanged checks whose place in the files moved, and their place now. */
     const moved: [C, C][] = [];
     /** Checks whose spec changed: their staged entries and the current ones, whose results come over at commit. */
-    const changed: [CheckEntry<C>, CheckEntry<C>][] = [];
+    const changed: [Entry<C>, Entry<C>][] = [];
     for (let i = 0; i < checks.length; i++) {
       if (i > 0 && i % chunk === 0) yield;
       const loaded = checks[i];
@@ -76,7 +144,7 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
         held.push(old.check);
         continue;
       }
-      const entry: CheckEntry<C> = old ? { ...old, check: loaded } : { check: loaded, last: undefined, history: new RunHistory(keep), streak: 0, changedAt: undefined };
+      const entry = old ? old.withCheck(loaded) : new Entry(loaded, new RunHistory(keep));
       if (old !== undefined) changed.push([entry, old]);
       next.set(loaded.spec.name, entry);
       held.push(loaded);
@@ -92,12 +160,7 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
       if (entries !== base) throw new Error('the checks changed while a new set was staged');
       for (const [check, place] of moved) Object.assign(check, { file: place.file, line: place.line, index: place.index });
       // A changed check keeps its results, history (the same ring) and streak, as recorded until now.
-      for (const [entry, old] of changed) {
-        entry.last = old.last;
-        entry.streak = old.streak;
-        entry.changedAt = old.changedAt;
-        entry.window = old.window;
-      }
+      for (const [entry, old] of changed) entry.takeOver(old);
       entries = next;
     };
     return { held, added, removed, commit };
@@ -113,14 +176,7 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
     get: (name) => entries.get(name),
     all: () => [...entries.values()],
     record(result) {
-      const entry = entries.get(result.name);
-      if (!entry) return false;
-      const changed = entry.last?.ok !== result.ok || (entry.last.blocked === undefined) !== (result.blocked === undefined);
-      entry.streak = changed ? 1 : entry.streak + 1;
-      if (changed) entry.changedAt = result.startedAt;
-      entry.last = result;
-      entry.history.push(result);
-      return changed;
+      return entries.get(result.name)?.record(result) ?? false;
     },
   };
 }
