@@ -145,7 +145,9 @@ const heapProfiler = heapProfileFile ? new Session() : undefined;
 if (heapProfiler) {
   heapProfiler.connect();
   await heapProfiler.post('HeapProfiler.enable');
-  await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  // DRIFTWATCH_BENCH_HEAP_LIVE=1: only what is still alive at the end (what runs leave behind).
+  const collected = process.env.DRIFTWATCH_BENCH_HEAP_LIVE !== '1';
+  await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected });
 }
 const api = buildApi({ daemon, log, version: 'bench' });
 await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });

@@ -30,10 +30,26 @@ export function renderProbe(run: Run, timeoutMs?: number): string {
   for (const name of [...groups.keys()].sort()) {
     const group = groups.get(name);
     if (!group) continue;
-    out += formatHeader(name, group.help, 'gauge');
+    out += probeHeader(name, group.help);
     for (const sample of group.samples) out += formatSample(name, sample.labels ? formatLabelPairs(sample.labels) : '', sample.value);
   }
   return out;
 }
 
 const RUNNER_SERIES = new Set(['probe_success', 'probe_duration_seconds', 'probe_timeout_seconds']);
+
+/**
+ * The # HELP and # TYPE lines of a probe family: the same few names and help texts on every
+ * probe, so written once each (escaping the help was a visible share of rendering a probe).
+ * Bounded: a check type's names are fixed, but cleared when full all the same.
+ */
+const MAX_HEADERS = 512;
+const headers = new Map<string, { help: string; text: string }>();
+function probeHeader(name: string, help: string): string {
+  const known = headers.get(name);
+  if (known !== undefined && known.help === help) return known.text;
+  if (headers.size >= MAX_HEADERS) headers.clear();
+  const text = formatHeader(name, help, 'gauge');
+  headers.set(name, { help, text });
+  return text;
+}
