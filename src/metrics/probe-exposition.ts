@@ -1,6 +1,6 @@
 import type { ProbeSample } from '../results/run.js';
 import type { Run } from '../results/run.js';
-import { formatHeader, formatLabelPairs, formatSample } from './text-format.js';
+import { formatHeader, formatLabelPairs, formatValue } from './text-format.js';
 
 /**
  * One run in blackbox_exporter's names and help texts, for GET /probe?module=NAME (or
@@ -26,14 +26,20 @@ export function renderProbe(run: Run, timeoutMs?: number): string {
     if (groups.has(sample.name) && RUNNER_SERIES.has(sample.name)) continue;
     add(sample);
   }
-  let out = '';
+  // The pieces joined once at the end: one flat string, where `+=` per line made a rope of some
+  // 80 pieces and formatSample an array per line (a probe's largest allocation, issue 29).
+  const parts: string[] = [];
   for (const name of [...groups.keys()].sort()) {
     const group = groups.get(name);
     if (!group) continue;
-    out += probeHeader(name, group.help);
-    for (const sample of group.samples) out += formatSample(name, sample.labels ? formatLabelPairs(sample.labels) : '', sample.value);
+    parts.push(probeHeader(name, group.help));
+    for (const sample of group.samples) {
+      const pairs = sample.labels ? formatLabelPairs(sample.labels) : '';
+      if (pairs === '') parts.push(name, ' ', formatValue(sample.value), '\n');
+      else parts.push(name, '{', pairs, '} ', formatValue(sample.value), '\n');
+    }
   }
-  return out;
+  return parts.join('');
 }
 
 const RUNNER_SERIES = new Set(['probe_success', 'probe_duration_seconds', 'probe_timeout_seconds']);
