@@ -5,6 +5,7 @@ import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
+import type { BoundCheck } from '../src/checks/registry.js';
 import { runCheck } from '../src/runner/runner.js';
 import { createServices, prepareServices } from '../src/runner/services.js';
 
@@ -142,7 +143,15 @@ describe('one deadline per run', () => {
     if (!check) throw new Error('no check');
     const services = createServices({ lookupCheck: () => undefined });
     // A check that never settles and never looks at its signal.
-    const deaf = { ...check.bound, run: () => new Promise<never>(() => undefined) };
+    const bound = check.bound;
+    const deaf: BoundCheck = {
+      spec: bound.spec,
+      target: bound.target,
+      run: () => new Promise<never>(() => undefined),
+      emptySamples: () => bound.emptySamples(),
+      emptyProbeSamples: () => bound.emptyProbeSamples(),
+      retarget: (target, as) => bound.retarget(target, as),
+    };
     const late = await runCheck(deaf, { log: memoryLogger().log, services });
     expect(late.result).toMatchObject({ ok: false, reason: 'timeout', message: 'timeout after 200ms' });
     const shutdown = new AbortController();
