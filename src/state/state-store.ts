@@ -68,13 +68,6 @@ class Entry<C extends LoadedCheck> implements CheckEntry<C> {
     return changed;
   }
 
-  /** The same results, history and streak under a changed spec. */
-  withCheck(check: C): Entry<C> {
-    const entry = new Entry(check, this.history);
-    entry.takeOver(this);
-    return entry;
-  }
-
   /** The results, streak and window of `old`, as recorded until now (a changed spec keeps them). */
   takeOver(old: Entry<C>): void {
     this.text = old.text;
@@ -155,7 +148,8 @@ export function createStateStore<C extends LoadedCheck>(keep = 20): StateStore<C
         held.push(old.check);
         continue;
       }
-      const entry = old ? old.withCheck(loaded) : new Entry(loaded, new RunHistory(keep));
+      // A changed check keeps its history ring now and its results at commit (takeOver), as recorded until then.
+      const entry = new Entry(loaded, old?.history ?? new RunHistory(keep));
       if (old !== undefined) changed.push([entry, old]);
       next.set(loaded.spec.name, entry);
       held.push(loaded);
