@@ -86,36 +86,40 @@ export interface BoundCheck {
   retarget(target: string, as?: 'check' | 'module'): CheckSpec | undefined;
 }
 
-export function bind(spec: CheckSpec): BoundCheck {
+/**
+ * The spec bound to its check type. `refuseRedirect` (a /probe run retargeted within allowTargets)
+ * is handed to every run, which asks it about each redirect hop.
+ */
+export function bind(spec: CheckSpec, refuseRedirect?: RunContext['refuseRedirect']): BoundCheck {
   switch (spec.type) {
     case 'dns':
-      return bindType(dns.check, spec);
+      return new Bound(dns.check, spec, refuseRedirect);
     case 'k8s-rollout':
-      return bindType(k8sRollout.check, spec);
+      return new Bound(k8sRollout.check, spec, refuseRedirect);
     case 'cnpg-cluster':
-      return bindType(cnpgCluster.check, spec);
+      return new Bound(cnpgCluster.check, spec, refuseRedirect);
     case 'k8s-secret':
-      return bindType(k8sSecret.check, spec);
+      return new Bound(k8sSecret.check, spec, refuseRedirect);
     case 'ingress':
-      return bindType(ingress.check, spec);
+      return new Bound(ingress.check, spec, refuseRedirect);
     case 'openapi':
-      return bindType(openapi.check, spec);
+      return new Bound(openapi.check, spec, refuseRedirect);
     case 'tcp':
-      return bindType(tcp.check, spec);
+      return new Bound(tcp.check, spec, refuseRedirect);
     case 'http':
-      return bindType(http.check, spec);
+      return new Bound(http.check, spec, refuseRedirect);
     case 'tls':
-      return bindType(tls.check, spec);
+      return new Bound(tls.check, spec, refuseRedirect);
     case 'postgres':
-      return bindType(postgres.check, spec);
+      return new Bound(postgres.check, spec, refuseRedirect);
     case 'oci-image':
-      return bindType(ociImage.check, spec);
+      return new Bound(ociImage.check, spec, refuseRedirect);
     case 'helm-release':
-      return bindType(helmRelease.check, spec);
+      return new Bound(helmRelease.check, spec, refuseRedirect);
     case 'flow':
-      return bindType(flow.check, spec);
+      return new Bound(flow.check, spec, refuseRedirect);
     case 'grpc':
-      return bindType(grpc.check, spec);
+      return new Bound(grpc.check, spec, refuseRedirect);
   }
 }
 
@@ -124,10 +128,6 @@ export const checkTypes: CheckTypes<CheckSpec, BoundCheck> = { schema: checkSche
 
 /** A check as loaded with these types: its spec, bound, where it came from. */
 export type LoadedCheck = Loaded<CheckSpec, BoundCheck>;
-
-function bindType<S extends CheckSpec, O extends object>(type: CheckType<S, O>, spec: S): BoundCheck {
-  return new Bound(type, spec);
-}
 
 /**
  * A spec bound to its check type. A class, so a loaded check holds its spec, its type and its
@@ -140,6 +140,7 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
   constructor(
     private readonly type: CheckType<S, O>,
     readonly spec: S,
+    private readonly refuseRedirect: RunContext['refuseRedirect'],
   ) {
     this.target = type.target?.get(spec);
   }
@@ -153,6 +154,7 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
       },
       ...ctx,
     };
+    if (this.refuseRedirect !== undefined) typed.refuseRedirect = this.refuseRedirect;
     // One reaction, not an async wrapper around it (issue 29: promise hops per run).
     return type.run(spec, typed).then((outcome) => ({
       outcome,

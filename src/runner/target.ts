@@ -1,5 +1,4 @@
-import { bind, type BoundCheck, type CheckSpec } from '../checks/registry.js';
-import type { ProbeSample, Sample } from '../results/run.js';
+import { bind, type BoundCheck } from '../checks/registry.js';
 import { TargetNotAllowedError } from '../results/errors.js';
 import { closestPattern, isUrl, matchesAny } from './target-patterns.js';
 
@@ -30,37 +29,7 @@ export function retarget(check: BoundCheck, target: string, as: 'check' | 'modul
   if (!spec) throw new TargetNotAllowedError(`check ${name} cannot take target "${target}"`);
   // Every redirect hop stays inside the same patterns, or a 302 from an allowed URL would reach any other.
   const refuseRedirect = (url: string) => (matchesAny(patterns, url) ? undefined : `not allowed by check ${name} (allowTargets: ${patterns.join(', ')})`);
-  return new RedirectsGuarded(bind(spec), refuseRedirect);
-}
-
-/** A bound check whose runs ask `refuseRedirect` about every redirect hop; the rest is the check's own. */
-class RedirectsGuarded implements BoundCheck {
-  readonly spec: CheckSpec;
-  readonly target: string | undefined;
-
-  constructor(
-    private readonly inner: BoundCheck,
-    private readonly refuseRedirect: (url: string) => string | undefined,
-  ) {
-    this.spec = inner.spec;
-    this.target = inner.target;
-  }
-
-  run(...[ctx, onProgress]: Parameters<BoundCheck['run']>): ReturnType<BoundCheck['run']> {
-    return this.inner.run({ ...ctx, refuseRedirect: this.refuseRedirect }, onProgress);
-  }
-
-  emptySamples(): Sample[] {
-    return this.inner.emptySamples();
-  }
-
-  emptyProbeSamples(): ProbeSample[] {
-    return this.inner.emptyProbeSamples();
-  }
-
-  retarget(target: string, as?: 'check' | 'module'): CheckSpec | undefined {
-    return this.inner.retarget(target, as);
-  }
+  return bind(spec, refuseRedirect);
 }
 
 /** The URL a request to `target` would use, or TargetNotAllowedError for one that must not be matched at all. */
