@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultRunThreadCount } from '../src/runner/run-threads.js';
 import { startBlackbox, type Blackbox } from './lib/blackbox.js';
 import { buildForBench, ROOT } from './lib/build.js';
 import { onCleanup, runBenchmark } from './lib/cleanup.js';
@@ -43,7 +44,7 @@ const HELP = `Usage: npm run bench -- [options]
   --interval N         scale: check interval in seconds (default 60)
   --scrape-every N     scale: GET /metrics every N s during the window, 0 = never (default 15)
   --concurrency N      scale: serve --concurrency (default 64)
-  --run-threads N      scale: serve --run-threads (default 0: runs on the main thread)
+  --run-threads N      scale: serve --run-threads (default: serve's own, one per core but one)
   --node-flags FLAGS   scale: extra node flags for the daemon, e.g. "--max-old-space-size=256"
   --out FILE           results file (default bench/results.json)
   --keep               keep the temp dir (configs, logs)
@@ -67,7 +68,7 @@ await runBenchmark(async () => {
       interval: { type: 'string', default: '60' },
       'scrape-every': { type: 'string', default: '15' },
       concurrency: { type: 'string', default: '64' },
-      'run-threads': { type: 'string', default: '0' },
+      'run-threads': { type: 'string' },
       'node-flags': { type: 'string', default: '' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
       keep: { type: 'boolean', default: false },
@@ -146,7 +147,7 @@ await runBenchmark(async () => {
       windowSeconds: num(values.window, quick ? 60 : 180),
       scrapeEverySeconds: num(values['scrape-every'], 15),
       concurrency: num(values.concurrency, 64),
-      runThreads: num(values['run-threads'], 0),
+      runThreads: num(values['run-threads'], defaultRunThreadCount()),
       nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
       log,
     });

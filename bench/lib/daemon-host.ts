@@ -12,6 +12,7 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { buildApi } from '../../src/api/server.js';
+import { tuneHeapForService } from '../../src/commands/heap-tuning.js';
 import { createDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/results/log.js';
 import type { HostMessage, HostRequest, HostStats, RenderTiming } from './host-protocol.js';
@@ -40,6 +41,8 @@ process.on('unhandledRejection', (reason) => {
 
 const level = values['log-level'] as 'info';
 const log = createLogger(level);
+// The V8 settings `serve` applies (src/commands/heap-tuning.ts): the bench measures the daemon as served.
+tuneHeapForService();
 const daemon = createDaemon({
   checkPaths: [values.checks ?? 'checks'],
   log,
@@ -138,17 +141,26 @@ if (profiler) {
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
-// DRIFTWATCH_BENCH_HEAP_PROFILE=FILE: where the main thread allocates (sampled, collected objects
-// included), from here to shutdown.
+// DRIFTWATCH_BENCH_HEAP_PROFILE=FILE: where the main thread allocates (sampled), from the
+// measured window's start to shutdown. DRIFTWATCH_BENCH_HEAP_KEEP says which objects the profile
+// keeps: all (default: collected ones too), promoted (what outlived the young generation: the
+// old space's intake, collected or not) or live (only what is still alive at the end).
 const heapProfileFile = process.env.DRIFTWATCH_BENCH_HEAP_PROFILE;
 const heapProfiler = heapProfileFile ? new Session() : undefined;
+const heapKeep = process.env.DRIFTWATCH_BENCH_HEAP_KEEP ?? 'all';
+let heapProfileStarted = false;
 if (heapProfiler) {
   heapProfiler.connect();
   await heapProfiler.post('HeapProfiler.enable');
-  // DRIFTWATCH_BENCH_HEAP_LIVE=1: only what is still alive at the end (what runs leave behind).
-  const collected = process.env.DRIFTWATCH_BENCH_HEAP_LIVE !== '1';
-  await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected });
 }
+const startHeapProfile = async () => {
+  if (!heapProfiler) return;
+  await heapProfiler.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: heapKeep !== 'live',
+    includeObjectsCollectedByMinorGC: heapKeep === 'all',
+  });
+};
 const api = buildApi({ daemon, log, version: 'bench' });
 await api.listen({ host: '127.0.0.1', port: Number(values.port ?? 0) });
 daemon.start();
@@ -229,6 +241,10 @@ process.on('message', (request: HostRequest) => {
         gc = { count: 0, totalMs: 0, maxMs: 0, over50ms: 0, majorMaxMs: 0 };
         blocks = [];
         resetAt = performance.now();
+        if (!heapProfileStarted) {
+          heapProfileStarted = true;
+          await startHeapProfile();
+        }
         for (const histogram of durations.values()) histogram.reset();
         runsStarted = 0;
         runsFinished = {};

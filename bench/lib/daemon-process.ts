@@ -25,7 +25,7 @@ export interface DaemonProcessOptions {
   dir: string;
   name?: string;
   concurrency?: number;
-  /** serve --run-threads (default 0: every run on the main thread). */
+  /** serve --run-threads (default 0: every run on the main thread; bench/run.ts passes serve's default). */
   runThreads?: number;
   logLevel?: string;
   /** Extra node flags, e.g. --max-old-space-size. */

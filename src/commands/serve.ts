@@ -1,14 +1,15 @@
-import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/problem.js';
 import { createDaemon, DEFAULT_PROBE_CONCURRENCY } from '../daemon/daemon.js';
 import { createLogger } from '../results/log.js';
+import { defaultRunThreadCount } from '../runner/run-threads.js';
 import {
   CommandError, DEFAULT_CHECKS, packageVersion, parseCommandLine, parseLogLevel, parsePositiveInt, parseShardOption, readApiToken, UsageError,
 } from './options.js';
 import { guardPeerCrashes } from './crash-guard.js';
+import { tuneHeapForService } from './heap-tuning.js';
 import { describeSystemError } from './system-error.js';
 
 /** Loopback unless told otherwise: the API runs probes on request, so the network reaches it only by choice. */
@@ -77,6 +78,7 @@ export async function serve(argv: string[]): Promise<number> {
   // Read before the daemon starts its run threads: a usage error must exit at once.
   const prometheusUrl = parsePrometheusUrl(values['prometheus-url']);
   const log = createLogger(parseLogLevel(values['log-level'], 'info'));
+  tuneHeapForService();
   const token = readApiToken(values['api-token-file']);
   const daemon = createDaemon({
     checkPaths: values.checks ?? DEFAULT_CHECKS,
@@ -182,5 +184,5 @@ async function listenQuietly(api: FastifyInstance, host: string, port: number): 
 /** One thread per core but the one the daemon's own thread uses, at most 8; 0 on one core. */
 function parseRunThreads(value: string | undefined): number {
   if (value === '0') return 0;
-  return parsePositiveInt(value, '--run-threads', Math.min(8, availableParallelism() - 1));
+  return parsePositiveInt(value, '--run-threads', defaultRunThreadCount());
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { usesKubernetes, type BoundCheck, type LoadedCheck } from '../checks/registry.js';
 import type { Services } from '../checks/check-type.js';
@@ -39,6 +40,11 @@ export interface RunThreads {
   forget(name: string): void;
   /** Ends the threads; runs still on them fail. */
   close(): Promise<void>;
+}
+
+/** `serve --run-threads` when not given: one per core but one (the main thread's), at most 8. */
+export function defaultRunThreadCount(): number {
+  return Math.max(0, Math.min(8, availableParallelism() - 1));
 }
 
 export interface ThreadRunOptions extends RunOptions {
