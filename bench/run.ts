@@ -45,7 +45,7 @@ const HELP = `Usage: npm run bench -- [options]
   --scrape-every N     scale: GET /metrics every N s during the window, 0 = never (default 15)
   --concurrency N      scale: serve --concurrency (default 64)
   --run-threads N      scale: serve --run-threads (default: serve's own, one per core but one)
-  --node-flags FLAGS   scale: extra node flags for the daemon, e.g. "--max-old-space-size=256"
+  --node-flags FLAGS   probe and scale: extra node flags for the daemon, e.g. "--max-old-space-size=256"
   --out FILE           results file (default bench/results.json)
   --keep               keep the temp dir (configs, logs)
 `;
@@ -128,6 +128,7 @@ await runBenchmark(async () => {
       maxRequests: num(values['max-requests'], 1_000_000),
       client,
       probeConcurrency: values['probe-concurrency'] === undefined ? undefined : num(values['probe-concurrency'], 8),
+      nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
       log,
     });
     await blackbox?.child.stop();

@@ -31,6 +31,8 @@ export interface ProbeOptions {
   client: 'wrk' | 'node';
   /** driftwatch serve --probe-concurrency (its default is 8). */
   probeConcurrency: number | undefined;
+  /** Extra node flags for driftwatch serve (say, a V8 flag of its own: it wins over serve's). */
+  nodeFlags: string[];
   log: (line: string) => void;
 }
 
@@ -144,7 +146,7 @@ async function startServe(options: ProbeOptions): Promise<{ child: Child; port: 
   const port = await freePort();
   // The allocation meter rides along as a preload (compiled beside raw-client.ts, which imports it).
   const meter = pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href;
-  const args = ['--import', meter, options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
+  const args = [...options.nodeFlags, '--import', meter, options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
   if (options.probeConcurrency !== undefined) args.push('--probe-concurrency', String(options.probeConcurrency));
   const allocReport = join(options.dir, 'driftwatch-alloc.json');
   const env = { ...process.env, DRIFTWATCH_ALLOC_REPORT: allocReport };

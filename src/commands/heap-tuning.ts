@@ -1,23 +1,35 @@
-import { setFlagsFromString } from 'node:v8';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
- * V8 settings for the long-running daemon (`serve`), chosen by measurement (bench scale at
- * 100,000 checks, bench/README.md "Heap tuning"):
+ * V8 settings for the long-running daemon (`serve`), chosen by measurement (bench/README.md,
+ * "Heap tuning"):
  *
  * - No allocation-site pretenuring. V8 marks an allocation site "tenured" when most of what it
  *   made survived a young collection, and from then on allocates there straight into the old
- *   space. A daemon's busy moments (the first runs of a large check set, a long scrape, a major
- *   collection's marking) make the sites of a run's short-lived objects look long-lived; once
- *   tenured, every run's garbage went to the old space (some 3 KB per run), forcing a major
- *   collection every ~10 s whose marking of the whole state held the event loop 100-250 ms.
- * - The old space grows by half of what the last major collection left, at most. On a machine
- *   with plenty of memory V8 lets it grow up to four times that when collections are cheap: the
- *   daemon's resident memory then follows the collector's mood instead of its checks.
+ *   space. A daemon's busy moments (the first runs of a large check set, a long scrape) make the
+ *   sites of a run's short-lived objects look long-lived; once tenured, every run's garbage went
+ *   to the old space, forcing a major collection every ~10 s at 100,000 checks whose marking of
+ *   the whole state held the event loop 100-250 ms.
+ * - Once the live heap is large (LARGE_HEAP_BYTES after a major collection), the old space grows
+ *   by half of what the last major collection left, at most. On a machine with memory to spare V8
+ *   lets it grow up to four times that when collections are cheap: at 100,000 checks the daemon
+ *   went past 1 GB. A small heap keeps V8's own growth: capped there, collections came so often
+ *   under /probe load that its p99 latency rose by half.
  *
  * Process-wide, so the run threads (worker threads) get them too. A flag the operator gave
  * node on its command line (either form) is left as given.
  */
-export const SERVICE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring', '--heap-growing-percent=50'];
+export const SERVICE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring', '--heap-growing-percent'];
+
+/** Live heap (after a major GC) from which the old space's growth is capped, and below which it is not again. */
+export const LARGE_HEAP_BYTES = 128 * 1024 * 1024;
+const SMALL_AGAIN_BYTES = 96 * 1024 * 1024;
+const PRETENURING_OFF = '--no-allocation-site-pretenuring';
+const CAPPED_GROWTH = '--heap-growing-percent=50';
+const V8_GROWTH = '--heap-growing-percent=0';
+/** Every flag string tuneHeapForService hands V8. */
+export const FLAGS_SET: readonly string[] = [PRETENURING_OFF, CAPPED_GROWTH, V8_GROWTH];
 
 /** The flags of SERVICE_V8_FLAGS that `execArgv` (node's own options) does not already set. */
 export function serviceFlagsToSet(execArgv: readonly string[]): string[] {
@@ -25,9 +37,36 @@ export function serviceFlagsToSet(execArgv: readonly string[]): string[] {
   return SERVICE_V8_FLAGS.filter((flag) => !given.has(flagName(flag)));
 }
 
-/** Applies SERVICE_V8_FLAGS to this process (before the daemon loads its checks). */
-export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): void {
-  for (const flag of serviceFlagsToSet(execArgv)) setFlagsFromString(flag);
+/** The growth setting for a live heap of `bytes`, given the one in force (hysteresis between the two bounds). */
+export function growthFor(bytes: number, capped: boolean): boolean {
+  return capped ? bytes >= SMALL_AGAIN_BYTES : bytes >= LARGE_HEAP_BYTES;
+}
+
+/**
+ * Applies SERVICE_V8_FLAGS to this process (before the daemon loads its checks): pretenuring off
+ * at once, the growth cap after each major GC as the live heap says. Returns a stop function.
+ */
+export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): () => void {
+  const flags = serviceFlagsToSet(execArgv);
+  if (flags.includes(PRETENURING_OFF)) setFlagsFromString(PRETENURING_OFF);
+  if (!flags.includes('--heap-growing-percent')) return () => undefined;
+  let capped = false;
+  const observer = new PerformanceObserver((list) => {
+    if (!list.getEntries().some(isMajorGc)) return;
+    const next = growthFor(getHeapStatistics().used_heap_size, capped);
+    if (next === capped) return;
+    capped = next;
+    setFlagsFromString(capped ? CAPPED_GROWTH : V8_GROWTH);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+  };
+}
+
+function isMajorGc(entry: PerformanceEntry): boolean {
+  const detail: unknown = Reflect.get(entry, 'detail');
+  return typeof detail === 'object' && detail !== null && 'kind' in detail && detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR;
 }
 
 /** `--no-allocation-site-pretenuring`, `--allocation_site_pretenuring=1` -> `allocation-site-pretenuring`. */
