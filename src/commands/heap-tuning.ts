@@ -11,20 +11,20 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
  *   sites of a run's short-lived objects look long-lived; once tenured, every run's garbage went
  *   to the old space, forcing a major collection every ~10 s at 100,000 checks whose marking of
  *   the whole state held the event loop 100-250 ms.
- * - Once the live heap is large (LARGE_HEAP_BYTES after a major collection), the old space grows
- *   by half of what the last major collection left, at most. On a machine with memory to spare V8
- *   lets it grow up to four times that when collections are cheap: at 100,000 checks the daemon
- *   went past 1 GB. A small heap keeps V8's own growth: capped there, collections came so often
- *   under /probe load that its p99 latency rose by half.
+ * - While the live heap is large, the old space grows by half of what the last major collection
+ *   left, at most. On a machine with memory to spare V8 lets it grow up to four times that when
+ *   collections are cheap: at 100,000 checks the daemon went past 1 GB. A small heap (a major
+ *   collection leaves under SMALL_HEAP_BYTES) gets V8's own growth back: capped there,
+ *   collections came so often under /probe load that its p99 latency rose by half.
  *
  * Process-wide, so the run threads (worker threads) get them too. A flag the operator gave
  * node on its command line (either form) is left as given.
  */
 export const SERVICE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring', '--heap-growing-percent'];
 
-/** Live heap (after a major GC) from which the old space's growth is capped, and below which it is not again. */
+/** Live heap (after a major GC) under which the growth is V8's own, and from which an uncapped heap is capped again. */
+const SMALL_HEAP_BYTES = 96 * 1024 * 1024;
 export const LARGE_HEAP_BYTES = 128 * 1024 * 1024;
-const SMALL_AGAIN_BYTES = 96 * 1024 * 1024;
 const PRETENURING_OFF = '--no-allocation-site-pretenuring';
 const CAPPED_GROWTH = '--heap-growing-percent=50';
 const V8_GROWTH = '--heap-growing-percent=0';
@@ -39,7 +39,7 @@ export function serviceFlagsToSet(execArgv: readonly string[]): string[] {
 
 /** The growth setting for a live heap of `bytes`, given the one in force (hysteresis between the two bounds). */
 export function growthFor(bytes: number, capped: boolean): boolean {
-  return capped ? bytes >= SMALL_AGAIN_BYTES : bytes >= LARGE_HEAP_BYTES;
+  return capped ? bytes >= SMALL_HEAP_BYTES : bytes >= LARGE_HEAP_BYTES;
 }
 
 /**
@@ -50,7 +50,11 @@ export function tuneHeapForService(execArgv: readonly string[] = process.execArg
   const flags = serviceFlagsToSet(execArgv);
   if (flags.includes(PRETENURING_OFF)) setFlagsFromString(PRETENURING_OFF);
   if (!flags.includes('--heap-growing-percent')) return () => undefined;
-  let capped = false;
+  // Capped from the start: a limit V8 sets after a major GC holds until the next one, so a cap
+  // that came only after the load's first major GC would let the old space grow fourfold first.
+  // A small heap is uncapped at its first major GC.
+  let capped = true;
+  setFlagsFromString(CAPPED_GROWTH);
   const observer = new PerformanceObserver((list) => {
     if (!list.getEntries().some(isMajorGc)) return;
     const next = growthFor(getHeapStatistics().used_heap_size, capped);
