@@ -42,7 +42,7 @@ process.on('unhandledRejection', (reason) => {
 const level = values['log-level'] as 'info';
 const log = createLogger(level);
 // The V8 settings `serve` applies (src/commands/heap-tuning.ts): the bench measures the daemon as served.
-tuneHeapForService();
+const heap = tuneHeapForService();
 const daemon = createDaemon({
   checkPaths: [values.checks ?? 'checks'],
   log,
@@ -129,6 +129,7 @@ const liveMemory = (): { heap: number; rss: number } => {
 // What the checks cost loaded and scheduled, before any run: the idle check's memory.
 const before = liveMemory();
 const checks = await daemon.load();
+heap.watch();
 const after = liveMemory();
 const loaded = { heapBefore: before.heap, heapAfter: after.heap, rssBefore: before.rss, rssAfter: after.rss };
 // DRIFTWATCH_BENCH_PROFILE=FILE: a CPU profile of the main thread from here to shutdown (the

@@ -42,17 +42,24 @@ export function growthFor(bytes: number, capped: boolean): boolean {
   return capped ? bytes >= SMALL_HEAP_BYTES : bytes >= LARGE_HEAP_BYTES;
 }
 
-/**
- * Applies SERVICE_V8_FLAGS to this process (before the daemon loads its checks): pretenuring off
- * at once, the growth cap after each major GC as the live heap says. Returns a stop function.
- */
-export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): () => void {
+/** What tuneHeapForService leaves running: the growth cap's watch, from the end of the load. */
+export interface HeapTuning {
+  /**
+   * From now on each major GC decides the growth cap by the live heap it leaves. Called once the
+   * checks are loaded: a load starts from a small heap, and lifting the cap at its first major
+   * GC would let V8 set the next limit fourfold just as the state arrives.
+   */
+  watch(): void;
+  stop(): void;
+}
+
+/** Applies SERVICE_V8_FLAGS to this process, before the daemon loads its checks: pretenuring off, the growth capped. */
+export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): HeapTuning {
   const flags = serviceFlagsToSet(execArgv);
   if (flags.includes(PRETENURING_OFF)) setFlagsFromString(PRETENURING_OFF);
-  if (!flags.includes('--heap-growing-percent')) return () => undefined;
+  if (!flags.includes('--heap-growing-percent')) return { watch: () => undefined, stop: () => undefined };
   // Capped from the start: a limit V8 sets after a major GC holds until the next one, so a cap
   // that came only after the load's first major GC would let the old space grow fourfold first.
-  // A small heap is uncapped at its first major GC.
   let capped = true;
   setFlagsFromString(CAPPED_GROWTH);
   const observer = new PerformanceObserver((list) => {
@@ -62,9 +69,13 @@ export function tuneHeapForService(execArgv: readonly string[] = process.execArg
     capped = next;
     setFlagsFromString(capped ? CAPPED_GROWTH : V8_GROWTH);
   });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => {
-    observer.disconnect();
+  return {
+    watch() {
+      observer.observe({ entryTypes: ['gc'] });
+    },
+    stop() {
+      observer.disconnect();
+    },
   };
 }
 

@@ -78,7 +78,7 @@ export async function serve(argv: string[]): Promise<number> {
   // Read before the daemon starts its run threads: a usage error must exit at once.
   const prometheusUrl = parsePrometheusUrl(values['prometheus-url']);
   const log = createLogger(parseLogLevel(values['log-level'], 'info'));
-  tuneHeapForService();
+  const heap = tuneHeapForService();
   const token = readApiToken(values['api-token-file']);
   const daemon = createDaemon({
     checkPaths: values.checks ?? DEFAULT_CHECKS,
@@ -100,6 +100,7 @@ export async function serve(argv: string[]): Promise<number> {
     log.fatal({ problems: err.problems.length }, 'invalid check files: not starting');
     return 2;
   }
+  heap.watch();
 
   const api = buildApi({ daemon, log, token, version: packageVersion(), prometheusUrl, publicBadges: values['public-badges'] });
   let address: string;
