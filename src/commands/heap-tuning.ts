@@ -50,14 +50,13 @@ export interface HeapTuning {
    * GC would let V8 set the next limit fourfold just as the state arrives.
    */
   watch(): void;
-  stop(): void;
 }
 
 /** Applies SERVICE_V8_FLAGS to this process, before the daemon loads its checks: pretenuring off, the growth capped. */
 export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): HeapTuning {
   const flags = serviceFlagsToSet(execArgv);
   if (flags.includes(PRETENURING_OFF)) setFlagsFromString(PRETENURING_OFF);
-  if (!flags.includes('--heap-growing-percent')) return { watch: () => undefined, stop: () => undefined };
+  if (!flags.includes('--heap-growing-percent')) return { watch: () => undefined };
   // Capped from the start: a limit V8 sets after a major GC holds until the next one, so a cap
   // that came only after the load's first major GC would let the old space grow fourfold first.
   let capped = true;
@@ -72,9 +71,6 @@ export function tuneHeapForService(execArgv: readonly string[] = process.execArg
   return {
     watch() {
       observer.observe({ entryTypes: ['gc'] });
-    },
-    stop() {
-      observer.disconnect();
     },
   };
 }
