@@ -6,6 +6,7 @@ import { memoryLogger, parseChecks } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
 import { PeerSet } from './support/peers.js';
 import type { BoundCheck } from '../src/checks/registry.js';
+import { RunDeadline } from '../src/runner/run-deadline.js';
 import { runCheck } from '../src/runner/runner.js';
 import { createServices, prepareServices } from '../src/runner/services.js';
 
@@ -166,5 +167,43 @@ describe('one deadline per run', () => {
     expect({ timers: created.timers, signals: created.controllers + created.composites }, created.where.join('\n')).toEqual({ timers: 1, signals: 1 });
     // The transport's only: the caller leaving and the slot wait use the run's deadline directly.
     expect(created.abortListeners, created.where.join('\n')).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('a deadline without an AbortSignal until one is read', () => {
+  it('ends its own listeners once, and makes the AbortSignal only for a reader, aborted with the same reason', async () => {
+    const { value, created } = await counted(async () => {
+      const deadline = new RunDeadline(5000);
+      const heard: string[] = [];
+      const gone = () => heard.push('removed listener');
+      deadline.addEventListener('abort', () => heard.push(`ended: ${String(deadline.reason?.message)}`), { once: true });
+      deadline.addEventListener('abort', gone);
+      deadline.removeEventListener('abort', gone);
+      deadline.cancel('caller went away');
+      deadline.cancel('again');
+      const before = { aborted: deadline.aborted, cancelled: deadline.cancelled };
+      deadline.dispose();
+      return { deadline, heard, before };
+    });
+    // A run handed to a run thread reads no signal on this thread: no AbortController here.
+    expect({ timers: created.timers, controllers: created.controllers }).toEqual({ timers: 1, controllers: 0 });
+    expect(value.heard).toEqual(['ended: cancelled: caller went away']);
+    expect(value.before).toEqual({ aborted: true, cancelled: true });
+    const { signal } = value.deadline;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(value.deadline.reason);
+  });
+
+  it('a listener added after the end, or after dispose, is never called', () => {
+    const ended = new RunDeadline(5000);
+    ended.end(new Error('peer crashed'));
+    let calls = 0;
+    ended.addEventListener('abort', () => calls++);
+    const disposed = new RunDeadline(5000);
+    disposed.dispose();
+    disposed.addEventListener('abort', () => calls++);
+    disposed.cancel('late');
+    expect({ calls, disposedAborted: disposed.aborted, signalAborted: disposed.signal.aborted }).toEqual({ calls: 0, disposedAborted: false, signalAborted: false });
+    ended.dispose();
   });
 });

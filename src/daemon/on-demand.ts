@@ -170,7 +170,7 @@ function runInSlot(limit: ConcurrencyLimit, { services, threads }: Pick<OnDemand
       if (slot.release !== undefined) return runCheck(slot.bound, { log: slot.log, services: slot.release, debug: slot.debug, deadline: slot.deadline, failureLevel: 'debug' });
       return threads.run(slot.check, slot.bound, { log: slot.log, services, debug: slot.debug, deadline: slot.deadline, failureLevel: 'debug', target: slot.target, probe: true });
     },
-    { key: slot.key, signal: slot.deadline.signal },
+    { key: slot.key, signal: slot.deadline },
   );
   queued = true;
   return pending.then((run) => {

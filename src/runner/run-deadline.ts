@@ -16,13 +16,16 @@ export class RunTimeout extends Error {
  * left), a client library that failed on the peer (run-scope.ts). It aborts the signal, for the
  * check to stop its I/O, and rejects race(), so a check that ignores its signal still ends here.
  */
-export class RunDeadline {
-  readonly signal: AbortSignal;
+export class RunDeadline implements EndSignal {
   /** Set when cancel() ended the run: its caller stopped it, not its time limit. */
   cancelled = false;
-  private readonly controller = new AbortController();
+  /** Made when something reads `signal` (a check on this thread), not before. */
+  private controller: AbortController | undefined;
   private readonly timer: ReturnType<typeof setTimeout>;
   private settle: ((reason: Error) => void) | undefined;
+  /** Called once when the run ends early (end()); added by EndSignal's addEventListener. */
+  private listeners: (() => void)[] | undefined;
+  private ended: Error | undefined;
   private over = false;
 
   /**
@@ -33,7 +36,6 @@ export class RunDeadline {
     readonly timeoutMs: number,
     leftMs = timeoutMs,
   ) {
-    this.signal = this.controller.signal;
     this.endsAt = performance.now() + leftMs;
     // A module function and an argument, not a closure per run.
     this.timer = setTimeout(expire, leftMs, this);
@@ -42,19 +44,57 @@ export class RunDeadline {
   /** performance.now() when the time runs out. */
   readonly endsAt: number;
 
+  /**
+   * The run's AbortSignal, for the check's I/O; aborted with the reason when the run ends early.
+   * Made on first read: a run handed to a run thread needs none here (the deadline's own
+   * addEventListener serves the slot wait and the hand-over), and on Node 20 every AbortSignal
+   * outlives the young generation, a run's worth of old-space garbage (bench/README.md).
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.ended !== undefined) this.controller.abort(this.ended);
+    }
+    return this.controller.signal;
+  }
+
+  /** Whether the run ended early (timer, cancel, a peer's crash). */
+  get aborted(): boolean {
+    return this.ended !== undefined;
+  }
+
+  /** Why the run ended early; undefined while it has not. */
+  get reason(): Error | undefined {
+    return this.ended;
+  }
+
   /** Ends the run as stopped from outside: its result says "cancelled: <why>". */
   cancel(why: unknown): void {
-    if (this.over || this.signal.aborted) return;
+    if (this.over || this.ended !== undefined) return;
     this.cancelled = true;
     this.end(new RunTimeout(`cancelled: ${why instanceof Error ? why.message : String(why)}`));
   }
 
   /** Ends the run now with this reason (the first reason wins). */
   end(reason: Error): void {
-    if (this.over || this.signal.aborted) return;
+    if (this.over || this.ended !== undefined) return;
+    this.ended = reason;
     clearTimeout(this.timer);
-    this.controller.abort(reason);
+    this.controller?.abort(reason);
     this.settle?.(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const listener of listeners ?? []) listener();
+  }
+
+  /** EndSignal: `listener` runs once when the run ends early (not after dispose()); every listener is a `once` one. */
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+    if (this.ended === undefined && !this.over) (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.listeners?.indexOf(listener) ?? -1;
+    if (at >= 0) this.listeners?.splice(at, 1);
   }
 
   /**
@@ -64,8 +104,7 @@ export class RunDeadline {
   race<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       promise.then(resolve, reject);
-      const reason: unknown = this.signal.reason;
-      if (this.signal.aborted) reject(reason instanceof Error ? reason : new Error('aborted'));
+      if (this.ended !== undefined) reject(this.ended);
       else this.settle = reject;
     });
   }
@@ -75,7 +114,19 @@ export class RunDeadline {
     this.over = true;
     clearTimeout(this.timer);
     this.settle = undefined;
+    this.listeners = undefined;
   }
+}
+
+/**
+ * The part of an AbortSignal that waiting for a slot and handing a run to a thread read: a
+ * RunDeadline is one without making an AbortSignal, and an AbortSignal is one too.
+ */
+export interface EndSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 function expire(deadline: RunDeadline): void {

@@ -9,6 +9,7 @@ import type { Run } from '../results/run.js';
 import { portableSpec } from './portable-spec.js';
 import { scrubForms } from '../results/secret-forms.js';
 import { failedRun, runCheck, type RunOptions } from './runner.js';
+import type { EndSignal } from './run-deadline.js';
 import { startThread, type ThreadHandle, type ThreadJob } from './thread-handle.js';
 
 /**
@@ -145,7 +146,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       const timeoutMs = run.deadline?.timeoutMs ?? Math.min(bound.spec.timeout, run.timeoutMs ?? bound.spec.timeout);
       const leftMs = run.deadline === undefined ? timeoutMs : Math.max(1, run.deadline.endsAt - performance.now());
       // Cancellation crosses to the thread; a timeout does not need to: the thread's own timer ends the run.
-      const outer = run.deadline?.signal ?? run.signal;
+      const outer: EndSignal | undefined = run.deadline ?? run.signal;
       const onAbort = () => {
         if (run.deadline !== undefined && !run.deadline.cancelled) return;
         const why: unknown = outer?.reason;

@@ -92,9 +92,9 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     samples = ran.samples;
     probeSamples = ran.probeSamples;
   } catch (err) {
-    const reason: unknown = deadline.signal.reason;
-    if (deadline.signal.aborted && reason instanceof RunTimeout) failure = { reason: 'timeout', message: reason.message };
-    else if (deadline.signal.aborted && reason instanceof PeerCrash) failure = reason.failure();
+    const reason = deadline.reason;
+    if (reason instanceof RunTimeout) failure = { reason: 'timeout', message: reason.message };
+    else if (reason instanceof PeerCrash) failure = reason.failure();
     else failure = classifyError(err);
     // What the check had seen before the end, if it said: a hanging target's address and phases.
     const seen = progress;

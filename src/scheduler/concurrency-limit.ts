@@ -1,3 +1,4 @@
+import type { EndSignal } from '../runner/run-deadline.js';
 /** Thrown when more callers wait than the limit queues: the API answers 429. */
 export class BusyError extends Error {
   override name = 'BusyError';
@@ -20,7 +21,7 @@ export interface TaskOptions {
   /** Tasks of one key (a check and its target) share `perKey` slots; default: one key for all. */
   key?: string;
   /** Stops waiting when it aborts (the caller's deadline passed, or the caller left): SlotWaitAborted. */
-  signal?: AbortSignal | undefined;
+  signal?: EndSignal | undefined;
 }
 
 export interface ConcurrencyLimit {
@@ -71,7 +72,7 @@ export function createConcurrencyLimit(max: number, queue: number, perKey = max)
     }
   };
 
-  const wait = (key: string, signal: AbortSignal | undefined) =>
+  const wait = (key: string, signal: EndSignal | undefined) =>
     new Promise<void>((resolve, reject) => {
       const seen = () => ({ active, waiting: waiters.length, max, perKey });
       if (signal?.aborted) {
