@@ -55,6 +55,11 @@ describe('run --wait interrupted by a signal', { timeout: 60_000 }, () => {
     const child = startCli(['run', '--checks', file, '--wait', '60s', '--junit', junit, '--summary', summary]);
     const done = collect(child, 30_000);
     await waitFor(async () => (target.requests.some((r) => r.path === '/hang') ? true : undefined), 'the hanging request', 20_000);
+    // The /down answer comes at once, but the CLI must have read it before the signal: without
+    // this pause a loaded machine sometimes signalled while that first attempt was in flight, and
+    // the report then rightly said "cancelled" for it too.
+    await waitFor(async () => (target.requests.some((r) => r.path === '/down') ? true : undefined), 'the /down request', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const signalledAt = Date.now();
     child.kill('SIGTERM');
     const res = await done;
