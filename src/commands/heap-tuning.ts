@@ -1,6 +1,11 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
+const PRETENURING_OFF = '--no-allocation-site-pretenuring';
+const GROWTH = '--heap-growing-percent';
+const CAPPED_GROWTH = `${GROWTH}=50`;
+const V8_GROWTH = `${GROWTH}=0`;
+
 /**
  * V8 settings for the long-running daemon (`serve`), chosen by measurement (bench/README.md,
  * "Heap tuning"):
@@ -20,14 +25,11 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
  * Process-wide, so the run threads (worker threads) get them too. A flag the operator gave
  * node on its command line (either form) is left as given.
  */
-export const SERVICE_V8_FLAGS: readonly string[] = ['--no-allocation-site-pretenuring', '--heap-growing-percent'];
+export const SERVICE_V8_FLAGS: readonly string[] = [PRETENURING_OFF, GROWTH];
 
 /** Live heap (after a major GC) under which the growth is V8's own, and from which an uncapped heap is capped again. */
 const SMALL_HEAP_BYTES = 96 * 1024 * 1024;
 export const LARGE_HEAP_BYTES = 128 * 1024 * 1024;
-const PRETENURING_OFF = '--no-allocation-site-pretenuring';
-const CAPPED_GROWTH = '--heap-growing-percent=50';
-const V8_GROWTH = '--heap-growing-percent=0';
 /** Every flag string tuneHeapForService hands V8. */
 export const FLAGS_SET: readonly string[] = [PRETENURING_OFF, CAPPED_GROWTH, V8_GROWTH];
 
@@ -56,7 +58,7 @@ export interface HeapTuning {
 export function tuneHeapForService(execArgv: readonly string[] = process.execArgv): HeapTuning {
   const flags = serviceFlagsToSet(execArgv);
   if (flags.includes(PRETENURING_OFF)) setFlagsFromString(PRETENURING_OFF);
-  if (!flags.includes('--heap-growing-percent')) return { watch: () => undefined };
+  if (!flags.includes(GROWTH)) return { watch: () => undefined };
   // Capped from the start: a limit V8 sets after a major GC holds until the next one, so a cap
   // that came only after the load's first major GC would let the old space grow fourfold first.
   let capped = true;

@@ -22,8 +22,7 @@ export class RunDeadline implements EndSignal {
   /** Made when something reads `signal` (a check on this thread), not before. */
   private controller: AbortController | undefined;
   private readonly timer: ReturnType<typeof setTimeout>;
-  private settle: ((reason: Error) => void) | undefined;
-  /** Called once when the run ends early (end()); added by EndSignal's addEventListener. */
+  /** Called once when the run ends early (end()): race()'s rejection and EndSignal's listeners. */
   private listeners: (() => void)[] | undefined;
   private ended: Error | undefined;
   private over = false;
@@ -81,7 +80,6 @@ export class RunDeadline implements EndSignal {
     this.ended = reason;
     clearTimeout(this.timer);
     this.controller?.abort(reason);
-    this.settle?.(reason);
     const listeners = this.listeners;
     this.listeners = undefined;
     for (const listener of listeners ?? []) listener();
@@ -104,8 +102,13 @@ export class RunDeadline implements EndSignal {
   race<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       promise.then(resolve, reject);
-      if (this.ended !== undefined) reject(this.ended);
-      else this.settle = reject;
+      const { ended } = this;
+      if (ended !== undefined) reject(ended);
+      else {
+        this.addEventListener('abort', () => {
+          if (this.ended !== undefined) reject(this.ended);
+        });
+      }
     });
   }
 
@@ -113,7 +116,6 @@ export class RunDeadline implements EndSignal {
   dispose(): void {
     this.over = true;
     clearTimeout(this.timer);
-    this.settle = undefined;
     this.listeners = undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { EndSignal } from '../runner/run-deadline.js';
+
 /** Thrown when more callers wait than the limit queues: the API answers 429. */
 export class BusyError extends Error {
   override name = 'BusyError';
