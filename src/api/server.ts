@@ -27,6 +27,9 @@ export interface ApiOptions {
   publicBadges?: boolean | undefined;
 }
 
+/** While the server closes, how often connections that have become idle are closed. */
+const CLOSE_SWEEP_MS = 50;
+
 /** Builds the HTTP API (DESIGN section 4) without listening, so tests can inject(). */
 export function buildApi(options: ApiOptions): FastifyInstance {
   const { daemon } = options;
@@ -37,6 +40,19 @@ export function buildApi(options: ApiOptions): FastifyInstance {
   // request writes (a 5xx) name the route themselves.
   const app = Fastify({ loggerInstance: apiLog, childLoggerFactory: (logger) => logger, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   const auth = requireToken(options.token);
+  // Closing: a keep-alive connection whose request was still in flight when the server closed
+  // becomes idle only after its answer, and then held close() until fastify's keep-alive timeout
+  // (72 s) or the client hung up: a browser on the status page or a scrape at SIGTERM held the
+  // shutdown that long. While closing, idle connections are closed as they appear.
+  app.addHook('preClose', (done) => {
+    const sweep = setInterval(() => {
+      app.server.closeIdleConnections();
+    }, CLOSE_SWEEP_MS).unref();
+    app.server.once('close', () => {
+      clearInterval(sweep);
+    });
+    done();
+  });
 
   app.setErrorHandler(async (err, request, reply) => {
     const status = statusFor(err);
