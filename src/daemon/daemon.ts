@@ -3,7 +3,6 @@ import { Registry } from 'prom-client';
 import type { ServedDaemon } from '../api/served-daemon.js';
 import type { Services } from '../checks/check-type.js';
 import type { CheckSpec, LoadedCheck } from '../checks/registry.js';
-import type { Run } from '../results/run.js';
 import type { Result } from '../results/result.js';
 import { blockedRun } from '../gate/blocked.js';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.js';
@@ -13,7 +12,7 @@ import { createRunThreads, type RunThreads } from '../runner/run-threads.js';
 import { createServices } from '../runner/services.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { createStateStore, type StateStore } from '../state/state-store.js';
-import { createOnDemandRuns, trackScheduledRun } from './on-demand.js';
+import { createOnDemandRuns, scheduledRunOf, trackScheduledRun, type ScheduledRuns } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
 import { createDaemonWindows, withWindows } from './windows.js';
@@ -70,12 +69,12 @@ export function createDaemon(options: DaemonOptions): Daemon {
   const threads = createRunThreads({ count: options.runThreads ?? 0, services, log });
   // Deploy windows live beside the state, not in the loader: a reload keeps them.
   const windows = createDaemonWindows({ state, metrics, log });
-  const recorder = withWindows(withThreads(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads), windows);
   // Scheduled runs in flight, for a gate to join (on-demand.ts).
-  const scheduledRuns = new Map<LoadedCheck, Promise<Run>>();
+  const scheduledRuns: ScheduledRuns = new Map();
+  const recorder = withWindows(forgetting(createRecorder({ log, state, series, metrics, failureLog: options.failureLog }), threads, scheduledRuns), windows);
   const scheduler = scheduleRuns({ concurrency: options.concurrency ?? 64, log, state, services, recorder, metrics, threads, scheduledRuns });
   const loader = createLoader({ checkPaths: options.checkPaths, shard: options.shard, log, services, known, state, series, scheduler, metrics, recorder });
-  const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, scheduledRun: (check) => scheduledRuns.get(check) });
+  const runNow = createOnDemandRuns({ state, services, recorder, threads, slots: options.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, scheduledRun: (check) => scheduledRunOf(scheduledRuns, check) });
   return {
     state,
     windows,
@@ -116,7 +115,7 @@ interface ScheduledRunOptions {
   recorder: Recorder;
   metrics: DaemonMetrics;
   threads: RunThreads;
-  scheduledRuns: Map<LoadedCheck, Promise<Run>>;
+  scheduledRuns: ScheduledRuns;
 }
 
 /** The latest result of a check that fails or is blocked, which is all that blocks a dependent check: read only then. */
@@ -147,13 +146,14 @@ function scheduleRuns(options: ScheduledRunOptions): Scheduler {
   });
 }
 
-/** A check a reload removed is forgotten by the run threads too (they keep the checks they ran). */
-function withThreads(recorder: Recorder, threads: RunThreads): Recorder {
+/** A check a reload removed is forgotten by the run threads too (they keep the checks they ran), and by the scheduled runs. */
+function forgetting(recorder: Recorder, threads: RunThreads, scheduledRuns: ScheduledRuns): Recorder {
   return {
     ...recorder,
     forget(name) {
       recorder.forget(name);
       threads.forget(name);
+      scheduledRuns.delete(name);
     },
   };
 }

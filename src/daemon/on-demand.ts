@@ -25,15 +25,29 @@ export interface OnDemandOptions {
   scheduledRun?: (check: LoadedCheck) => Promise<Run> | undefined;
 }
 
+/** Scheduled runs in flight, by check name; a check that has none keeps its key (see trackScheduledRun). */
+export type ScheduledRuns = Map<string, { check: LoadedCheck; run: Promise<Run> } | undefined>;
+
 /**
  * Keeps `run`, a scheduled run of `check`, in `runs` while it is in flight, so a gate asking for
- * the check meanwhile waits for it instead of probing the target a second time.
+ * the check meanwhile waits for it instead of probing the target a second time. The check's key
+ * stays when the run ends (its value undefined) and goes when a reload removes the check: a Map
+ * that gained and lost a key per run kept every run's objects past the young generation
+ * (runner/id-table.ts says how).
  */
-export function trackScheduledRun(runs: Map<LoadedCheck, Promise<Run>>, check: LoadedCheck, run: Promise<Run>): Promise<Run> {
-  runs.set(check, run);
+export function trackScheduledRun(runs: ScheduledRuns, check: LoadedCheck, run: Promise<Run>): Promise<Run> {
+  const name = check.spec.name;
+  const held = { check, run };
+  runs.set(name, held);
   return run.finally(() => {
-    if (runs.get(check) === run) runs.delete(check);
+    if (runs.get(name) === held) runs.set(name, undefined);
   });
+}
+
+/** The scheduled run of this version of the check in flight now, if any. */
+export function scheduledRunOf(runs: ScheduledRuns, check: LoadedCheck): Promise<Run> | undefined {
+  const held = runs.get(check.spec.name);
+  return held?.check === check ? held.run : undefined;
 }
 
 /** One run waiting for its on-demand slot, and what it runs under once it has one. */

@@ -46,7 +46,12 @@ const root = pino(
 
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
-const running = new Map<number, RunDeadline>();
+/**
+ * The runs going on here, by the daemon's id: two arrays, not a Map that gains and loses a key
+ * per run (id-table.ts says why); a thread runs a few dozen at most, and only an abort looks one up.
+ */
+const runningIds: number[] = [];
+const runningDeadlines: RunDeadline[] = [];
 
 process.on('uncaughtException', (err) => {
   if (containCrash(err)) return;
@@ -60,7 +65,7 @@ port.on('message', (message: ToThread) => {
       void run(message);
       return;
     case 'abort':
-      running.get(message.id)?.end(new RunTimeout(message.reason));
+      runningDeadlines[runningIds.indexOf(message.id)]?.end(new RunTimeout(message.reason));
       return;
     case 'redact':
       services.redactions.add(message.value, () => scrubForms(message.value));
@@ -79,7 +84,8 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     return;
   }
   const deadline = new RunDeadline(message.timeoutMs, message.leftMs);
-  running.set(message.id, deadline);
+  runningIds.push(message.id);
+  runningDeadlines.push(deadline);
   try {
     const log: Logger = root;
     const ran = await job.run(message.id, () => runCheck(bound, { log, services, deadline, debug: message.debug, failureLevel: message.failureLevel }));
@@ -91,7 +97,7 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     }
   } finally {
     deadline.dispose();
-    running.delete(message.id);
+    forgetRun(message.id);
   }
 }
 
@@ -111,6 +117,18 @@ function boundFor(message: Extract<ToThread, { t: 'run' }>): BoundCheck | undefi
     return retarget(kept.bound, message.target.target, message.target.as);
   } catch {
     return undefined;
+  }
+}
+
+/** Removes a finished run: the last one takes its place. */
+function forgetRun(id: number): void {
+  const at = runningIds.indexOf(id);
+  if (at < 0) return;
+  const lastId = runningIds.pop();
+  const lastDeadline = runningDeadlines.pop();
+  if (at < runningIds.length && lastId !== undefined && lastDeadline !== undefined) {
+    runningIds[at] = lastId;
+    runningDeadlines[at] = lastDeadline;
   }
 }
 

@@ -76,7 +76,6 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
   const settled = new Set<() => void>();
   const handed = threads.map(() => 0);
   let failedStarts = 0;
-  let nextId = 1;
   let sweep: NodeJS.Timeout | undefined;
 
   redactions.onNew((value) => {
@@ -138,7 +137,6 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
 
   const runOnThread = (thread: ThreadHandle, check: Pick<LoadedCheck, 'spec' | 'key'>, bound: BoundCheck, run: ThreadRunOptions): Promise<Run> =>
     new Promise<Run>((resolve) => {
-      const id = nextId++;
       const name = check.spec.name;
       const startedAt = new Date();
       const level = run.failureLevel ?? 'info';
@@ -147,6 +145,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       const leftMs = run.deadline === undefined ? timeoutMs : Math.max(1, run.deadline.endsAt - performance.now());
       // Cancellation crosses to the thread; a timeout does not need to: the thread's own timer ends the run.
       const outer: EndSignal | undefined = run.deadline ?? run.signal;
+      let id = 0;
       const onAbort = () => {
         if (run.deadline !== undefined && !run.deadline.cancelled) return;
         const why: unknown = outer?.reason;
@@ -180,7 +179,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
           if (method !== undefined) run.log[method](fields, msg);
         },
       };
-      thread.jobs.set(id, job);
+      id = thread.jobs.add(job);
       const spec = thread.sent.get(name) === check.key ? undefined : portableSpec(check.spec);
       if (spec !== undefined) thread.sent.set(name, check.key);
       thread.post({ t: 'run', id, name, key: check.key, ...(spec !== undefined && { spec }), timeoutMs, leftMs, debug: run.debug ?? false, failureLevel: level, ...(run.target && { target: run.target }), probe: run.probe ?? false });

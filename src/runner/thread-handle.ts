@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { Reason, Result } from '../results/result.js';
+import { IdTable } from './id-table.js';
 import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js';
 
 /**
@@ -13,7 +14,8 @@ import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js'
 export interface ThreadHandle {
   /** It has loaded its code and said so. */
   readonly ready: boolean;
-  readonly jobs: Map<number, ThreadJob>;
+  /** The runs it has in hand, under the ids their messages carry. */
+  readonly jobs: IdTable<ThreadJob>;
   /** Check name -> the key of the spec this thread was last sent. */
   readonly sent: Map<string, string>;
   post(message: ToThread): void;
@@ -54,7 +56,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     : new Worker(ENTRY, { env: SHARE_ENV, workerData: data });
   // The daemon's server and timers keep the process alive; a thread alone must not.
   worker.unref();
-  const jobs = new Map<number, ThreadJob>();
+  const jobs = new IdTable<ThreadJob>();
   let ended = false;
   let ready = false;
   const end = (why: string) => {
@@ -76,13 +78,12 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
       end(`its code failed (${message.code})`);
       return;
     }
-    const job = jobs.get(message.id ?? -1);
-    if (job === undefined) return;
     if (message.t === 'log') {
-      job.log(message.level, message.msg, message.fields);
+      if (message.id !== undefined) jobs.get(message.id)?.log(message.level, message.msg, message.fields);
       return;
     }
-    jobs.delete(message.id);
+    const job = jobs.take(message.id);
+    if (job === undefined) return;
     if (message.t === 'done') job.done(message);
     else if (message.t === 'unportable') job.unportable();
     else job.failed('error', `the run thread could not send the result (${message.message})`);

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { IdTable } from '../runner/id-table.js';
 
 /** One run waiting for, or holding, a place in the pool. */
 export interface Job {
@@ -32,7 +33,8 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
     throw new RangeError(`scheduler concurrency must be a positive integer, got ${concurrency}`);
   }
   const waiting: Job[] = [];
-  const active = new Set<Active>();
+  // Runs in flight, in an IdTable rather than a Set that gains and loses one per run (id-table.ts).
+  const active = new IdTable<Active>();
   // One signal for every run: close() aborts all the active runs at once, with one reason (a
   // controller per run was ~1.5 KB of garbage for each of 1,667 runs a second at 100,000 checks).
   const shutdown = new AbortController();
@@ -44,17 +46,17 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
   const start = (job: Job): void => {
     const place: Active = { done: Promise.resolve() };
     // Tracked before run is called: a run that throws synchronously is removed again in finally.
-    active.add(place);
-    place.done = settle(job, place);
+    const id = active.add(place);
+    place.done = settle(job, id);
   };
 
-  const settle = async (job: Job, place: Active): Promise<void> => {
+  const settle = async (job: Job, id: number): Promise<void> => {
     try {
       await job.run(shutdown.signal);
     } catch (err) {
       log.error({ err, check: job.name }, 'scheduled run rejected (the runner should have turned this into a result)');
     } finally {
-      active.delete(place);
+      active.take(id);
       startWaiting();
     }
   };
@@ -92,7 +94,7 @@ export function createRunPool(concurrency: number, log: Logger): RunPool {
     async close(graceMs) {
       closed = true;
       for (const job of waiting.splice(0)) job.drop();
-      const all = Promise.all([...active].map((place) => place.done));
+      const all = Promise.all([...active.values()].map((place) => place.done));
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<'grace over'>((resolve) => {
         graceTimer = setTimeout(() => {
