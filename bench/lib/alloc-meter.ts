@@ -8,9 +8,12 @@
  *
  * In-process: startAllocationMeter() (raw-client.ts). In another process: that process is
  * started with `node --import <this file compiled>` and DRIFTWATCH_ALLOC_REPORT=<file>; each
- * SIGUSR2 then writes the running total there (readAllocatedBytes() below does both sides).
+ * SIGUSR2 then writes the running totals of its threads there (readAllocatedBytes() below does
+ * both sides and adds the threads up).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 export interface AllocationMeter {
@@ -35,13 +38,36 @@ export function startAllocationMeter(): AllocationMeter {
   };
 }
 
+const METER_CHANNEL = 'driftwatch-bench-alloc-meter';
+const THREAD_SUFFIX = '.thread-';
 const reportFile = process.env.DRIFTWATCH_ALLOC_REPORT;
-if (reportFile !== undefined && reportFile !== '') {
+if (reportFile !== undefined && reportFile !== '') meterThisThread(reportFile);
+
+/**
+ * Node preloads this file in the run threads too (file workers inherit --import), and they
+ * allocate as much as the main thread: each thread keeps its own total. Signals reach only the
+ * main thread, which passes each request on over a BroadcastChannel; a run thread writes its
+ * total beside the main one, in FILE.thread-ID.
+ */
+function meterThisThread(file: string): void {
   const meter = startAllocationMeter();
+  const channel = new BroadcastChannel(METER_CHANNEL);
+  channel.unref();
+  const write = (sequence: number) => {
+    writeFileSync(isMainThread ? file : `${file}${THREAD_SUFFIX}${threadId}`, JSON.stringify({ sequence, allocatedBytes: meter.allocatedBytes() }));
+  };
+  if (!isMainThread) {
+    channel.onmessage = (event: unknown) => {
+      const data: unknown = typeof event === 'object' && event !== null && 'data' in event ? event.data : undefined;
+      if (typeof data === 'number') write(data);
+    };
+    return;
+  }
   let sequence = 0;
   process.on('SIGUSR2', () => {
     sequence++;
-    writeFileSync(reportFile, JSON.stringify({ sequence, allocatedBytes: meter.allocatedBytes() }));
+    channel.postMessage(sequence);
+    write(sequence);
   });
 }
 
@@ -53,13 +79,28 @@ export async function readAllocatedBytes(pid: number, file: string, timeoutMs = 
   const before = readReport(file)?.sequence ?? 0;
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + timeoutMs;
+  let main: { sequence: number; allocatedBytes: number } | undefined;
   while (Date.now() < deadline) {
-    const report = readReport(file);
-    if (report && report.sequence > before) return report.allocatedBytes;
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    main = readReport(file);
+    if (main && main.sequence > before) break;
+    await sleep(5);
   }
-  return Number.NaN;
+  if (main === undefined || main.sequence <= before) return Number.NaN;
+  // The run threads' totals for the same request; a thread that has ended counts with its last one.
+  const threads = readdirSync(dirname(file)).filter((name) => name.startsWith(`${basename(file)}${THREAD_SUFFIX}`)).map((name) => join(dirname(file), name));
+  let total = main.allocatedBytes;
+  for (const thread of threads) {
+    let report = readReport(thread);
+    while (Date.now() < deadline && (report?.sequence ?? 0) < main.sequence) {
+      await sleep(5);
+      report = readReport(thread);
+    }
+    total += report?.allocatedBytes ?? 0;
+  }
+  return total;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function readReport(file: string): { sequence: number; allocatedBytes: number } | undefined {
   try {
