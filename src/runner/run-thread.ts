@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { bind, type BoundCheck } from '../checks/registry.js';
+import { LazyChildLog } from '../results/log.js';
 import { scrubForms } from '../results/secret-forms.js';
 import type { ProbeSample } from '../results/run.js';
 import { threadData, type FromThread, type ToThread } from './run-thread-protocol.js';
@@ -32,10 +32,8 @@ services.redactions.onNew((value) => {
 });
 
 const LEVELS: Record<number, true> = { 10: true, 20: true, 30: true, 40: true, 50: true, 60: true };
-/** The run a log line belongs to (a child logger per run would cost every run, most of which log nothing). */
-const job = new AsyncLocalStorage<number>();
 const root = pino(
-  { level: data.level, base: null, timestamp: false, mixin: () => ({ job: job.getStore() }) },
+  { level: data.level, base: null, timestamp: false },
   {
     write(line: string) {
       const { level, msg, job, ...fields } = parseLine(line);
@@ -87,8 +85,7 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   runningIds.push(message.id);
   runningDeadlines.push(deadline);
   try {
-    const log: Logger = root;
-    const ran = await job.run(message.id, () => runCheck(bound, { log, services, deadline, debug: message.debug, failureLevel: message.failureLevel }));
+    const ran = await runCheck(bound, { log: new JobLog(root, message.id), services, deadline, debug: message.debug, failureLevel: message.failureLevel });
     const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
     try {
       post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples, added: services.redactions.added, evicted: services.redactions.evicted });
@@ -129,6 +126,24 @@ function forgetRun(id: number): void {
   if (at < runningIds.length && lastId !== undefined && lastDeadline !== undefined) {
     runningIds[at] = lastId;
     runningDeadlines[at] = lastDeadline;
+  }
+}
+
+/**
+ * A run's lines carry its id, for the daemon's thread to write them as the run's own. Not an
+ * AsyncLocalStorage: on Node 20 each one adds work to every promise made (the run scope is
+ * one already), and a run writes no line at all at the usual level.
+ */
+class JobLog extends LazyChildLog {
+  constructor(
+    root: Logger,
+    private readonly id: number,
+  ) {
+    super(root);
+  }
+
+  protected bindings(): Record<string, unknown> {
+    return { job: this.id };
   }
 }
 
