@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenDaemonApi } from './support/daemon-api.js';
+import { listenLoopback } from './support/ports.js';
 
 const SLOW_MS = 400;
 
@@ -19,10 +20,7 @@ describe('closing the API with a keep-alive request in flight', () => {
       arrived();
       setTimeout(() => response.end('slow ok'), SLOW_MS);
     });
-    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    const address = target.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    port = address.port;
+    port = await listenLoopback(target);
   });
   afterAll(async () => {
     target.closeAllConnections();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from './support/cli.js';
-import { freePort } from './support/ports.js';
+import { freePort, listenLoopback } from './support/ports.js';
 import { waitFor } from './support/wait-for.js';
 
 const BIN = fileURLToPath(new URL('../bin/driftwatch.js', import.meta.url));
@@ -41,10 +41,7 @@ describe('what a /probe run leaves on the daemon thread dies young', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'driftwatch-promotion-'));
     target = createServer((_request, response) => response.end('ok\n'));
-    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    const address = target.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    targetPort = address.port;
+    targetPort = await listenLoopback(target);
   });
   afterAll(async () => {
     target.closeAllConnections();

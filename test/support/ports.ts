@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 
 /** A port free for both TCP and UDP on 127.0.0.1 right now (a child binds it a moment later). */
 export async function freePort(): Promise<number> {
@@ -34,3 +34,11 @@ export async function freePort(): Promise<number> {
 
 /** A port nothing listens on (TCP and UDP): bound, read, released. */
 export const closedPort = freePort;
+
+/** Starts `server` on 127.0.0.1 on a port the system picks, and returns the port. */
+export async function listenLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
