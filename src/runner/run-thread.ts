@@ -45,11 +45,10 @@ const root = pino(
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
 /**
- * The runs going on here, by the daemon's id: two arrays, not a Map that gains and loses a key
+ * The runs going on here, under the daemon's ids: an array, not a Map that gains and loses a key
  * per run (id-table.ts says why); a thread runs a few dozen at most, and only an abort looks one up.
  */
-const runningIds: number[] = [];
-const runningDeadlines: RunDeadline[] = [];
+const running: { id: number; deadline: RunDeadline }[] = [];
 
 process.on('uncaughtException', (err) => {
   if (containCrash(err)) return;
@@ -63,7 +62,7 @@ port.on('message', (message: ToThread) => {
       void run(message);
       return;
     case 'abort':
-      runningDeadlines[runningIds.indexOf(message.id)]?.end(new RunTimeout(message.reason));
+      running.find((entry) => entry.id === message.id)?.deadline.end(new RunTimeout(message.reason));
       return;
     case 'redact':
       services.redactions.add(message.value, () => scrubForms(message.value));
@@ -82,8 +81,8 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     return;
   }
   const deadline = new RunDeadline(message.timeoutMs, message.leftMs);
-  runningIds.push(message.id);
-  runningDeadlines.push(deadline);
+  const entry = { id: message.id, deadline };
+  running.push(entry);
   try {
     const ran = await runCheck(bound, { log: new JobLog(root, message.id), services, deadline, debug: message.debug, failureLevel: message.failureLevel });
     const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
@@ -94,7 +93,7 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     }
   } finally {
     deadline.dispose();
-    forgetRun(message.id);
+    running.splice(running.indexOf(entry), 1);
   }
 }
 
@@ -114,18 +113,6 @@ function boundFor(message: Extract<ToThread, { t: 'run' }>): BoundCheck | undefi
     return retarget(kept.bound, message.target.target, message.target.as);
   } catch {
     return undefined;
-  }
-}
-
-/** Removes a finished run: the last one takes its place. */
-function forgetRun(id: number): void {
-  const at = runningIds.indexOf(id);
-  if (at < 0) return;
-  const lastId = runningIds.pop();
-  const lastDeadline = runningDeadlines.pop();
-  if (at < runningIds.length && lastId !== undefined && lastDeadline !== undefined) {
-    runningIds[at] = lastId;
-    runningDeadlines[at] = lastDeadline;
   }
 }
 
