@@ -3,6 +3,7 @@ import type { Failure } from '../results/result.js';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { Redactions } from '../results/redactions.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 /** Shared, daemon-wide services a check may need, created by the caller and passed in. */
 export interface Services {
@@ -25,7 +26,13 @@ export interface Services {
 
 /** Everything a check gets for one run; the runner owns timeouts, metrics, state and logging. */
 export interface RunContext<O extends object = object> {
-  signal: AbortSignal;
+  /** Aborted with the reason when the run ends early (timeout, cancel). Made on first read. */
+  readonly signal: AbortSignal;
+  /**
+   * The same end without an AbortSignal, for I/O that only needs to hear of it (httpRequest):
+   * on Node 20 making the signal costs a run's worth of old-space garbage (end-signal.ts).
+   */
+  readonly end: EndSignal;
   log: RunLog;
   /** Records a step of the run for /probe?debug=true; cheap when debug is off. */
   trace(step: string, data?: Record<string, unknown>): void;

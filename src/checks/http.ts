@@ -201,7 +201,7 @@ export function sendCheckRequest(
     maxBodyBytes: spec.maxBodyBytes,
     ipPreference: ipPreference({ ipProtocol: spec.ipProtocol, ipProtocolFallback: spec.ipProtocolFallback ?? true }),
     onConnected,
-    signal: ctx.signal,
+    signal: ctx.end,
     trace: ctx.trace.bind(ctx),
   }).then(
     (response) => ({ response }),

@@ -147,14 +147,21 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
 
   run(ctx: Omit<RunContext, 'progress'>, onProgress: (progress: Progress) => void): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }> {
     const { type, spec } = this;
-    // progress first: on Node 20 a key added after a leading spread costs about a microsecond.
+    // Field by field, not a spread: a spread would read ctx.signal, which makes the AbortSignal.
     const typed: RunContext<O> = {
       progress: (observations) => {
         onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
       },
-      ...ctx,
+      get signal() {
+        return ctx.signal;
+      },
+      end: ctx.end,
+      log: ctx.log,
+      trace: ctx.trace,
+      redact: ctx.redact,
+      services: ctx.services,
+      refuseRedirect: this.refuseRedirect ?? ctx.refuseRedirect,
     };
-    if (this.refuseRedirect !== undefined) typed.refuseRedirect = this.refuseRedirect;
     // One reaction, not an async wrapper around it (issue 29: promise hops per run).
     return type.run(spec, typed).then((outcome) => ({
       outcome,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Certificate, DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import { CheckFailure } from '../results/result.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 /** A peer certificate as plain, JSON-safe data (Node's object is circular and holds buffers). */
 export interface CertificateInfo {
@@ -194,9 +195,10 @@ export class CertificateError extends Error {
 }
 
 /** Reads the PEM file a check trusts (once per run, so a rotated CA is picked up); unreadable is a config problem. */
-export async function readCaFile(path: string, signal: AbortSignal): Promise<string> {
+export async function readCaFile(path: string, signal: EndSignal): Promise<string> {
   try {
-    return await readFile(path, { encoding: 'utf8', signal });
+    // The read itself is not cut short by an EndSignal that is not an AbortSignal; the run's deadline still ends the run.
+    return await readFile(path, { encoding: 'utf8', signal: signal instanceof AbortSignal ? signal : undefined });
   } catch (err) {
     if (signal.aborted) throw err;
     const code = err instanceof Error && 'code' in err ? String(err.code) : 'unknown error';

@@ -6,6 +6,7 @@ import { dial, round, type Connection } from './http-connector.js';
 import { guard } from './listener-guard.js';
 import { withUserAgent } from './user-agent.js';
 import type { IpPreference } from './address-lookup.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 export type { TlsInfo } from './certificate.js';
 
@@ -35,7 +36,8 @@ export interface HttpRequestOptions {
   onConnected?: ((seen: PartialResponse) => void) | undefined;
   /** Default 1 MiB, at most MAX_BODY_BYTES; a longer body fails with UND_ERR_RES_EXCEEDED_MAX_SIZE (the code undici uses, kept for the checks and their tests). */
   maxBodyBytes?: number;
-  signal: AbortSignal;
+  /** The run's end: an AbortSignal, or the runner's deadline itself (RunContext.end), which makes none. */
+  signal: EndSignal;
   trace?: (step: string, data?: Record<string, unknown>) => void;
 }
 
@@ -123,7 +125,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   let last: Connection | undefined;
   let lastCounted = false;
   try {
-    options.signal.throwIfAborted();
+    if (options.signal.aborted) throw options.signal.reason;
     let url = parseUrl(options.url);
     const resolve = options.resolve === undefined ? undefined : { host: url.hostname.replace(/^\[|\]$/g, ''), address: options.resolve, ...(options.resolvePort !== undefined && { port: options.resolvePort, from: url.port }) };
     let method = (options.method ?? 'GET').toUpperCase();

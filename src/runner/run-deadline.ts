@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 /** Why a run was cut short: its time ran out, or whoever asked for it stopped it ("cancelled: ..."). */
 export class RunTimeout extends Error {
@@ -118,17 +119,6 @@ export class RunDeadline implements EndSignal {
     clearTimeout(this.timer);
     this.listeners = undefined;
   }
-}
-
-/**
- * The part of an AbortSignal that waiting for a slot and handing a run to a thread read: a
- * RunDeadline is one without making an AbortSignal, and an AbortSignal is one too.
- */
-export interface EndSignal {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 function expire(deadline: RunDeadline): void {

@@ -9,7 +9,7 @@ import type { Run } from '../results/run.js';
 import { portableSpec } from './portable-spec.js';
 import { scrubForms } from '../results/secret-forms.js';
 import { failedRun, runCheck, type RunOptions } from './runner.js';
-import type { EndSignal } from './run-deadline.js';
+import type { EndSignal } from '../results/end-signal.js';
 import { startThread, type ThreadHandle, type ThreadJob } from './thread-handle.js';
 
 /**

@@ -70,7 +70,11 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
       deadline.end(new PeerCrash(err));
     };
     const context = {
-      signal: deadline.signal,
+      // The AbortSignal only for a check that reads it (end-signal.ts says why).
+      get signal() {
+        return deadline.signal;
+      },
+      end: deadline,
       log,
       services: options.services,
       trace: steps ? (step: string, data?: Record<string, unknown>) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : ignoreStep,

@@ -1,4 +1,4 @@
-import type { EndSignal } from '../runner/run-deadline.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 /** Thrown when more callers wait than the limit queues: the API answers 429. */
 export class BusyError extends Error {
