@@ -10,36 +10,40 @@ import { formatHeader, formatLabelPairs, formatValue } from './text-format.js';
  * every series and where it comes from.
  */
 export function renderProbe(run: Run, timeoutMs?: number): string {
-  const groups = new Map<string, { help: string; samples: ProbeSample[] }>();
-  const add = (sample: ProbeSample) => {
-    const group = groups.get(sample.name);
-    if (group) group.samples.push(sample);
-    else groups.set(sample.name, { help: sample.help, samples: [sample] });
-  };
   // blackbox's handler owns these two (prober/handler.go), as the runner does here.
-  add({ name: 'probe_success', help: 'Displays whether or not the probe was a success', value: run.result.ok ? 1 : 0 });
-  add({ name: 'probe_duration_seconds', help: 'Returns how long the probe took to complete in seconds', value: run.result.durationMs / 1000 });
+  const samples: ProbeSample[] = [
+    { name: 'probe_success', help: 'Displays whether or not the probe was a success', value: run.result.ok ? 1 : 0 },
+    { name: 'probe_duration_seconds', help: 'Returns how long the probe took to complete in seconds', value: run.result.durationMs / 1000 },
+  ];
   // Not a blackbox 0.23 series: the limit the run had, after the scrape's timeout header.
-  if (timeoutMs !== undefined) add({ name: 'probe_timeout_seconds', help: 'Returns the time limit the probe ran under in seconds', value: timeoutMs / 1000 });
+  if (timeoutMs !== undefined) samples.push({ name: 'probe_timeout_seconds', help: 'Returns the time limit the probe ran under in seconds', value: timeoutMs / 1000 });
   for (const sample of run.probeSamples()) {
-    // A check's copy of the runner's series would be a duplicate.
-    if (groups.has(sample.name) && RUNNER_SERIES.has(sample.name)) continue;
-    add(sample);
+    // A check's copy of one of the runner's series would be a duplicate.
+    if (RUNNER_SERIES.has(sample.name) && (timeoutMs !== undefined || sample.name !== 'probe_timeout_seconds')) continue;
+    samples.push(sample);
   }
+  // Families in name order, a family's samples in the order made (the sort is stable), its help
+  // its first sample's. One array sorted in place, not a Map of groups (issue 29: allocation).
+  samples.sort(byName);
   // The pieces joined once at the end: one flat string, where `+=` per line made a rope of some
-  // 80 pieces and formatSample an array per line (a probe's largest allocation, issue 29).
+  // 80 pieces and formatSample an array per line.
   const parts: string[] = [];
-  for (const name of [...groups.keys()].sort()) {
-    const group = groups.get(name);
-    if (!group) continue;
-    parts.push(probeHeader(name, group.help));
-    for (const sample of group.samples) {
-      const pairs = sample.labels ? formatLabelPairs(sample.labels) : '';
-      if (pairs === '') parts.push(name, ' ', formatValue(sample.value), '\n');
-      else parts.push(name, '{', pairs, '} ', formatValue(sample.value), '\n');
+  let family: string | undefined;
+  for (const sample of samples) {
+    const { name } = sample;
+    if (name !== family) {
+      family = name;
+      parts.push(probeHeader(name, sample.help));
     }
+    const pairs = sample.labels ? formatLabelPairs(sample.labels) : '';
+    if (pairs === '') parts.push(name, ' ', formatValue(sample.value), '\n');
+    else parts.push(name, '{', pairs, '} ', formatValue(sample.value), '\n');
   }
   return parts.join('');
+}
+
+function byName(a: ProbeSample, b: ProbeSample): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 const RUNNER_SERIES = new Set(['probe_success', 'probe_duration_seconds', 'probe_timeout_seconds']);
