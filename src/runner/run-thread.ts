@@ -3,13 +3,13 @@ import { pino, type Logger } from 'pino';
 import { bind, type BoundCheck } from '../checks/registry.js';
 import { LazyChildLog } from '../results/log.js';
 import { scrubForms } from '../results/secret-forms.js';
-import type { ProbeSample } from '../results/run.js';
 import { threadData, type FromThread, type ToThread } from './run-thread-protocol.js';
 import { specFromPortable } from './portable-spec.js';
 import { RunDeadline, RunTimeout } from './run-deadline.js';
 import { containCrash } from './run-scope.js';
 import { runCheck } from './runner.js';
 import { createServices } from './services.js';
+import { ProbeShapeSender, type PackedProbeSamples } from './probe-shapes.js';
 import { retarget } from './target.js';
 
 /**
@@ -42,6 +42,8 @@ const root = pino(
   },
 );
 
+/** The shape of each check's last /probe samples sent whole (probe-shapes.ts). */
+const shapes = new ProbeShapeSender();
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
 /**
@@ -69,6 +71,8 @@ port.on('message', (message: ToThread) => {
       return;
     case 'forget':
       checks.delete(message.name);
+      shapes.forget(message.name);
+      post({ t: 'forgot', name: message.name });
       return;
   }
 });
@@ -85,10 +89,12 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   running.push(entry);
   try {
     const ran = await runCheck(bound, { log: new JobLog(root, message.id), services, deadline, debug: message.debug, failureLevel: message.failureLevel });
-    const probeSamples: ProbeSample[] | undefined = message.probe ? ran.probeSamples() : undefined;
+    const packed = message.probe ? shapes.pack(message.name, ran.probeSamples()) : NO_PROBE_SAMPLES;
     try {
-      post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples, added: services.redactions.added, evicted: services.redactions.evicted });
+      post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples: packed.probeSamples, probeValues: packed.probeValues, added: services.redactions.added, evicted: services.redactions.evicted });
     } catch (err) {
+      // A shape recorded but never sent would make the next values unreadable: the next is sent whole.
+      shapes.forget(message.name);
       post({ t: 'failed', id: message.id, message: err instanceof Error ? err.name : 'error' });
     }
   } finally {
@@ -133,6 +139,8 @@ class JobLog extends LazyChildLog {
     return { job: this.id };
   }
 }
+
+const NO_PROBE_SAMPLES: PackedProbeSamples = {};
 
 function parseLine(line: string): Record<string, unknown> {
   try {

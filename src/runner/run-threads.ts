@@ -156,6 +156,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
         outer?.removeEventListener('abort', onAbort);
       };
       const job: ThreadJob = {
+        name,
         deadline: Date.now() + leftMs + ANSWER_GRACE_MS,
         done(answer) {
           settle();

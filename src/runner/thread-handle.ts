@@ -5,6 +5,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { Reason, Result } from '../results/result.js';
 import { IdTable } from './id-table.js';
+import { ProbeShapeReceiver } from './probe-shapes.js';
 import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ThreadHandle {
 
 /** A run handed to a thread, until its answer (or the thread's end) settles it. */
 export interface ThreadJob {
+  /** The check's name: its /probe samples' shape is kept under it (probe-shapes.ts). */
+  name: string;
   /** Epoch ms after which a thread that has not answered is stuck. */
   deadline: number;
   done(answer: { result: Result; samples: Sample[]; probeSamples: ProbeSample[] | undefined; added: number; evicted: boolean }): void;
@@ -59,6 +62,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
   const jobs = new IdTable<ThreadJob>();
   let ended = false;
   let ready = false;
+  const shapes = new ProbeShapeReceiver();
   const end = (why: string) => {
     if (ended) return;
     ended = true;
@@ -78,13 +82,17 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
       end(`its code failed (${message.code})`);
       return;
     }
+    if (message.t === 'forgot') {
+      shapes.forget(message.name);
+      return;
+    }
     if (message.t === 'log') {
       if (message.id !== undefined) jobs.get(message.id)?.log(message.level, message.msg, message.fields);
       return;
     }
     const job = jobs.take(message.id);
     if (job === undefined) return;
-    if (message.t === 'done') job.done(message);
+    if (message.t === 'done') job.done({ result: message.result, samples: message.samples, probeSamples: shapes.unpack(job.name, message), added: message.added, evicted: message.evicted });
     else if (message.t === 'unportable') job.unportable();
     else job.failed('error', `the run thread could not send the result (${message.message})`);
   });
