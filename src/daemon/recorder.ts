@@ -3,6 +3,7 @@ import type { LoadedCheck } from '../checks/registry.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import type { SeriesStore } from '../metrics/series-store.js';
 import type { Run } from '../results/run.js';
+import type { Result } from '../results/result.js';
 import type { StateStore } from '../state/state-store.js';
 import { createOutcomeLog } from './outcome-log.js';
 import { CheckLog, type RunLog } from '../results/log.js';
@@ -32,9 +33,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   return {
     loggerFor,
     record(check, run) {
-      // The step-by-step record belongs to the caller who asked for it, not to the history.
-      const { steps: _steps, ...result } = run.result;
-      const changed = state.record(result);
+      const changed = state.record(withoutSteps(run.result));
       const entry = state.get(check.spec.name);
       outcomes.note(() => loggerFor(check), run.result, { changed, since: entry?.changedAt, runs: entry?.streak ?? 1 });
       series.record(check, run);
@@ -45,4 +44,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
       outcomes.forget(name);
     },
   };
+}
+
+/** The step-by-step record belongs to the caller who asked for it, not to the history; a copy only when there is one. */
+function withoutSteps(result: Result): Result {
+  if (result.steps === undefined) return result;
+  const { steps: _steps, ...rest } = result;
+  return rest;
 }
