@@ -123,6 +123,37 @@ export function bind(spec: CheckSpec, refuseRedirect?: RunContext['refuseRedirec
   }
 }
 
+/**
+ * The runner's context with the check type's progress and the binding's redirect rule. A class
+ * with `signal` a getter on its prototype, not a literal or a spread: a spread would read the
+ * signal (making the AbortSignal every run), and a literal's own getter is made per run.
+ */
+class TypedContext<O extends object> implements RunContext<O> {
+  readonly end: RunContext['end'];
+  readonly log: RunContext['log'];
+  readonly trace: RunContext['trace'];
+  readonly services: RunContext['services'];
+
+  constructor(
+    private readonly from: Omit<RunContext, 'progress'>,
+    readonly refuseRedirect: RunContext['refuseRedirect'],
+    readonly progress: (observations: O) => void,
+  ) {
+    this.end = from.end;
+    this.log = from.log;
+    this.trace = from.trace;
+    this.services = from.services;
+  }
+
+  get signal(): AbortSignal {
+    return this.from.signal;
+  }
+
+  redact(value: string): void {
+    this.from.redact(value);
+  }
+}
+
 /** The check types as config reads files with them (config lives below the registry and is handed these). */
 export const checkTypes: CheckTypes<CheckSpec, BoundCheck> = { schema: checkSchema, names: CHECK_TYPES, references, bind, module: import.meta.url };
 
@@ -147,21 +178,9 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
 
   run(ctx: Omit<RunContext, 'progress'>, onProgress: (progress: Progress) => void): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }> {
     const { type, spec } = this;
-    // Field by field, not a spread: a spread would read ctx.signal, which makes the AbortSignal.
-    const typed: RunContext<O> = {
-      progress: (observations) => {
-        onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
-      },
-      get signal() {
-        return ctx.signal;
-      },
-      end: ctx.end,
-      log: ctx.log,
-      trace: ctx.trace,
-      redact: ctx.redact,
-      services: ctx.services,
-      refuseRedirect: this.refuseRedirect ?? ctx.refuseRedirect,
-    };
+    const typed = new TypedContext<O>(ctx, this.refuseRedirect ?? ctx.refuseRedirect, (observations) => {
+      onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
+    });
     // One reaction, not an async wrapper around it (issue 29: promise hops per run).
     return type.run(spec, typed).then((outcome) => ({
       outcome,

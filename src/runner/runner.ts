@@ -1,5 +1,5 @@
 import type { RunLog } from '../results/log.js';
-import type { Services } from '../checks/check-type.js';
+import type { RunContext, Services } from '../checks/check-type.js';
 import type { ProbeSample, Run, Sample } from '../results/run.js';
 import type { BoundCheck, Progress } from '../checks/registry.js';
 import { classifyError } from '../results/classify.js';
@@ -69,20 +69,8 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     const crashed = (err: unknown) => {
       deadline.end(new PeerCrash(err));
     };
-    const context = {
-      // The AbortSignal only for a check that reads it (end-signal.ts says why).
-      get signal() {
-        return deadline.signal;
-      },
-      end: deadline,
-      log,
-      services: options.services,
-      trace: steps ? (step: string, data?: Record<string, unknown>) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : ignoreStep,
-      // Daemon-wide at once: a target may echo it into another check's answer.
-      redact: (value: string) => {
-        redactions.add(value, () => scrubForms(value));
-      },
-    };
+    const trace = steps ? (step: string, data?: Record<string, unknown>) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : ignoreStep;
+    const context = new Context(deadline, log, options.services, trace);
     const ran = await deadline.race(
       runScope.run(crashed, () =>
         check.run(context, (seen) => {
@@ -193,6 +181,26 @@ function isoTime(date: Date): string {
   }
   const milli = ms - second * 1000;
   return [isoPrefix, milli < 10 ? '00' : milli < 100 ? '0' : '', milli, 'Z'].join('');
+}
+
+/** What a check gets for a run (less its type's progress, which the binding adds: registry.ts). */
+class Context implements Omit<RunContext, 'progress'> {
+  constructor(
+    readonly end: RunDeadline,
+    readonly log: RunLog,
+    readonly services: Services,
+    readonly trace: RunContext['trace'],
+  ) {}
+
+  /** The AbortSignal only for a check that reads it (results/end-signal.ts says why). */
+  get signal(): AbortSignal {
+    return this.end.signal;
+  }
+
+  /** Daemon-wide at once: a target may echo it into another check's answer. */
+  redact(value: string): void {
+    this.services.redactions.add(value, () => scrubForms(value));
+  }
 }
 
 function ignoreStep(): undefined {
