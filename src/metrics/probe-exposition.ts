@@ -18,7 +18,8 @@ export function renderProbe(run: Run, timeoutMs?: number): string {
   // Not a blackbox 0.23 series: the limit the run had, after the scrape's timeout header.
   if (timeoutMs !== undefined) samples.push({ name: 'probe_timeout_seconds', help: 'Returns the time limit the probe ran under in seconds', value: timeoutMs / 1000 });
   for (const sample of run.probeSamples()) {
-    // A check's copy of one of the runner's series would be a duplicate.
+    // A check's copy of a series the runner wrote above would be a duplicate (the runner writes
+    // probe_timeout_seconds only when it knows the limit).
     if (RUNNER_SERIES.has(sample.name) && (timeoutMs !== undefined || sample.name !== 'probe_timeout_seconds')) continue;
     samples.push(sample);
   }

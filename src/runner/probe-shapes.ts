@@ -50,14 +50,11 @@ export class ProbeShapeReceiver {
     const shape = this.shapes.get(name);
     // Cannot happen while both ends keep to the protocol; an answer without samples beats a wrong one.
     if (shape === undefined || shape.length !== values.length) return [];
-    const samples: ProbeSample[] = [];
-    for (let i = 0; i < shape.length; i++) {
-      const { name: sampleName, help, labels } = shape[i] ?? { name: '', help: '' };
+    // The labels object is shared with the shape: samples are read, never changed.
+    return shape.map(({ name: sample, help, labels }, i) => {
       const value = values[i] ?? Number.NaN;
-      // The labels object is shared with the shape: samples are read, never changed.
-      samples.push(labels === undefined ? { name: sampleName, help, value } : { name: sampleName, help, labels, value });
-    }
-    return samples;
+      return labels === undefined ? { name: sample, help, value } : { name: sample, help, labels, value };
+    });
   }
 
   forget(name: string): void {
