@@ -340,7 +340,7 @@ describe('the /probe exposition', () => {
         { name: 'probe_dns_lookup_time_seconds', help: 'Returns the time taken for probe dns lookup in seconds', value: 0.001 },
         { name: 'probe_success', help: 'a check must not set this', value: 1 },
       ],
-    }));
+    })).toString();
     const { code, output } = await promtool(text);
     expect({ code, output }).toEqual({ code: 0, output: '' });
     const all = read(text);

@@ -48,7 +48,7 @@ export function registerProbeRoute(app: FastifyInstance, daemon: ServedDaemon, a
     const run = await daemon.runNow(name, { debug, target, targetAs: module === undefined ? 'check' : 'module', timeoutMs: timeout.ms, onCallerGone });
     const exposition = format === undefined ? wantsExposition(request.headers.accept, module !== undefined) : format === 'prometheus';
     // As bytes: a string would be joined to the status line and headers as one more copy of the text.
-    if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(Buffer.from(renderProbe(run, run.timeoutMs)));
+    if (exposition) return reply.type(METRICS_CONTENT_TYPE).send(renderProbe(run, run.timeoutMs));
     return run.result;
   });
 }
