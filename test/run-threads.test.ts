@@ -13,7 +13,7 @@ import type { Services } from '../src/checks/check-type.js';
 import type { Logger } from 'pino';
 import { createServices } from '../src/runner/services.js';
 import { scrubForms } from '../src/results/secret-forms.js';
-import type { ProbeSample } from '../src/results/run.js';
+import type { ProbeSample, Sample } from '../src/results/run.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 import { startHostileDns, type HostileDns } from './peers/hostile-dns.js';
 
@@ -86,8 +86,8 @@ function steady(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'startedAt' ? 'time' : steady(item)]));
 }
 
-/** Probe samples as they are, but those that time a run (their values differ between any two runs). */
-function untimed(samples: ProbeSample[]): ProbeSample[] {
+/** Samples as they are, but those that time a run (their values differ between any two runs). */
+function untimed<T extends Sample | ProbeSample>(samples: T[]): T[] {
   return samples.filter((sample) => !sample.name.endsWith('_seconds'));
 }
 
@@ -130,8 +130,9 @@ describe('run threads', () => {
           expect(steady(b.result)).toEqual(steady(a.result));
           expect(steady(b.samples)).toEqual(steady(a.samples));
           expect(steady(b.probeSamples())).toEqual(steady(a.probeSamples()));
-          // Values too, where a run does not time itself: the second and third rounds' cross as values only (probe-shapes.ts).
+          // Values too, where a run does not time itself: the second and third rounds' cross as values only (sample-shapes.ts).
           expect(untimed(b.probeSamples())).toEqual(untimed(a.probeSamples()));
+          expect(untimed(b.samples)).toEqual(untimed(a.samples));
         }
         expect(steady(threaded.daemon.state.get(name)?.history.list())).toEqual(steady(here.daemon.state.get(name)?.history.list()));
       }

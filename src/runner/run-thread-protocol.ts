@@ -1,6 +1,6 @@
-import type { Sample } from '../results/run.js';
+import type { ProbeSample, Sample } from '../results/run.js';
 import type { Result } from '../results/result.js';
-import type { PackedProbeSamples } from './probe-shapes.js';
+import type { Packed } from './sample-shapes.js';
 
 /**
  * The messages between the daemon's thread and a run thread (run-threads.ts, run-thread.ts).
@@ -41,8 +41,9 @@ export type ToThread =
 
 export type FromThread =
   | { t: 'ready' }
-  | ({ t: 'done'; id: number; result: Result; samples: Sample[]; added: number; evicted: boolean } & PackedProbeSamples)
-  /** The thread has forgotten the check (a `forget` message): the daemon's thread drops its probe shape after any answer sent before. */
+  /** samples and probe (a /probe run's blackbox-named samples) whole or as values only: sample-shapes.ts. */
+  | { t: 'done'; id: number; result: Result; samples: Packed<Sample>; probe?: Packed<ProbeSample>; added: number; evicted: boolean }
+  /** The thread has forgotten the check (a `forget` message): the daemon's thread drops its shapes after any answer sent before. */
   | { t: 'forgot'; name: string }
   /** The thread could not rebuild the check (it then runs on the daemon's thread). */
   | { t: 'unportable'; id: number }

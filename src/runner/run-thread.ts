@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { bind, type BoundCheck } from '../checks/registry.js';
 import { LazyChildLog } from '../results/log.js';
+import type { ProbeSample, Sample } from '../results/run.js';
 import { scrubForms } from '../results/secret-forms.js';
 import { threadData, type FromThread, type ToThread } from './run-thread-protocol.js';
 import { specFromPortable } from './portable-spec.js';
@@ -9,7 +10,7 @@ import { RunDeadline, RunTimeout } from './run-deadline.js';
 import { containCrash } from './run-scope.js';
 import { runCheck } from './runner.js';
 import { createServices } from './services.js';
-import { ProbeShapeSender, type PackedProbeSamples } from './probe-shapes.js';
+import { ShapeSender } from './sample-shapes.js';
 import { retarget } from './target.js';
 
 /**
@@ -42,8 +43,8 @@ const root = pino(
   },
 );
 
-/** The shape of each check's last /probe samples sent whole (probe-shapes.ts). */
-const shapes = new ProbeShapeSender();
+/** The shape of each check's last samples and /probe samples sent whole (sample-shapes.ts). */
+const shapes = { samples: new ShapeSender<Sample>(), probe: new ShapeSender<ProbeSample>() };
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
 /**
@@ -71,7 +72,7 @@ port.on('message', (message: ToThread) => {
       return;
     case 'forget':
       checks.delete(message.name);
-      shapes.forget(message.name);
+      forgetShapes(message.name);
       post({ t: 'forgot', name: message.name });
       return;
   }
@@ -89,12 +90,13 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   running.push(entry);
   try {
     const ran = await runCheck(bound, { log: new JobLog(root, message.id), services, deadline, debug: message.debug, failureLevel: message.failureLevel });
-    const packed = message.probe ? shapes.pack(message.name, ran.probeSamples()) : NO_PROBE_SAMPLES;
+    const samples = shapes.samples.pack(message.name, ran.samples);
+    const probe = message.probe ? shapes.probe.pack(message.name, ran.probeSamples()) : undefined;
     try {
-      post({ t: 'done', id: message.id, result: ran.result, samples: ran.samples, probeSamples: packed.probeSamples, probeValues: packed.probeValues, added: services.redactions.added, evicted: services.redactions.evicted });
+      post({ t: 'done', id: message.id, result: ran.result, samples, probe, added: services.redactions.added, evicted: services.redactions.evicted });
     } catch (err) {
       // A shape recorded but never sent would make the next values unreadable: the next is sent whole.
-      shapes.forget(message.name);
+      forgetShapes(message.name);
       post({ t: 'failed', id: message.id, message: err instanceof Error ? err.name : 'error' });
     }
   } finally {
@@ -140,7 +142,10 @@ class JobLog extends LazyChildLog {
   }
 }
 
-const NO_PROBE_SAMPLES: PackedProbeSamples = {};
+function forgetShapes(name: string): void {
+  shapes.samples.forget(name);
+  shapes.probe.forget(name);
+}
 
 function parseLine(line: string): Record<string, unknown> {
   try {

@@ -5,7 +5,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { ProbeSample, Sample } from '../results/run.js';
 import type { Reason, Result } from '../results/result.js';
 import { IdTable } from './id-table.js';
-import { ProbeShapeReceiver } from './probe-shapes.js';
+import { ShapeReceiver } from './sample-shapes.js';
 import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js';
 
 /**
@@ -25,7 +25,7 @@ export interface ThreadHandle {
 
 /** A run handed to a thread, until its answer (or the thread's end) settles it. */
 export interface ThreadJob {
-  /** The check's name: its /probe samples' shape is kept under it (probe-shapes.ts). */
+  /** The check's name: its samples' shapes are kept under it (sample-shapes.ts). */
   name: string;
   /** Epoch ms after which a thread that has not answered is stuck. */
   deadline: number;
@@ -62,7 +62,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
   const jobs = new IdTable<ThreadJob>();
   let ended = false;
   let ready = false;
-  const shapes = new ProbeShapeReceiver();
+  const shapes = { samples: new ShapeReceiver<Sample>(), probe: new ShapeReceiver<ProbeSample>() };
   const end = (why: string) => {
     if (ended) return;
     ended = true;
@@ -83,7 +83,8 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
       return;
     }
     if (message.t === 'forgot') {
-      shapes.forget(message.name);
+      shapes.samples.forget(message.name);
+      shapes.probe.forget(message.name);
       return;
     }
     if (message.t === 'log') {
@@ -92,7 +93,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     }
     const job = jobs.take(message.id);
     if (job === undefined) return;
-    if (message.t === 'done') job.done({ result: message.result, samples: message.samples, probeSamples: shapes.unpack(job.name, message), added: message.added, evicted: message.evicted });
+    if (message.t === 'done') job.done({ result: message.result, samples: shapes.samples.unpack(job.name, message.samples), probeSamples: message.probe && shapes.probe.unpack(job.name, message.probe), added: message.added, evicted: message.evicted });
     else if (message.t === 'unportable') job.unportable();
     else job.failed('error', `the run thread could not send the result (${message.message})`);
   });
