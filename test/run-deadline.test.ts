@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHostileDns, type HostileDns } from './peers/hostile-dns.js';
 import { startHttpPeer, type HttpPeer } from './peers/https.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 import { startDaemonApi, type DaemonApi } from './support/daemon-api.js';
@@ -106,11 +107,13 @@ function get(url: string): Promise<string> {
 
 const peers = new PeerSet();
 let target: HttpPeer;
+let dns: HostileDns;
 let api: DaemonApi;
 let base: string;
 
 beforeAll(async () => {
   target = await peers.start(startHttpPeer({ host: '127.0.0.1', routes: { '/health': { body: 'ok' } } }));
+  dns = await peers.start(startHostileDns({ respond: (q) => ({ answers: [{ type: 'A', name: q.name, ttl: 60, data: '127.0.0.2' }] }) }));
   api = await startDaemonApi(`checks:\n  - name: web\n    type: http\n    interval: 1h\n    timeout: 5s\n    url: ${target.url('/health')}\n`);
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const address = api.app.server.address() as AddressInfo;
@@ -146,6 +149,16 @@ describe('one deadline per run', () => {
     const { value: tcpRun, created: tcpCreated } = await counted(() => runCheck(tcp.bound, { log: memoryLogger().log, services }));
     expect(tcpRun.result).toMatchObject({ ok: true });
     expect({ timers: tcpCreated.timers, signals: tcpCreated.controllers + tcpCreated.composites }, tcpCreated.where.join('\n')).toEqual({ timers: 1, signals: 1 });
+
+    // A dns run hears its end through the deadline too: no signal, for the run or its query. Its
+    // timers beyond the run's are the query's own: its limit (a silent resolver is reported as
+    // such, its answer-less result kept beside the others') and the UDP resend.
+    const [lookup] = parseChecks(`checks:\n  - { name: hub-dns, type: dns, timeout: 5s, query: hub.example.test, resolvers: ["${dns.address}"], expect: { answers: [127.0.0.2] } }\n`);
+    if (!lookup) throw new Error('no check');
+    const { value: dnsRun, created: dnsCreated } = await counted(() => runCheck(lookup.bound, { log: memoryLogger().log, services, signal: shutdown.signal }));
+    expect(dnsRun.result).toMatchObject({ ok: true });
+    expect({ timers: dnsCreated.timers, signals: dnsCreated.controllers + dnsCreated.composites }, dnsCreated.where.join('\n')).toEqual({ timers: 3, signals: 0 });
+    expect(dnsCreated.abortListeners, dnsCreated.where.join('\n')).toBeLessThanOrEqual(1);
   });
 
   it('a check that ignores its signal still ends at the deadline, and a shutdown cancels a run', async () => {

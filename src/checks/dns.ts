@@ -121,7 +121,8 @@ const MAX_ANSWER_LABEL = 256;
 /** Resolves a name through every resolver in parallel and compares each answer with the expectation. */
 export const check: CheckType<DnsSpec, DnsObservations> = {
   async run(spec, ctx) {
-    const options: ResolveOptions = { signal: ctx.signal, timeoutMs: resolverBudget(spec.timeout), transport: spec.transport };
+    // The run's deadline itself: a dns run makes no AbortSignal (results/end-signal.ts).
+    const options: ResolveOptions = { signal: ctx.end, timeoutMs: resolverBudget(spec.timeout), transport: spec.transport };
     const trace = (answer: ResolverAnswer) => {
       ctx.trace('answer', { ...answer });
     };

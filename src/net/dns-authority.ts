@@ -1,9 +1,10 @@
-import { setMaxListeners } from 'node:events';
 import { isIPv6 } from 'node:net';
 import { errorCode, reasonForCode } from '../results/classify.js';
+import type { EndSignal } from '../results/end-signal.js';
 import { fqdn, type RecordType } from './dns-answer.js';
 import { queryDns, type Transport } from './dns-query.js';
 import { fromWire, resolveRecords, type ResolverAnswer } from './dns-resolver.js';
+import { LinkedEnd } from './linked-end.js';
 
 /*
  * Asking a zone's own name servers: walk up from the name to the closest SOA, read the zone's NS
@@ -23,7 +24,8 @@ const MAX_LABELS = 127;
 const MAX_SHOWN = 200;
 
 export interface AuthorityOptions {
-  signal: AbortSignal;
+  /** The caller's end: the run's deadline itself (RunContext.end) or an AbortSignal. */
+  signal: EndSignal;
   /** Budget of the whole walk and of the exchanges with the name servers. */
   timeoutMs: number;
   transport?: Transport;
@@ -47,19 +49,13 @@ interface NameServer {
 
 /** Never rejects but for the caller's signal: every problem is an answer with an error. */
 export async function askAuthoritative(name: string, record: RecordType, options: AuthorityOptions): Promise<AuthorityAnswers> {
-  // Up to 2 * MAX_NAME_SERVERS queries run at once, each listening on the signal: one signal of
-  // our own, allowed that many listeners, forwards the caller's (Node warns past 10).
-  const local = new AbortController();
-  setMaxListeners(4 * MAX_NAME_SERVERS, local.signal);
-  const forward = () => {
-    local.abort(options.signal.reason);
-  };
-  if (options.signal.aborted) forward();
-  else options.signal.addEventListener('abort', forward, { once: true });
+  // Up to 2 * MAX_NAME_SERVERS queries run at once, each listening on the signal: an end of our
+  // own, with a plain list of listeners, forwards the caller's (on an AbortSignal Node warns past 10).
+  const local = new LinkedEnd(options.signal);
   try {
-    return await askZone(name, record, { ...options, signal: local.signal });
+    return await askZone(name, record, { ...options, signal: local });
   } finally {
-    options.signal.removeEventListener('abort', forward);
+    local.dispose();
   }
 }
 

@@ -5,6 +5,8 @@ import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPack
 import type { RecordType } from './dns-answer.js';
 import { questionMismatch, summarise, type Timing, type Transport, type WireResponse } from './dns-response.js';
 import { guard } from './listener-guard.js';
+import { LinkedEnd } from './linked-end.js';
+import type { EndSignal } from '../results/end-signal.js';
 
 export type { Transport, WireRecord, WireResponse } from './dns-response.js';
 
@@ -16,7 +18,8 @@ export interface WireQuery {
   transport: Transport;
   /** Budget for the whole exchange, retries and TCP fallback included. */
   timeoutMs: number;
-  signal: AbortSignal;
+  /** The caller's end (the run's deadline, or an AbortSignal). */
+  signal: EndSignal;
   /** false asks without recursion (RD=0), as one asks a zone's own name servers; default true. */
   recursionDesired?: boolean;
 }
@@ -58,19 +61,14 @@ const EDNS_PAYLOAD = 1232;
  */
 export async function queryDns(query: WireQuery): Promise<WireResponse> {
   let phase: Transport = query.transport;
-  // One controller for the deadline and the caller's signal, not AbortSignal.any(): a composite
-  // signal with a listener left on it is held by Node for good (with all it references).
-  const deadline = new AbortController();
-  const timer = setTimeout(() => {
-    const tries = phase === 'udp' ? `udp, ${UDP_TRIES} tries` : query.transport === 'udp' ? 'tcp after a truncated udp answer' : 'tcp';
-    deadline.abort(new DnsError('ETIMEOUT', `no answer within ${Math.round(query.timeoutMs)}ms (${tries})`));
-  }, query.timeoutMs);
-  const forward = () => {
-    deadline.abort(query.signal.reason);
-  };
-  if (query.signal.aborted) forward();
-  else query.signal.addEventListener('abort', forward, { once: true });
-  const signal = deadline.signal;
+  // The query's time limit inside the caller's: one timer, no AbortSignal (linked-end.ts).
+  const signal = new LinkedEnd(query.signal, {
+    ms: query.timeoutMs,
+    expired: () => {
+      const tries = phase === 'udp' ? `udp, ${UDP_TRIES} tries` : query.transport === 'udp' ? 'tcp after a truncated udp answer' : 'tcp';
+      return new DnsError('ETIMEOUT', `no answer within ${Math.round(query.timeoutMs)}ms (${tries})`);
+    },
+  });
   try {
     const id = randomInt(0, 65536);
     const message = encode({
@@ -94,12 +92,11 @@ export async function queryDns(query: WireQuery): Promise<WireResponse> {
     const tcp = await timed(timing, (mark) => exchangeTcp(query, message, accept, signal, mark));
     return summarise(tcp, query.name, query.record, 'tcp', timing);
   } catch (err) {
-    // The deadline's reason is the readable timeout; the outer signal's reason belongs to the runner.
-    if (deadline.signal.aborted && !query.signal.aborted) throw deadline.signal.reason;
+    // The time limit's reason is the readable timeout; the caller's reason belongs to the runner.
+    if (signal.aborted && !signal.endedByCaller) throw signal.reason;
     throw describeFailure(err, phase);
   } finally {
-    clearTimeout(timer);
-    query.signal.removeEventListener('abort', forward);
+    signal.dispose();
   }
 }
 
@@ -118,7 +115,7 @@ function describeFailure(err: unknown, transport: Transport): unknown {
 type Accept = (packet: DecodedPacket) => 'ours' | 'not ours' | DnsError;
 
 /** A truncated answer may end mid-record, so it is recognised from its header alone. */
-async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: AbortSignal, mark: Mark): Promise<DecodedPacket | 'truncated'> {
+async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept: Accept, signal: EndSignal, mark: Mark): Promise<DecodedPacket | 'truncated'> {
   const socket = createSocket(isIPv6(query.host) ? 'udp6' : 'udp4');
   let resend: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -179,8 +176,8 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
  * No `signal` option on net.connect: net leaves its abort listener on the signal after the socket
  * closes, which kept every socket (about 7 KB a query) reachable. Our listener goes in finally.
  */
-async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: AbortSignal, mark: Mark): Promise<DecodedPacket> {
-  signal.throwIfAborted();
+async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: EndSignal, mark: Mark): Promise<DecodedPacket> {
+  if (signal.aborted) throw abortReason(signal);
   const socket = connect({ host: query.host, port: query.port });
   let onAbort: (() => void) | undefined;
   try {
@@ -219,7 +216,7 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
   }
 }
 
-function abortReason(signal: AbortSignal): Error {
+function abortReason(signal: EndSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DnsError('ETIMEOUT', 'query aborted');
 }

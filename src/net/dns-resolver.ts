@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { errorCode, reasonForCode } from '../results/classify.js';
+import type { EndSignal } from '../results/end-signal.js';
 import type { Reason } from '../results/result.js';
 import type { RecordType } from './dns-answer.js';
 import { DnsError, queryDns, type Transport, type WireResponse } from './dns-query.js';
@@ -59,7 +60,8 @@ export interface ResolverAnswer {
 }
 
 export interface ResolveOptions {
-  signal: AbortSignal;
+  /** The caller's end: the run's deadline itself (RunContext.end), which makes no AbortSignal, or an AbortSignal. */
+  signal: EndSignal;
   /** Budget of each resolver's query, retries included. */
   timeoutMs: number;
   transport?: Transport;

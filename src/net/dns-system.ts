@@ -1,5 +1,6 @@
 import { lookup, Resolver } from 'node:dns/promises';
 import { errorCode } from '../results/classify.js';
+import type { EndSignal } from '../results/end-signal.js';
 import { DnsError } from './dns-query.js';
 
 /*
@@ -19,7 +20,7 @@ export interface SystemLookup {
 }
 
 /** getaddrinfo, like `getent ahosts`; getaddrinfo cannot be cancelled, so the wait stops at the deadline. */
-export async function lookupSystem(name: string, family: 4 | 6, options: { signal: AbortSignal; timeoutMs: number }): Promise<SystemLookup> {
+export async function lookupSystem(name: string, family: 4 | 6, options: { signal: EndSignal; timeoutMs: number }): Promise<SystemLookup> {
   try {
     const found = await withDeadline(lookup(name, { all: true, family }), options);
     return { rcode: 'NOERROR', addresses: found.map((entry) => entry.address) };
@@ -40,7 +41,7 @@ export function systemServers(): string[] {
   return new Resolver().getServers();
 }
 
-async function withDeadline<T>(work: Promise<T>, options: { signal: AbortSignal; timeoutMs: number }): Promise<T> {
+async function withDeadline<T>(work: Promise<T>, options: { signal: EndSignal; timeoutMs: number }): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {

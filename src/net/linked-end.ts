@@ -1,0 +1,64 @@
+import type { EndSignal } from '../results/end-signal.js';
+
+/**
+ * An end of its own inside a caller's, as a DNS query's time limit inside its run: it ends when
+ * the caller's end does, with that reason, or when its time (if it has a limit) runs out, with
+ * the reason `expired` gives. At most one timer and no AbortSignal: on Node 20 every AbortSignal
+ * outlives the young generation and keeps what it references with it (results/end-signal.ts),
+ * and a query made one (and a listener on the run's) for every resolver asked. Its listeners are
+ * a plain list: any number may wait on it without Node's warning past 10 on an AbortSignal.
+ */
+export class LinkedEnd implements EndSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] | undefined;
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onOuter = () => {
+    this.end(this.outer.reason);
+  };
+
+  constructor(
+    private readonly outer: EndSignal,
+    limit?: { ms: number; expired: () => unknown },
+  ) {
+    if (limit !== undefined) {
+      this.timer = setTimeout(() => {
+        this.end(limit.expired());
+      }, limit.ms);
+    }
+    if (outer.aborted) this.end(outer.reason);
+    else outer.addEventListener('abort', this.onOuter, { once: true });
+  }
+
+  /** Whether the caller's end, not the time limit, ended this one. */
+  get endedByCaller(): boolean {
+    return this.aborted && this.outer.aborted;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
+    if (!this.aborted) (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.listeners?.indexOf(listener) ?? -1;
+    if (at >= 0) this.listeners?.splice(at, 1);
+  }
+
+  /** Done with: the timer and the listener on the caller's end go. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer.removeEventListener('abort', this.onOuter);
+    this.listeners = undefined;
+  }
+
+  /** The first reason wins; every listener runs once. */
+  end(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    clearTimeout(this.timer);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const listener of listeners ?? []) listener();
+  }
+}
