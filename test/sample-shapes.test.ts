@@ -25,41 +25,40 @@ function across<T>(packed: Packed<T>): Packed<T> {
   return structuredClone(packed);
 }
 
-const kind = (p: Packed<unknown>) => ('whole' in p ? 'whole' : 'values');
+const kind = (p: Packed<unknown>) => ('whole' in p ? `whole ${p.shape}` : `values ${p.shape}`);
 
 describe('samples across a run thread', () => {
-  it('send values only while the shape repeats, and read back exactly the samples sent', () => {
+  it('send values only while the shape is known, and read back exactly the samples sent', () => {
     const sender = new ShapeSender<ProbeSample>();
     const receiver = new ShapeReceiver<ProbeSample>();
-    const runs = [probe(200, 0.001), probe(503, 0.002), probe(200, Number.NaN), probe(200, 0.003, 'TLS 1.3'), probe(404, 0.004, 'TLS 1.3'), probe(404, 0.005, 'TLS 1.2')];
+    const runs = [probe(200, 0.001), probe(503, 0.002), probe(200, Number.NaN), probe(200, 0.003, 'TLS 1.3'), probe(404, 0.004, 'TLS 1.3'), probe(404, 0.005, 'TLS 1.2'), probe(200, 0.006)];
     const packed = runs.map((run) => across(sender.pack('hub-api', run)));
-    // Whole the first time, and whenever the names, helps or labels change (a sample added, a label value changed).
-    expect(packed.map(kind)).toEqual(['whole', 'values', 'values', 'whole', 'values', 'whole']);
-    expect(packed[1]).toEqual({ values: [503, 0.002, 0] });
-    expect(packed.map((p) => receiver.unpack('hub-api', p))).toEqual(runs);
+    // Whole the first time a shape is seen (a sample added, a label value changed); a shape seen before goes by its number.
+    expect(packed.map(kind)).toEqual(['whole 0', 'values 0', 'values 0', 'whole 1', 'values 1', 'whole 2', 'values 0']);
+    expect(packed[1]).toEqual({ shape: 0, values: [503, 0.002, 0] });
+    expect(packed.map((p) => receiver.unpack(p))).toEqual(runs);
   });
 
-  it('do the same for samples without help, a label value making a new shape', () => {
+  it('do the same for samples without help, and share a shape between checks', () => {
     const sender = new ShapeSender<Sample>();
     const receiver = new ShapeReceiver<Sample>();
-    const runs = [series(200, 'dns'), series(404, 'dns'), series(404, 'ingress'), series(401, 'ingress'), []];
-    const packed = runs.map((run) => across(sender.pack('hub-api', run)));
-    expect(packed.map(kind)).toEqual(['whole', 'values', 'whole', 'values', 'whole']);
-    expect(packed.map((p) => receiver.unpack('hub-api', p))).toEqual(runs);
+    const runs: [string, Sample[]][] = [['a', series(200, 'dns')], ['b', series(404, 'dns')], ['a', series(404, 'ingress')], ['b', series(401, 'ingress')], ['c', []], ['c', series(200, 'dns')]];
+    const packed = runs.map(([name, run]) => across(sender.pack(name, run)));
+    expect(packed.map(kind)).toEqual(['whole 0', 'values 0', 'whole 1', 'values 1', 'whole 2', 'values 0']);
+    expect(packed.map((p) => receiver.unpack(p))).toEqual(runs.map(([, run]) => run));
   });
 
-  it('keep a shape per check, start whole again after a forget or a failed send', () => {
-    const sender = new ShapeSender<ProbeSample>();
+  it('start again from number 0 when the table is full or after a failed send, and keep answers right', () => {
+    const sender = new ShapeSender<ProbeSample>(2);
     const receiver = new ShapeReceiver<ProbeSample>();
-    receiver.unpack('a', across(sender.pack('a', probe(200, 0.1))));
-    expect(kind(sender.pack('b', probe(200, 0.1)))).toBe('whole');
-    expect(sender.pack('a', probe(500, 0.2))).toEqual({ values: [500, 0.2, 0] });
-    sender.forget('a');
-    receiver.forget('a');
-    const again = across(sender.pack('a', probe(201, 0.3)));
-    expect(kind(again)).toBe('whole');
-    expect(receiver.unpack('a', again)).toEqual(probe(201, 0.3));
+    const runs = [probe(200, 0.1), probe(200, 0.1, 'TLS 1.2'), probe(201, 0.2), probe(200, 0.3, 'TLS 1.3'), probe(202, 0.4), probe(203, 0.5, 'TLS 1.2')];
+    const packed = runs.map((run, i) => across(sender.pack(`c${i % 2}`, run)));
+    // Full at two: the third shape starts the numbering again, and the first, once forgotten, is sent whole anew.
+    expect(packed.map(kind)).toEqual(['whole 0', 'whole 1', 'values 0', 'whole 0', 'whole 1', 'whole 0']);
+    expect(packed.map((p) => receiver.unpack(p))).toEqual(runs);
+    sender.restart();
+    expect(kind(sender.pack('c0', probe(200, 0.1)))).toBe('whole 0');
     // Values for a shape this end never read are no answer to trust: none rather than wrong ones.
-    expect(receiver.unpack('never-sent', { values: [1, 2, 3] })).toEqual([]);
+    expect(new ShapeReceiver<ProbeSample>().unpack({ shape: 3, values: [1, 2, 3] })).toEqual([]);
   });
 });

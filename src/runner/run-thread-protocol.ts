@@ -43,8 +43,6 @@ export type FromThread =
   | { t: 'ready' }
   /** samples and probe (a /probe run's blackbox-named samples) whole or as values only: sample-shapes.ts. */
   | { t: 'done'; id: number; result: Result; samples: Packed<Sample>; probe?: Packed<ProbeSample>; added: number; evicted: boolean }
-  /** The thread has forgotten the check (a `forget` message): the daemon's thread drops its shapes after any answer sent before. */
-  | { t: 'forgot'; name: string }
   /** The thread could not rebuild the check (it then runs on the daemon's thread). */
   | { t: 'unportable'; id: number }
   | { t: 'redact'; value: string }

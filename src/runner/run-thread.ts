@@ -43,7 +43,7 @@ const root = pino(
   },
 );
 
-/** The shape of each check's last samples and /probe samples sent whole (sample-shapes.ts). */
+/** The shapes of the samples and /probe samples sent whole (sample-shapes.ts). */
 const shapes = { samples: new ShapeSender<Sample>(), probe: new ShapeSender<ProbeSample>() };
 /** The checks this thread has run, by name, as of the key it last got. */
 const checks = new Map<string, { key: string; bound: BoundCheck }>();
@@ -72,8 +72,8 @@ port.on('message', (message: ToThread) => {
       return;
     case 'forget':
       checks.delete(message.name);
-      forgetShapes(message.name);
-      post({ t: 'forgot', name: message.name });
+      shapes.samples.forget(message.name);
+      shapes.probe.forget(message.name);
       return;
   }
 });
@@ -95,8 +95,9 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
     try {
       post({ t: 'done', id: message.id, result: ran.result, samples, probe, added: services.redactions.added, evicted: services.redactions.evicted });
     } catch (err) {
-      // A shape recorded but never sent would make the next values unreadable: the next is sent whole.
-      forgetShapes(message.name);
+      // A shape recorded but never sent would make later values unreadable: every shape is sent whole anew.
+      shapes.samples.restart();
+      shapes.probe.restart();
       post({ t: 'failed', id: message.id, message: err instanceof Error ? err.name : 'error' });
     }
   } finally {
@@ -142,10 +143,6 @@ class JobLog extends LazyChildLog {
   }
 }
 
-function forgetShapes(name: string): void {
-  shapes.samples.forget(name);
-  shapes.probe.forget(name);
-}
 
 function parseLine(line: string): Record<string, unknown> {
   try {

@@ -156,7 +156,6 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
         outer?.removeEventListener('abort', onAbort);
       };
       const job: ThreadJob = {
-        name,
         deadline: Date.now() + leftMs + ANSWER_GRACE_MS,
         done(answer) {
           settle();

@@ -1,63 +1,103 @@
 import type { ProbeSample, Sample } from '../results/run.js';
 
 /**
- * A run's samples cross from a run thread as their values only when they have the same names,
- * helps and labels, in the same order, as the last ones this thread sent for the check: a
- * check's series rarely change shape from run to run, and the names, labels and help texts were
- * most of what the daemon's thread had to rebuild from every answer (issue 29: allocation per
- * run). Two kinds cross so: the driftwatch_* samples of every run, and the blackbox-named ones of
- * a /probe run. The port keeps messages in order, so both ends agree on "the last ones": the
- * thread records a shape when it sends one whole, the daemon's thread when it reads it.
+ * A run's samples cross from a run thread as their values only when the daemon's thread knows
+ * their shape already: the same names, helps and labels, in the same order. A check's series
+ * rarely change shape from run to run, and the names, labels and help texts were most of what
+ * the daemon's thread had to rebuild from every answer (issue 29: allocation per run). Two kinds
+ * cross so: the driftwatch_* samples of every run, and the blackbox-named ones of a /probe run.
+ *
+ * Shapes are shared, not kept per check: the http checks of a fleet mostly have one shape
+ * between them, and a shape per check cost the daemon some 70 MB at 100,000 checks. The thread
+ * numbers each shape the first time it sends it whole; the port keeps messages in order, so the
+ * daemon's thread has read a shape before any message that names it by number. The table is
+ * bounded: when full, the thread starts again from number 0, sending each shape whole anew.
  */
 export type Packed<T> =
-  /** Whole, when the shape is new or changed (the first run of a check on a thread). */
-  | { whole: T[] }
-  /** The values, in the order of the last whole ones. */
-  | { values: number[] };
+  /** A shape this end had not sent (or not since it started again): whole, with its number. */
+  | { shape: number; whole: T[] }
+  /** The values, in the order of the shape numbered. */
+  | { shape: number; values: number[] };
 
 /** What a shape compares: help only where the kind has one. */
 type Shaped = Sample | ProbeSample;
 
-/** The run thread's end for one kind of samples: one shape per check name, replaced when it changes. */
+/** Distinct shapes kept at once, per kind and run thread. */
+export const MAX_SHAPES = 4096;
+
+interface Known<T> {
+  shape: number;
+  samples: T[];
+}
+
+/** The run thread's end for one kind of samples. */
 export class ShapeSender<T extends Shaped> {
-  private readonly shapes = new Map<string, T[]>();
+  /** Every shape sent, by its text (shapeKey). */
+  private readonly known = new Map<string, Known<T>>();
+  /** Each check's last shape: compared first, so a repeated shape costs no key. */
+  private readonly last = new Map<string, Known<T>>();
+
+  constructor(private readonly max = MAX_SHAPES) {}
 
   pack(name: string, samples: T[]): Packed<T> {
-    const last = this.shapes.get(name);
-    if (last === undefined || !sameShape(last, samples)) {
-      this.shapes.set(name, samples);
-      return { whole: samples };
+    const last = this.last.get(name);
+    if (last !== undefined && sameShape(last.samples, samples)) return { shape: last.shape, values: valuesOf(samples) };
+    const key = shapeKey(samples);
+    let known = this.known.get(key);
+    if (known === undefined) {
+      if (this.known.size >= this.max) this.restart();
+      known = { shape: this.known.size, samples };
+      this.known.set(key, known);
+      this.last.set(name, known);
+      return { shape: known.shape, whole: samples };
     }
-    const values: number[] = [];
-    for (const sample of samples) values.push(sample.value);
-    return { values };
+    this.last.set(name, known);
+    return { shape: known.shape, values: valuesOf(samples) };
   }
 
+  /** The check is gone or changed: its last shape no longer matters (the shape stays known). */
   forget(name: string): void {
-    this.shapes.delete(name);
+    this.last.delete(name);
+  }
+
+  /**
+   * Forgets every shape: the next of each is sent whole under a new number. After a failed send,
+   * so no shape counts as known that the other end may not have read.
+   */
+  restart(): void {
+    this.known.clear();
+    this.last.clear();
   }
 }
 
 /** The daemon's thread's end for one kind, one per run thread (a restarted thread starts with none). */
 export class ShapeReceiver<T extends Shaped> {
-  private readonly shapes = new Map<string, T[]>();
+  /** At most MAX_SHAPES: the sender numbers from 0 again when it starts again. */
+  private readonly shapes = new Map<number, T[]>();
 
-  unpack(name: string, packed: Packed<T>): T[] {
+  unpack(packed: Packed<T>): T[] {
     if ('whole' in packed) {
-      this.shapes.set(name, packed.whole);
+      this.shapes.set(packed.shape, packed.whole);
       return packed.whole;
     }
     const { values } = packed;
-    const shape = this.shapes.get(name);
+    const shape = this.shapes.get(packed.shape);
     // Cannot happen while both ends keep to the protocol; an answer without samples beats a wrong one.
     if (shape === undefined || shape.length !== values.length) return [];
-    // The labels object is shared with the shape: samples are read, never changed.
+    // The labels objects are shared with the shape: samples are read, never changed.
     return shape.map((sample, i) => ({ ...sample, value: values[i] ?? Number.NaN }));
   }
+}
 
-  forget(name: string): void {
-    this.shapes.delete(name);
-  }
+function valuesOf(samples: Shaped[]): number[] {
+  const values: number[] = [];
+  for (const sample of samples) values.push(sample.value);
+  return values;
+}
+
+/** The shape as text: names, helps and labels (in their order), without the values. */
+function shapeKey(samples: Shaped[]): string {
+  return JSON.stringify(samples.map((sample) => [sample.name, helpOf(sample) ?? null, sample.labels ?? null]));
 }
 
 function sameShape(a: Shaped[], b: Shaped[]): boolean {
@@ -74,6 +114,7 @@ function helpOf(sample: Shaped): string | undefined {
   return 'help' in sample ? sample.help : undefined;
 }
 
+/** The same pairs, in any order (Prometheus reads a sample's labels as a set). No array made: this runs per sample per run. */
 function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;

@@ -25,8 +25,6 @@ export interface ThreadHandle {
 
 /** A run handed to a thread, until its answer (or the thread's end) settles it. */
 export interface ThreadJob {
-  /** The check's name: its samples' shapes are kept under it (sample-shapes.ts). */
-  name: string;
   /** Epoch ms after which a thread that has not answered is stuck. */
   deadline: number;
   done(answer: { result: Result; samples: Sample[]; probeSamples: ProbeSample[] | undefined; added: number; evicted: boolean }): void;
@@ -82,18 +80,13 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
       end(`its code failed (${message.code})`);
       return;
     }
-    if (message.t === 'forgot') {
-      shapes.samples.forget(message.name);
-      shapes.probe.forget(message.name);
-      return;
-    }
     if (message.t === 'log') {
       if (message.id !== undefined) jobs.get(message.id)?.log(message.level, message.msg, message.fields);
       return;
     }
     const job = jobs.take(message.id);
     if (job === undefined) return;
-    if (message.t === 'done') job.done({ result: message.result, samples: shapes.samples.unpack(job.name, message.samples), probeSamples: message.probe && shapes.probe.unpack(job.name, message.probe), added: message.added, evicted: message.evicted });
+    if (message.t === 'done') job.done({ result: message.result, samples: shapes.samples.unpack(message.samples), probeSamples: message.probe && shapes.probe.unpack(message.probe), added: message.added, evicted: message.evicted });
     else if (message.t === 'unportable') job.unportable();
     else job.failed('error', `the run thread could not send the result (${message.message})`);
   });
