@@ -20,6 +20,7 @@ import { defaultRunThreadCount } from '../src/runner/run-threads.js';
 import { startBlackbox, type Blackbox } from './lib/blackbox.js';
 import { buildForBench, ROOT } from './lib/build.js';
 import { onCleanup, runBenchmark } from './lib/cleanup.js';
+import type { ScaleKind } from './lib/checks-file.js';
 import { BENCH_ZONE, startKnot } from './lib/knot.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { startNginx } from './lib/nginx.js';
@@ -42,6 +43,7 @@ const HELP = `Usage: npm run bench -- [options]
   --window N           scale: measured seconds, a multiple of the interval (default 180)
   --scale-warmup N     scale: seconds before measuring (default 35: first runs come within 30 s)
   --interval N         scale: check interval in seconds (default 60)
+  --mix LIST           scale: kinds of checks, in turn: http,dns,tcp (default all three)
   --scrape-every N     scale: GET /metrics every N s during the window, 0 = never (default 15)
   --concurrency N      scale: serve --concurrency (default 64)
   --run-threads N      scale: serve --run-threads (default: serve's own, one per core but one)
@@ -66,6 +68,7 @@ await runBenchmark(async () => {
       window: { type: 'string' },
       'scale-warmup': { type: 'string', default: '35' },
       interval: { type: 'string', default: '60' },
+      mix: { type: 'string' },
       'scrape-every': { type: 'string', default: '15' },
       concurrency: { type: 'string', default: '64' },
       'run-threads': { type: 'string' },
@@ -150,6 +153,7 @@ await runBenchmark(async () => {
       concurrency: num(values.concurrency, 64),
       runThreads: num(values['run-threads'], defaultRunThreadCount()),
       nodeFlags: values['node-flags'].split(' ').filter((flag) => flag !== ''),
+      mix: values.mix === undefined ? undefined : scaleMix(values.mix),
       log,
     });
     tables.push(scale.table);
@@ -171,4 +175,12 @@ function knotVersion(): string {
   } catch {
     return '';
   }
+}
+
+function scaleMix(text: string): ScaleKind[] {
+  const kinds = text.split(',').map((s) => s.trim());
+  const known = (kind: string): kind is ScaleKind => kind === 'http' || kind === 'dns' || kind === 'tcp';
+  const mix = kinds.filter(known);
+  if (mix.length === 0 || mix.length !== kinds.length) throw new Error(`--mix: http, dns or tcp, comma-separated: ${text}`);
+  return mix;
 }

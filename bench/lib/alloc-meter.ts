@@ -76,6 +76,12 @@ function meterThisThread(file: string): void {
  * the answer in `file`. NaN when it does not come (a process started without the meter).
  */
 export async function readAllocatedBytes(pid: number, file: string, timeoutMs = 2000): Promise<number> {
+  const { main, threads } = await readAllocation(pid, file, timeoutMs);
+  return main + threads;
+}
+
+/** readAllocatedBytes's total in its parts: the main thread's, and the run threads' together. */
+export async function readAllocation(pid: number, file: string, timeoutMs = 2000): Promise<{ main: number; threads: number }> {
   const before = readReport(file)?.sequence ?? 0;
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + timeoutMs;
@@ -85,10 +91,10 @@ export async function readAllocatedBytes(pid: number, file: string, timeoutMs = 
     if (main && main.sequence > before) break;
     await sleep(5);
   }
-  if (main === undefined || main.sequence <= before) return Number.NaN;
+  if (main === undefined || main.sequence <= before) return { main: Number.NaN, threads: Number.NaN };
   // The run threads' totals for the same request; a thread that has ended counts with its last one.
   const threads = readdirSync(dirname(file)).filter((name) => name.startsWith(`${basename(file)}${THREAD_SUFFIX}`)).map((name) => join(dirname(file), name));
-  let total = main.allocatedBytes;
+  let total = 0;
   for (const thread of threads) {
     let report = readReport(thread);
     while (Date.now() < deadline && (report?.sequence ?? 0) < main.sequence) {
@@ -97,7 +103,7 @@ export async function readAllocatedBytes(pid: number, file: string, timeoutMs = 
     }
     total += report?.allocatedBytes ?? 0;
   }
-  return total;
+  return { main: main.allocatedBytes, threads: total };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -33,19 +33,24 @@ export async function writeCheckFolder(dir: string, checks: readonly CheckLine[]
   return dir;
 }
 
+export type ScaleKind = 'http' | 'dns' | 'tcp';
+
 /**
- * The scale workload, every check at `interval`: a third each HTTP against nginx, TCP connects to
- * nginx's port and DNS against Knot (without `tcpPort`: half HTTP, half DNS, as before).
+ * The scale workload, every check at `interval` (`intervalSeconds` long): by default a third each
+ * HTTP against nginx, TCP connects to nginx's port and DNS against Knot (without `tcpPort`: half
+ * HTTP, half DNS, as before); `mix` picks the kinds, in turn. The timeout is 5 s, or less than
+ * the interval when that is shorter (a timeout may not exceed it).
  */
-export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string, tcpPort?: number): CheckLine[] {
+export function scaleChecks(count: number, nginxUrl: string, resolver: string, interval: string, tcpPort?: number, mix?: readonly ScaleKind[], intervalSeconds = 60): CheckLine[] {
   const checks: CheckLine[] = [];
-  const kinds = tcpPort === undefined ? 2 : 3;
+  const kinds: readonly ScaleKind[] = mix ?? (tcpPort === undefined ? ['http', 'dns'] : ['http', 'dns', 'tcp']);
+  const timeout = intervalSeconds > 5 ? '5s' : `${Math.floor(intervalSeconds * 900)}ms`;
   for (let i = 0; i < count; i++) {
     const name = `scale-${String(i).padStart(6, '0')}`;
-    const common = { interval, timeout: '5s', labels: { service: `svc-${i % 50}` } };
-    const kind = i % kinds;
-    if (kind === 0) checks.push(httpCheck(name, nginxUrl, common));
-    else if (kind === 1) checks.push(dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
+    const common = { interval, timeout, labels: { service: `svc-${i % 50}` } };
+    const kind = kinds[i % kinds.length];
+    if (kind === 'http') checks.push(httpCheck(name, nginxUrl, common));
+    else if (kind === 'dns') checks.push(dnsCheck(name, resolver, `${name}.${BENCH_ZONE}`, common));
     else checks.push(tcpCheck(name, '127.0.0.1', tcpPort ?? 0, common));
   }
   return checks;

@@ -30,6 +30,8 @@ export interface DaemonProcessOptions {
   logLevel?: string;
   /** Extra node flags, e.g. --max-old-space-size. */
   nodeFlags?: string[];
+  /** The process's environment (default: this one's). */
+  env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
 }
 
@@ -54,6 +56,7 @@ export async function startDaemonProcess(build: Build, options: DaemonProcessOpt
       options.logLevel ?? 'info',
     ],
     logFile: join(options.dir, `${name}.log`),
+    env: options.env,
     ipc: true,
   });
   const unhandled: string[] = [];

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readAllocation } from './alloc-meter.js';
 import type { Build } from './build.js';
 import { calibrate } from './calibrate.js';
 import { sleep } from './child.js';
-import { scaleChecks, writeCheckFolder } from './checks-file.js';
+import { scaleChecks, writeCheckFolder, type ScaleKind } from './checks-file.js';
 import { startDaemonProcess } from './daemon-process.js';
 import type { Knot } from './knot.js';
 import type { HostStats, RenderTiming } from './host-protocol.js';
@@ -28,6 +30,8 @@ export interface ScaleOptions {
   runThreads: number;
   /** Extra node flags for the daemon process (say, a heap limit). */
   nodeFlags: string[];
+  /** The kinds of checks, in turn (default http, dns, tcp). */
+  mix?: readonly ScaleKind[];
   log: (line: string) => void;
 }
 
@@ -44,6 +48,8 @@ export interface ScaleResult {
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   cpuSecondsPer1000Runs: number;
+  /** V8 heap bytes allocated per finished run over the window, KB: the daemon's thread and the run threads (scrapes included, when there are any). */
+  allocKbPerRun: { main: number; threads: number };
   /** CPU of the daemon over the window, in cores (1 = one core busy). */
   cpuCores: number;
   /** RSS in the window: the median of the 1-s samples (steady), their max, and the process's peak from start to the end of the window (VmHWM). */
@@ -111,7 +117,9 @@ export async function runScaleScenario(options: ScaleOptions): Promise<{ results
 async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult> {
   const { log } = options;
   // A folder of files: one check file may hold at most 8 MiB (about 45,000 of these checks).
-  const file = await writeCheckFolder(join(options.dir, `scale-${count}`), scaleChecks(count, options.nginx.url(), options.knot.address, `${options.intervalSeconds}s`, options.nginx.port));
+  const file = await writeCheckFolder(join(options.dir, `scale-${count}`), scaleChecks(count, options.nginx.url(), options.knot.address, `${options.intervalSeconds}s`, options.nginx.port, options.mix, options.intervalSeconds));
+  // The allocation meter rides along as a preload, in the run threads too (alloc-meter.ts).
+  const allocReport = join(options.dir, `scale-${count}-alloc.json`);
   // Before the daemon starts, so the calibration does not compete with its first runs.
   const { slowdown } = await calibrate();
   const daemon = await startDaemonProcess(options.build, {
@@ -120,7 +128,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     name: `driftwatch-scale-${count}`,
     concurrency: options.concurrency,
     runThreads: options.runThreads,
-    nodeFlags: ['--expose-gc', ...options.nodeFlags],
+    nodeFlags: ['--expose-gc', '--import', pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href, ...options.nodeFlags],
+    env: { ...process.env, DRIFTWATCH_ALLOC_REPORT: allocReport },
     // Loading 100,000 checks takes a minute or so on a busy machine.
     startTimeoutMs: Math.max(120_000, count * 3),
   });
@@ -132,6 +141,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const peakAtWarmup = sampleProcess(daemon.child.pid).peakRssBytes;
     const loadStart = loadNow();
     await daemon.reset();
+    const allocBefore = await readAllocation(daemon.child.pid, allocReport);
     const cpuBefore = sampleProcess(daemon.child.pid).cpuSeconds;
     const started = performance.now();
     const end = started + options.windowSeconds * 1000;
@@ -158,6 +168,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
     const stats = await daemon.stats();
     const seconds = (performance.now() - started) / 1000;
     const cpu = sampleProcess(daemon.child.pid).cpuSeconds - cpuBefore;
+    const allocAfter = await readAllocation(daemon.child.pid, allocReport);
     const loadEnd = loadNow();
     // Before the one-string renders below: those are a measurement of the bench, not what GET /metrics does.
     const peakBeforeRender = sampleProcess(daemon.child.pid).peakRssBytes;
@@ -184,6 +195,7 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       eventLoopP99Ms: round(stats.eventLoopDelay.p99, 1),
       eventLoopMaxMs: round(stats.eventLoopDelay.max, 1),
       cpuSecondsPer1000Runs: round((cpu / Math.max(1, finished)) * 1000, 3),
+      allocKbPerRun: { main: round((allocAfter.main - allocBefore.main) / Math.max(1, finished) / 1024, 1), threads: round((allocAfter.threads - allocBefore.threads) / Math.max(1, finished) / 1024, 1) },
       cpuCores: round(cpu / seconds, 3),
       rssMedianMb: round(median(rss) / MB, 1),
       rssMaxMb: round(Math.max(...rss) / MB, 1),
@@ -254,6 +266,7 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
     fixed(r.eventLoopP99Ms, 1),
     fixed(r.cpuCores * 100, 1),
     fixed(r.cpuSecondsPer1000Runs, 3),
+    `${fixed(r.allocKbPerRun.main, 1)} / ${fixed(r.allocKbPerRun.threads, 1)}`,
     Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '0',
     `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
     `${fixed(r.slowdown, 1)}x`,
@@ -271,8 +284,9 @@ function scaleTable(results: ScaleResult[], options: ScaleOptions): string {
   ]);
   const threads = options.runThreads > 0 ? `, ${options.runThreads} run thread${options.runThreads > 1 ? 's' : ''}` : '';
   const flags = `${threads}${options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : ''}`;
-  const title = `Scheduled checks (a third each http, tcp, dns on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
-  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'failed runs', 'load', 'slowdown'], runs);
+  const kinds = options.mix === undefined ? 'a third each http, tcp, dns' : options.mix.length === 1 ? `all ${options.mix[0] ?? ''}` : `${options.mix.join(', ')} in turn`;
+  const title = `Scheduled checks (${kinds} on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
+  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'KB alloc/run (main / run threads)', 'failed runs', 'load', 'slowdown'], runs);
   const memoryTable = markdownTable(['checks', 'RSS MB (steady / max / peak)', 'heap after GC MB', 'heap per check B (idle / after runs)', 'RSS per check B', '/metrics MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms'], memory);
   return `${title}\n\n${runsTable}\n\n${memoryTable}`;
 }
