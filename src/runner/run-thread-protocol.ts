@@ -49,7 +49,9 @@ export type FromThread =
   /** The run ended but its answer could not be sent (a bug: the runner's results are plain data). */
   | { t: 'failed'; id: number; message: string }
   | { t: 'log'; id: number | undefined; level: number; msg: string; fields: Record<string, unknown> }
-  | { t: 'fatal'; code: string };
+  | { t: 'fatal'; code: string }
+  /** Several of the above, in the order sent (thread-outbox.ts). */
+  | { t: 'batch'; messages: FromThread[] };
 
 /** The thread's workerData, checked: it comes from our own daemon, but through an untyped channel. */
 export function threadData(value: unknown): ThreadData {

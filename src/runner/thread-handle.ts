@@ -66,7 +66,12 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     ended = true;
     events.exit(why);
   };
-  worker.on('message', (message: FromThread) => {
+  const read = (message: FromThread): void => {
+    if (message.t === 'batch') {
+      // In the order the thread sent them (thread-outbox.ts); a batch never holds a batch.
+      for (const one of message.messages) if (one.t !== 'batch') read(one);
+      return;
+    }
     if (message.t === 'ready') {
       ready = true;
       events.ready();
@@ -89,7 +94,8 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     if (message.t === 'done') job.done({ result: message.result, samples: shapes.samples.unpack(message.samples), probeSamples: message.probe && shapes.probe.unpack(message.probe), added: message.added, evicted: message.evicted });
     else if (message.t === 'unportable') job.unportable();
     else job.failed('error', `the run thread could not send the result (${message.message})`);
-  });
+  };
+  worker.on('message', read);
   worker.on('error', (err) => {
     end(`it failed (${err.name}: ${err.message})`);
   });
