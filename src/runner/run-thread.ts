@@ -24,9 +24,10 @@ const port = parentPort;
 if (port === null) throw new Error('run-thread.ts runs as a worker thread only');
 const data = threadData(workerData);
 /**
- * How long a scheduled run's answer may wait for others to cross with it (thread-outbox.ts): 5 ms
- * held 8 more slots of the default 64 at 1,667 runs a second, and cut 10-15 % of a scheduled
- * http run's CPU on a 2-core VM (bench/README.md, "Scheduled runs").
+ * How long a scheduled run's answer may wait for others to cross with it (thread-outbox.ts). It
+ * holds the run's slot that much longer: at 1,667 runs a second, about 8 more of the default 64
+ * on average. It cut 5-10 % of a scheduled http run's CPU on a 2-core VM (bench/README.md,
+ * "Scheduled runs").
  */
 const ANSWER_BATCH_MS = 5;
 const outbox = new ThreadOutbox(
@@ -157,7 +158,6 @@ class JobLog extends LazyChildLog {
     return { job: this.id };
   }
 }
-
 
 function parseLine(line: string): Record<string, unknown> {
   try {
