@@ -6,7 +6,7 @@ import type { EndSignal } from '../results/end-signal.js';
  * the reason `expired` gives. At most one timer and no AbortSignal: on Node 20 every AbortSignal
  * outlives the young generation and keeps what it references with it (results/end-signal.ts),
  * and a query made one (and a listener on the run's) for every resolver asked. Its listeners are
- * a plain list: any number may wait on it without Node's warning past 10 on an AbortSignal.
+ * a plain list, without the warning Node gives past 10 listeners on an AbortSignal.
  */
 export class LinkedEnd implements EndSignal {
   aborted = false;
