@@ -1,17 +1,13 @@
-import type { EndSignal } from '../results/end-signal.js';
+import { EndSource, type EndSignal } from '../results/end-signal.js';
 
 /**
  * An end of its own inside a caller's, as a DNS query's time limit inside its run: it ends when
  * the caller's end does, with that reason, or when its time (if it has a limit) runs out, with
  * the reason `expired` gives. At most one timer and no AbortSignal: on Node 20 every AbortSignal
  * outlives the young generation and keeps what it references with it (results/end-signal.ts),
- * and a query made one (and a listener on the run's) for every resolver asked. Its listeners are
- * a plain list, without the warning Node gives past 10 listeners on an AbortSignal.
+ * and a query made one (and a listener on the run's) for every resolver asked.
  */
-export class LinkedEnd implements EndSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listeners: (() => void)[] | undefined;
+export class LinkedEnd extends EndSource {
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
   private readonly onOuter = () => {
     this.end(this.outer.reason);
@@ -21,6 +17,7 @@ export class LinkedEnd implements EndSignal {
     private readonly outer: EndSignal,
     limit?: { ms: number; expired: () => unknown },
   ) {
+    super();
     if (limit !== undefined) {
       this.timer = setTimeout(() => {
         this.end(limit.expired());
@@ -35,30 +32,14 @@ export class LinkedEnd implements EndSignal {
     return this.aborted && this.outer.aborted;
   }
 
-  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
-    if (!this.aborted) (this.listeners ??= []).push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const at = this.listeners?.indexOf(listener) ?? -1;
-    if (at >= 0) this.listeners?.splice(at, 1);
-  }
-
   /** Done with: the timer and the listener on the caller's end go. */
   dispose(): void {
+    this.close();
     clearTimeout(this.timer);
     this.outer.removeEventListener('abort', this.onOuter);
-    this.listeners = undefined;
   }
 
-  /** The first reason wins; every listener runs once. */
-  end(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
+  protected override ending(): void {
     clearTimeout(this.timer);
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    for (const listener of listeners ?? []) listener();
   }
 }

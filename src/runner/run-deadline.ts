@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { EndSignal } from '../results/end-signal.js';
+import { EndSource } from '../results/end-signal.js';
 
 /** Why a run was cut short: its time ran out, or whoever asked for it stopped it ("cancelled: ..."). */
 export class RunTimeout extends Error {
@@ -17,16 +17,12 @@ export class RunTimeout extends Error {
  * left), a client library that failed on the peer (run-scope.ts). It aborts the signal, for the
  * check to stop its I/O, and rejects race(), so a check that ignores its signal still ends here.
  */
-export class RunDeadline implements EndSignal {
+export class RunDeadline extends EndSource<Error> {
   /** Set when cancel() ended the run: its caller stopped it, not its time limit. */
   cancelled = false;
   /** Made when something reads `signal` (a check on this thread), not before. */
   private controller: AbortController | undefined;
   private readonly timer: ReturnType<typeof setTimeout>;
-  /** Called once when the run ends early (end()): race()'s rejection and EndSignal's listeners. */
-  private listeners: (() => void)[] | undefined;
-  private ended: Error | undefined;
-  private over = false;
 
   /**
    * `timeoutMs` is the limit the result names; `leftMs`, when less, is what is left of it (a run
@@ -36,6 +32,7 @@ export class RunDeadline implements EndSignal {
     readonly timeoutMs: number,
     leftMs = timeoutMs,
   ) {
+    super();
     this.endsAt = performance.now() + leftMs;
     // A module function and an argument, not a closure per run.
     this.timer = setTimeout(expire, leftMs, this);
@@ -53,47 +50,23 @@ export class RunDeadline implements EndSignal {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.ended !== undefined) this.controller.abort(this.ended);
+      if (this.aborted) this.controller.abort(this.reason);
     }
     return this.controller.signal;
   }
 
-  /** Whether the run ended early (timer, cancel, a peer's crash). */
-  get aborted(): boolean {
-    return this.ended !== undefined;
-  }
-
-  /** Why the run ended early; undefined while it has not. */
-  get reason(): Error | undefined {
-    return this.ended;
-  }
-
   /** Ends the run as stopped from outside: its result says "cancelled: <why>". */
   cancel(why: unknown): void {
-    if (this.over || this.ended !== undefined) return;
+    if (this.settled) return;
+    // Before end(): its listeners read it (a thread's run is told of a cancel, not of a timeout).
     this.cancelled = true;
     this.end(new RunTimeout(`cancelled: ${why instanceof Error ? why.message : String(why)}`));
   }
 
-  /** Ends the run now with this reason (the first reason wins). */
-  end(reason: Error): void {
-    if (this.over || this.ended !== undefined) return;
-    this.ended = reason;
+  /** Every way the run ends early (end(): the timer, cancel(), a peer's crash) stops the timer and aborts the signal first. */
+  protected override ending(reason: Error): void {
     clearTimeout(this.timer);
     this.controller?.abort(reason);
-    const listeners = this.listeners;
-    this.listeners = undefined;
-    for (const listener of listeners ?? []) listener();
-  }
-
-  /** EndSignal: `listener` runs once when the run ends early (not after dispose()); every listener is a `once` one. */
-  addEventListener(_type: 'abort', listener: () => void, _options?: { once?: boolean }): void {
-    if (this.ended === undefined && !this.over) (this.listeners ??= []).push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    const at = this.listeners?.indexOf(listener) ?? -1;
-    if (at >= 0) this.listeners?.splice(at, 1);
   }
 
   /**
@@ -103,11 +76,11 @@ export class RunDeadline implements EndSignal {
   race<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       promise.then(resolve, reject);
-      const { ended } = this;
-      if (ended !== undefined) reject(ended);
+      const { reason } = this;
+      if (reason !== undefined) reject(reason);
       else {
         this.addEventListener('abort', () => {
-          if (this.ended !== undefined) reject(this.ended);
+          if (this.reason !== undefined) reject(this.reason);
         });
       }
     });
@@ -115,9 +88,8 @@ export class RunDeadline implements EndSignal {
 
   /** The run is over: the timer goes, and a late cancel() or end() (a caller that leaves after its answer) does nothing. */
   dispose(): void {
-    this.over = true;
+    this.close();
     clearTimeout(this.timer);
-    this.listeners = undefined;
   }
 }
 
