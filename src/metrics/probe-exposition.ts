@@ -30,18 +30,17 @@ export function renderProbe(run: Run, timeoutMs?: number): Buffer {
   }
   // Families in name order, a family's samples in the order made, its help its first sample's.
   sortByName(samples, count);
-  let family: string | undefined;
+  let family: Family | undefined;
   for (let i = 0; i < count; i++) {
     const sample = samples[i];
     samples[i] = undefined;
     if (sample === undefined) continue;
     const { name } = sample;
-    const known = familyOf(name, sample.help, name === family);
-    if (name !== family) {
-      family = name;
-      OUT.put(known.header);
+    if (family === undefined || family.name !== name) {
+      family = familyOf(name, sample.help);
+      OUT.put(family.header);
     }
-    OUT.put(sample.labels ? labelledPrefix(name, sample.labels) : known.bare);
+    OUT.put(sample.labels ? labelledPrefix(name, sample.labels) : family.bare);
     OUT.put(formatValue(sample.value));
     OUT.put('\n');
   }
@@ -77,21 +76,22 @@ function sortByName(samples: (ProbeSample | undefined)[], count: number): void {
 /**
  * A family's # HELP and # TYPE lines and its unlabelled sample's prefix: the same few names and
  * help texts on every probe, so written once each (escaping the help was a visible share of
- * rendering a probe). A later sample of the family keeps the first one's help. Bounded: a check
- * type's names are fixed, but cleared when full all the same.
+ * rendering a probe). Looked up at a family's first sample: the others keep its help. Bounded: a
+ * check type's names are fixed, but cleared when full all the same.
  */
 const MAX_FAMILIES = 512;
 interface Family {
+  name: string;
   help: string;
   header: string;
   bare: string;
 }
 const families = new Map<string, Family>();
-function familyOf(name: string, help: string, continued: boolean): Family {
+function familyOf(name: string, help: string): Family {
   const known = families.get(name);
-  if (known !== undefined && (continued || known.help === help)) return known;
+  if (known !== undefined && known.help === help) return known;
   if (families.size >= MAX_FAMILIES) families.clear();
-  const made = { help, header: formatHeader(name, help, 'gauge'), bare: `${name} ` };
+  const made = { name, help, header: formatHeader(name, help, 'gauge'), bare: `${name} ` };
   families.set(name, made);
   return made;
 }
