@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_INTERVAL_MS } from '../src/config/base.js';
 import type { LoadedCheck } from '../src/checks/registry.js';
 import { createScheduler, type Scheduler } from '../src/scheduler/scheduler.js';
-import { FIRST_RUN_WINDOW_MS, firstRunWindow } from '../src/scheduler/slot.js';
+import { FIRST_RUN_WINDOW_MS, firstRunWindow, TICK_MS } from '../src/scheduler/slot.js';
 import { memoryLogger, parseChecks } from './support/checks.js';
 
 // A round moment: every interval used below divides it, so slots can be reasoned about from here.
@@ -136,6 +136,8 @@ describe('scheduler', () => {
       expect(count).toBeGreaterThan(0);
       expect(count).toBeLessThanOrEqual(200);
     }
+    // On the grid of TICK_MS: nearby slots start together (one wake-up for all of them).
+    expect(h.starts.filter((start) => start.at % TICK_MS !== 0)).toEqual([]);
 
     // A new instance (a restart 12.3 s later) finds the same slots.
     vi.setSystemTime(EPOCH + 12_345);
@@ -147,7 +149,7 @@ describe('scheduler', () => {
     });
     expect(moved).toEqual([]);
     // Pinned: a changed hash would move every check of every deployment.
-    expect(again.scheduler.nextRunAt('check-0')?.toISOString()).toMatchInlineSnapshot(`"2030-01-01T00:00:17.704Z"`);
+    expect(again.scheduler.nextRunAt('check-0')?.toISOString()).toMatchInlineSnapshot(`"2030-01-01T00:00:17.705Z"`);
   });
 
   it('uses the default interval for a check with neither interval nor schedule', async () => {
