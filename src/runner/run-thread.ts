@@ -82,6 +82,8 @@ process.on('uncaughtException', (err) => {
 });
 
 port.on('message', (message: ToThread) => {
+  // Both threads are awake now: answers that waited go at once, without a wake-up of their own.
+  outbox.flush();
   switch (message.t) {
     case 'run':
       void run(message);
