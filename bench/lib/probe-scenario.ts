@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { readAllocatedBytes } from './alloc-meter.js';
 import type { Blackbox } from './blackbox.js';
 import type { Build } from './build.js';
@@ -13,6 +11,7 @@ import type { Nginx } from './nginx.js';
 import { freePort } from './ports.js';
 import { loadNow, sampleProcess } from './proc.js';
 import { fixed } from './stats.js';
+import { runRawClient, type RawResult } from './raw-run.js';
 import { summarize, type Contender, type Kind, type ProbeResults, type Segment } from './probe-summary.js';
 
 
@@ -161,24 +160,9 @@ async function assertProbeSucceeds(contender: Contender, url: string): Promise<v
   if (response.status !== 200 || !body.includes(MARKER)) throw new Error(`${contender}: a probe of ${url} did not succeed (${response.status}):\n${body.slice(0, 2000)}`);
 }
 
-interface RawResult {
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  ok: number;
-  failed: number;
-  cpuSeconds: number;
-  allocatedBytes: number;
-  peakRssBytes: number;
-}
-
 async function runRaw(options: ProbeOptions, kind: Kind, seconds: number): Promise<RawResult> {
   const target = kind === 'http' ? options.nginx.url() : options.knot.address;
-  const args = [options.build.entry('bench/lib/raw-client.ts'), '--mode', kind, '--target', target, '--name', BENCH_ZONE, '--connections', String(options.connections), '--seconds', String(seconds), '--max', String(options.maxRequests)];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: (seconds + 30) * 1000 });
-  return JSON.parse(stdout) as RawResult;
+  return runRawClient(options.build, ['--mode', kind, '--target', target, '--name', BENCH_ZONE, '--connections', String(options.connections), '--seconds', String(seconds), '--max', String(options.maxRequests)], seconds);
 }
 
 /** blackbox_exporter's own running total of heap bytes allocated (Go's runtime counts every allocation). */

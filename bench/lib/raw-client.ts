@@ -5,7 +5,11 @@
  * request on a fresh UDP socket. Prints one JSON line (with its own CPU time and V8 heap bytes
  * allocated over the run); compiled by build.ts, run by probe-scenario.ts.
  *
- * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N
+ * Paced (--rate R, the scale scenario's anchor): R requests a second instead of N callers, issued
+ * the way driftwatch's scheduler starts runs (together on a 5 ms grid, scheduler/slot.ts), after
+ * --warmup seconds that are not measured.
+ *
+ * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N [--rate R --warmup S]
  */
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -21,6 +25,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '10' },
     max: { type: 'string', default: '1000000' },
+    rate: { type: 'string', default: '0' },
+    warmup: { type: 'string', default: '0' },
   },
 });
 
@@ -53,19 +59,39 @@ const once = values.mode === 'dns' ? dnsOnce : httpOnce;
 const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
+const timed = async () => {
+  const started = performance.now();
+  if (await once()) ok++;
+  else failed++;
+  latencies.push(performance.now() - started);
+};
+const rate = Number(values.rate);
+const TICK_MS = 5;
+/** `rate` requests a second in ticks of TICK_MS until `until` (performance.now() ms) or `max`. */
+const paced = async (until: number, limit: number) => {
+  const going: Promise<void>[] = [];
+  const start = performance.now();
+  for (let issued = 0; performance.now() < until && issued < limit; ) {
+    // What is owed by now, so a late timer does not lower the rate.
+    const due = Math.min(limit, Math.floor((rate * (performance.now() - start)) / 1000));
+    for (; issued < due; issued++) going.push(timed());
+    await new Promise((resolve) => setTimeout(resolve, TICK_MS - ((performance.now() - start) % TICK_MS)));
+  }
+  await Promise.all(going);
+};
+if (rate > 0) {
+  await paced(performance.now() + Number(values.warmup) * 1000, max);
+  latencies.length = 0;
+  ok = failed = 0;
+}
 const meter = startAllocationMeter();
 const cpu = process.cpuUsage();
 const t0 = performance.now();
 const deadline = t0 + Number(values.seconds) * 1000;
 const caller = async () => {
-  while (performance.now() < deadline && ok + failed < max) {
-    const started = performance.now();
-    if (await once()) ok++;
-    else failed++;
-    latencies.push(performance.now() - started);
-  }
+  while (performance.now() < deadline && ok + failed < max) await timed();
 };
-await Promise.all(Array.from({ length: connections }, caller));
+await (rate > 0 ? paced(deadline, max) : Promise.all(Array.from({ length: connections }, caller)));
 const seconds = (performance.now() - t0) / 1000;
 const spent = process.cpuUsage(cpu);
 const allocatedBytes = meter.allocatedBytes();
