@@ -51,6 +51,8 @@ export interface ScaleResult {
   cpuSecondsPer1000Runs: number;
   /** V8 heap bytes allocated per finished run over the window, KB: the daemon's thread and the run threads (scrapes included, when there are any). */
   allocKbPerRun: { main: number; threads: number };
+  /** Of that, KB per run young-generation GCs moved to the old space (what outlived two of them: kept state, or garbage held too long). */
+  promotedKbPerRun: { main: number; threads: number };
   /** CPU of the daemon over the window, in cores (1 = one core busy). */
   cpuCores: number;
   /** RSS in the window: the median of the 1-s samples (steady), their max, and the process's peak from start to the end of the window (VmHWM). */
@@ -208,7 +210,8 @@ async function runOne(options: ScaleOptions, count: number): Promise<ScaleResult
       eventLoopP99Ms: round(stats.eventLoopDelay.p99, 1),
       eventLoopMaxMs: round(stats.eventLoopDelay.max, 1),
       cpuSecondsPer1000Runs: round((cpu / Math.max(1, finished)) * 1000, 3),
-      allocKbPerRun: { main: round((allocAfter.main - allocBefore.main) / Math.max(1, finished) / 1024, 1), threads: round((allocAfter.threads - allocBefore.threads) / Math.max(1, finished) / 1024, 1) },
+      allocKbPerRun: { main: perRunKb(allocAfter.main - allocBefore.main, finished), threads: perRunKb(allocAfter.threads - allocBefore.threads, finished) },
+      promotedKbPerRun: { main: perRunKb(allocAfter.promoted.main - allocBefore.promoted.main, finished, 2), threads: perRunKb(allocAfter.promoted.threads - allocBefore.promoted.threads, finished, 2) },
       cpuCores: round(cpu / seconds, 3),
       rssMedianMb: round(median(rss) / MB, 1),
       rssMaxMb: round(Math.max(...rss) / MB, 1),
@@ -274,4 +277,8 @@ function memoryParts(s: HostStats): string {
     .filter(([, space]) => space.committed >= 4 * MB)
     .map(([name, space]) => `${name.replace(/_space$/, '')} ${fixed(space.committed / MB, 0)}/${fixed(space.used / MB, 0)}`);
   return `heap ${fixed(s.memory.heapTotal / MB, 0)} committed, ${fixed(s.memory.heapUsed / MB, 0)} used: ${spaces.join(', ')}; external ${fixed(s.memory.external / MB, 0)}, arrayBuffers ${fixed(s.memory.arrayBuffers / MB, 0)}`;
+}
+
+function perRunKb(bytes: number, runs: number, digits = 1): number {
+  return round(bytes / Math.max(1, runs) / 1024, digits);
 }

@@ -16,6 +16,7 @@ export function scaleTable(results: ScaleResult[], options: ScaleOptions): strin
     fixed(r.cpuCores * 100, 1),
     fixed(r.cpuSecondsPer1000Runs, 3),
     `${fixed(r.allocKbPerRun.main, 1)} / ${fixed(r.allocKbPerRun.threads, 1)}`,
+    `${fixed(r.promotedKbPerRun.main, 2)} / ${fixed(r.promotedKbPerRun.threads, 2)}`,
     Object.entries(r.failures).map(([reason, n]) => `${reason} ${n}`).join(', ') || '0',
     `${fixed(r.loadStart, 1)}-${fixed(r.loadEnd, 1)}`,
     `${fixed(r.slowdown, 1)}x`,
@@ -35,7 +36,7 @@ export function scaleTable(results: ScaleResult[], options: ScaleOptions): strin
   const flags = `${threads}${options.nodeFlags.length > 0 ? `, node ${options.nodeFlags.join(' ')}` : ''}`;
   const kinds = options.mix === undefined ? 'a third each http, tcp, dns' : options.mix.length === 1 ? `all ${options.mix[0] ?? ''}` : `${options.mix.join(', ')} in turn`;
   const title = `Scheduled checks (${kinds} on loopback): ${options.intervalSeconds} s interval, ${options.windowSeconds} s window after ${options.warmupSeconds} s warm-up, /metrics scraped every ${options.scrapeEverySeconds} s${flags}`;
-  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'KB alloc/run (main / run threads)', 'failed runs', 'load', 'slowdown'], runs);
+  const runsTable = markdownTable(['checks', 'runs/s (ideal)', 'achieved', 'lag p50 ms', 'lag p99 ms', 'lag max ms', 'loop p99 ms', 'CPU %', 'CPU s/1k runs', 'KB alloc/run (main / run threads)', 'KB promoted/run (main / run threads)', 'failed runs', 'load', 'slowdown'], runs);
   const memoryTable = markdownTable(['checks', 'RSS MB (steady / max / peak)', 'heap after GC MB', 'heap per check B (idle / after runs)', 'RSS per check B', '/metrics MB', 'render ms (CPU)', 'streamed ms (longest piece)', 'scrape ms'], memory);
   return `${title}\n\n${runsTable}\n\n${memoryTable}`;
 }
