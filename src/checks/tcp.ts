@@ -1,9 +1,10 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { classifyError } from '../results/classify.js';
 import { baseFields } from '../config/base.js';
 import { addressSamples, probeSample } from './blackbox-series.js';
 import { lookupAddress } from '../net/address-lookup.js';
+import { plainConnect } from '../net/plain-connect.js';
 import type { CheckType } from './check-type.js';
 import type { Failure } from '../results/result.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
@@ -90,7 +91,7 @@ async function connectOnce(address: string, port: number, signal: AbortSignal): 
 function dial(host: string, port: number, signal: AbortSignal): Promise<Socket> {
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = plainConnect({ host, port });
     const onAbort = () => socket.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     const onError = (err: Error) => {
       signal.removeEventListener('abort', onAbort);

@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { connect, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, type DecodedPacket } from 'dns-packet';
 import type { RecordType } from './dns-answer.js';
 import { questionMismatch, summarise, type Timing, type Transport, type WireResponse } from './dns-response.js';
 import { guard } from './listener-guard.js';
 import { LinkedEnd } from './linked-end.js';
+import { plainConnect } from './plain-connect.js';
 import type { EndSignal } from '../results/end-signal.js';
 
 export type { Transport, WireRecord, WireResponse } from './dns-response.js';
@@ -178,7 +179,7 @@ async function exchangeUdp(query: WireQuery, message: Buffer, id: number, accept
  */
 async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, signal: EndSignal, mark: Mark): Promise<DecodedPacket> {
   if (signal.aborted) throw abortReason(signal);
-  const socket = connect({ host: query.host, port: query.port });
+  const socket = plainConnect({ host: query.host, port: query.port });
   let onAbort: (() => void) | undefined;
   try {
     return await new Promise<DecodedPacket>((resolve, reject) => {

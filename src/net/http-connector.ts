@@ -1,9 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { orderAddresses, type IpPreference } from './address-lookup.js';
 import { CertificateError, describeTls, describeVerifyError, type TlsInfo } from './certificate.js';
 import { guard } from './listener-guard.js';
+import { plainConnect } from './plain-connect.js';
 
 /** One connection's setup, timed by phase; filled in as the connection progresses, so a failure still tells what was seen. */
 export interface Connection {
@@ -75,7 +76,7 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
 
   const socket: Socket = https
     ? tlsConnect({ host: hostname, port, servername, ca: options.ca, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], lookup })
-    : netConnect(plainConnectOptions({ host: hostname, port, lookup }));
+    : plainConnect({ host: hostname, port, lookup });
   options.sockets.add(socket);
   socket.setNoDelay(true);
 
@@ -138,17 +139,4 @@ function ignore(): void {
 
 export function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-/**
- * net.connect's options as an object without a prototype. With an ordinary object literal, every
- * socket (and its stream states) outlived two young-generation GCs and went to the old space:
- * 0.6 KB per scheduled http run on the run thread, a full GC every few seconds; with this, none
- * (`node --trace-gc-nvp`, 2,000 http checks at 1 s). A bare script shows the same with nothing
- * but net.connect({host, port}): 0.37-0.48 KB promoted per connection, 0 with a null-prototype
- * object, 0 for http.Agent's sockets (whose options have none). Why V8 keeps them is not known.
- * Not for tls.connect, which copies its options (a TLS connection promotes for other reasons).
- */
-function plainConnectOptions<T extends object>(options: T): T {
-  return Object.assign(Object.create(null) as T, options);
 }
