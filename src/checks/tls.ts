@@ -10,6 +10,7 @@ import type { CheckType } from './check-type.js';
 import type { ProbeSample } from '../results/run.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { ipAddress } from './http.js';
+import { clientContext } from '../net/tls-contexts.js';
 
 export const schema = z.strictObject({
   ...baseFields,
@@ -167,7 +168,7 @@ function handshake(address: string, port: number, serverName: string, ca: string
       port,
       // SNI carries names only (RFC 6066); Node warns when given an IP.
       servername: isIP(serverName) ? undefined : serverName,
-      ca,
+      secureContext: clientContext(ca),
       rejectUnauthorized: false,
       // Name coverage is checked separately, so `authorized` speaks for the chain alone.
       checkServerIdentity: () => undefined,

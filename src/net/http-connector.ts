@@ -5,6 +5,7 @@ import { orderAddresses, type IpPreference } from './address-lookup.js';
 import { CertificateError, describeTls, describeVerifyError, type TlsInfo } from './certificate.js';
 import { guard } from './listener-guard.js';
 import { plainConnect } from './plain-connect.js';
+import { clientContext } from './tls-contexts.js';
 
 /** One connection's setup, timed by phase; filled in as the connection progresses, so a failure still tells what was seen. */
 export interface Connection {
@@ -75,7 +76,7 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
   };
 
   const socket: Socket = https
-    ? tlsConnect({ host: hostname, port, servername, ca: options.ca, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], lookup })
+    ? tlsConnect({ host: hostname, port, servername, secureContext: clientContext(options.ca), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], lookup })
     : plainConnect({ host: hostname, port, lookup });
   options.sockets.add(socket);
   socket.setNoDelay(true);
