@@ -21,13 +21,13 @@ export function firstRunWindow(count: number): number {
  * interval (or cron schedule) names. Runs of nearby slots then start together: one timer
  * wake-up of the daemon's thread and one of a run thread for all of them, and their answers
  * cross back together (thread-outbox.ts). A scheduled http run's CPU fell 14 % at 500 runs a
- * second and 22 % at 2,000 on a 2-core VM (bench/README.md, "Scheduled runs"); a run starts
+ * second and 22 % at 2,000 on a 2-core VM (bench/README.md, "Slots on a grid"); a run starts
  * less than TICK_MS after its interval's point, and its lag is still measured against its slot.
  */
 export const TICK_MS = 5;
 
 /** The grid point at or after `at` (epoch ms). */
-export function onGrid(at: number): number {
+function onGrid(at: number): number {
   return Math.ceil(at / TICK_MS) * TICK_MS;
 }
 
