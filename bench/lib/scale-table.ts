@@ -1,4 +1,4 @@
-import type { ScaleOptions, ScaleResult } from './scale-scenario.js';
+import type { ScaleOptions, ScaleResult } from './scale-types.js';
 import { MB } from './proc.js';
 import { fixed } from './stats.js';
 import { markdownTable } from './table.js';
