@@ -52,4 +52,24 @@ describe('an end inside a caller\'s (a DNS query\'s time limit in its run)', () 
     outer.abort(new Error('after'));
     expect({ aborted: query.aborted, heard }).toEqual({ aborted: false, heard: 0 });
   });
+
+  it('races work that never settles: rejects with its own reason, or asError\'s for a caller\'s that is not an Error', async () => {
+    vi.useFakeTimers();
+    const never = new Promise<string>(() => undefined);
+    const query = new LinkedEnd(new AbortController().signal, { ms: 100, expired: () => new Error('no answer within 100ms') });
+    const raced = query.race(never);
+    vi.advanceTimersByTime(100);
+    await expect(raced).rejects.toThrow('no answer within 100ms');
+    query.dispose();
+
+    const outer = new AbortController();
+    const cancelled = new LinkedEnd(outer.signal);
+    const waiting = cancelled.race(never, () => new Error('query aborted'));
+    outer.abort('gone');
+    await expect(waiting).rejects.toThrow('query aborted');
+    // Settled work wins over a later end.
+    const done = new LinkedEnd(new AbortController().signal, { ms: 100, expired: () => new Error('late') });
+    await expect(done.race(Promise.resolve('answer'))).resolves.toBe('answer');
+    done.dispose();
+  });
 });

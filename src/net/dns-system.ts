@@ -2,6 +2,7 @@ import { lookup, Resolver } from 'node:dns/promises';
 import { errorCode } from '../results/classify.js';
 import type { EndSignal } from '../results/end-signal.js';
 import { DnsError } from './dns-query.js';
+import { LinkedEnd } from './linked-end.js';
 
 /*
  * The `system` resolver: what the host's applications see. Addresses come from getaddrinfo
@@ -41,23 +42,12 @@ export function systemServers(): string[] {
   return new Resolver().getServers();
 }
 
+/** `work`, waited for until the caller's end or `timeoutMs` (linked-end.ts): whichever comes first. */
 async function withDeadline<T>(work: Promise<T>, options: { signal: EndSignal; timeoutMs: number }): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  const end = new LinkedEnd(options.signal, { ms: options.timeoutMs, expired: () => new DnsError('ETIMEOUT', `no answer within ${Math.round(options.timeoutMs)}ms`) });
   try {
-    return await new Promise<T>((resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new DnsError('ETIMEOUT', `no answer within ${Math.round(options.timeoutMs)}ms`));
-      }, options.timeoutMs);
-      onAbort = () => {
-        reject(options.signal.reason instanceof Error ? options.signal.reason : new DnsError('ETIMEOUT', 'query aborted'));
-      };
-      if (options.signal.aborted) onAbort();
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      work.then(resolve, reject);
-    });
+    return await end.race(work, () => new DnsError('ETIMEOUT', 'query aborted'));
   } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal.removeEventListener('abort', onAbort);
+    end.dispose();
   }
 }

@@ -54,6 +54,23 @@ export class EndSource<R = unknown> implements EndSignal {
     if (at >= 0) this.listeners?.splice(at, 1);
   }
 
+  /**
+   * Settles as the promise does, or rejects with the reason as soon as this ends: work that
+   * ignores its end still stops being waited for. One race per end (the work it bounds); a later
+   * rejection of the promise is still handled. `asError` makes the rejection of a reason that is
+   * not an Error (an AbortSignal's caller may give anything).
+   */
+  race<T>(promise: Promise<T>, asError: (reason: unknown) => Error = plainError): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      promise.then(resolve, reject);
+      const rejectEnded = () => {
+        reject(this.why instanceof Error ? this.why : asError(this.why));
+      };
+      if (this.ended) rejectEnded();
+      else this.addEventListener('abort', rejectEnded);
+    });
+  }
+
   /** What a subclass does as it ends, before the listeners hear of it (stop its timer, abort its signal). */
   protected ending(_reason: R): void {}
 
@@ -67,4 +84,8 @@ export class EndSource<R = unknown> implements EndSignal {
     this.closed = true;
     this.listeners = undefined;
   }
+}
+
+function plainError(reason: unknown): Error {
+  return new Error(String(reason));
 }

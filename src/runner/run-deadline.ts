@@ -69,23 +69,6 @@ export class RunDeadline extends EndSource<Error> {
     this.controller?.abort(reason);
   }
 
-  /**
-   * Settles as the promise does, or rejects with the reason as soon as the run ends early. One
-   * race per deadline (the run's own work); a later rejection of the promise is still handled.
-   */
-  race<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      promise.then(resolve, reject);
-      const { reason } = this;
-      if (reason !== undefined) reject(reason);
-      else {
-        this.addEventListener('abort', () => {
-          if (this.reason !== undefined) reject(this.reason);
-        });
-      }
-    });
-  }
-
   /** The run is over: the timer goes, and a late cancel() or end() (a caller that leaves after its answer) does nothing. */
   dispose(): void {
     this.close();
