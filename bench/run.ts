@@ -7,7 +7,8 @@
  *   npm run bench -- --only scale --checks 10000 --window 180
  *
  * Scenarios: probe (driftwatch /probe vs blackbox /probe), limit (the same requests from a
- * minimal Node script; runs interleaved with probe when both are chosen), scale (N scheduled
+ * minimal Node script, and through a minimal fastify server's /probe; runs interleaved with probe
+ * when both are chosen), scale (N scheduled
  * checks). See bench/README.md for what each figure means.
  */
 import { execFileSync } from 'node:child_process';
@@ -109,7 +110,7 @@ await runBenchmark(async () => {
 
   const contenders: Contender[] = [];
   if (only.has('probe')) contenders.push('driftwatch', 'blackbox');
-  if (only.has('limit')) contenders.push('node-raw');
+  if (only.has('limit')) contenders.push('node-raw', 'node-minimal');
   if (contenders.length > 0) {
     let blackbox: Blackbox | undefined;
     if (contenders.includes('blackbox')) {

@@ -11,12 +11,12 @@ import { promisify } from 'node:util';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Entry points compiled beside src/, run by node without tsx (tsx's loader thread would add memory and skew RSS). */
-const ENTRIES = ['bench/lib/serve-cli.ts', 'bench/lib/daemon-host.ts', 'bench/lib/raw-client.ts'];
+const ENTRIES = ['bench/lib/serve-cli.ts', 'bench/lib/daemon-host.ts', 'bench/lib/raw-client.ts', 'bench/lib/minimal-server.ts'] as const;
 
 export interface Build {
   /** Directory that mirrors the repository: out/src/..., out/bench/lib/... */
   out: string;
-  entry(path: 'bench/lib/serve-cli.ts' | 'bench/lib/daemon-host.ts' | 'bench/lib/raw-client.ts'): string;
+  entry(path: (typeof ENTRIES)[number]): string;
   /** Short content hash of what was compiled. */
   hash: string;
   typeErrors: number;
@@ -73,7 +73,7 @@ export async function buildForBench(log: (line: string) => void): Promise<Build>
     if (typeErrors === 0) throw err;
     log(`build: tsc reported ${typeErrors} type errors in the working tree (emitted anyway); first: ${stdout.split('\n')[0] ?? ''}`);
   }
-  for (const path of ENTRIES) if (!existsSync(entry(path as Parameters<Build['entry']>[0]))) throw new Error(`build: ${path} was not emitted`);
+  for (const path of ENTRIES) if (!existsSync(entry(path))) throw new Error(`build: ${path} was not emitted`);
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name?: string; version?: string };
   await writeFile(join(out, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module' }));
   await writeFile(marker, JSON.stringify({ typeErrors, seconds: (Date.now() - started) / 1000 }));

@@ -53,7 +53,8 @@ interface Target {
  * On-demand probes: driftwatch /probe (the real `serve` command in its own process) against
  * blackbox_exporter /probe, same targets, same load generator, interleaved A, B, A, B (the order
  * flips every round) so drift on a shared machine hits both alike. node-raw is the floor: the same
- * request with no framework, run as its own process.
+ * request with no framework, run as its own process; node-minimal is a fastify server making the
+ * same request and nothing else (minimal-server.ts), issue 29's anchor for a /probe server.
  */
 export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResults> {
   const { log } = options;
@@ -80,6 +81,20 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
       url: { http: bb.probeUrl('http_2xx', options.nginx.url()), dns: bb.probeUrl('dns', options.knot.address) },
       idleRss: sampleProcess(bb.child.pid).rssBytes,
       allocatedBytes: () => goAllocatedBytes(`http://127.0.0.1:${bb.port}/metrics`),
+    });
+  }
+  let minimal: Child | undefined;
+  if (options.contenders.includes('node-minimal')) {
+    const server = await startMinimal(options);
+    const child = server.child;
+    minimal = child;
+    const probeUrl = (kind: Kind) => `http://127.0.0.1:${server.port}/probe?kind=${kind}`;
+    targets.push({
+      contender: 'node-minimal',
+      pid: () => child.pid,
+      url: { http: probeUrl('http'), dns: probeUrl('dns') },
+      idleRss: sampleProcess(child.pid).rssBytes,
+      allocatedBytes: () => readAllocatedBytes(child.pid, server.allocReport),
     });
   }
   if (options.contenders.includes('node-raw')) targets.push({ contender: 'node-raw', pid: () => 0, idleRss: Number.NaN });
@@ -131,6 +146,7 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
   const idle = new Map(targets.map((t) => [t.contender, t.idleRss]));
   const results = summarize(segments, targets.map((t) => t.contender), { peakRssBytes: (c, kind) => peaks.get(c)?.(kind) ?? Number.NaN, idleRssBytes: (c) => idle.get(c) ?? Number.NaN }, options);
   await driftwatch?.stop();
+  await minimal?.stop();
   return results;
 }
 
@@ -143,13 +159,24 @@ async function startServe(options: ProbeOptions): Promise<{ child: Child; port: 
     dnsCheck('bench-dns', options.knot.address, BENCH_ZONE, { interval: '1h', timeout: '5s' }),
   ]);
   const port = await freePort();
-  // The allocation meter rides along as a preload (compiled beside raw-client.ts, which imports it).
-  const meter = pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href;
-  const args = [...options.nodeFlags, '--import', meter, options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
+  const args = [options.build.entry('bench/lib/serve-cli.ts'), 'serve', '--checks', file, '--listen', `127.0.0.1:${port}`];
   if (options.probeConcurrency !== undefined) args.push('--probe-concurrency', String(options.probeConcurrency));
-  const allocReport = join(options.dir, 'driftwatch-alloc.json');
+  return startMetered(options, 'driftwatch serve', 'driftwatch', args, port, options.nodeFlags);
+}
+
+/** The minimal fastify server (minimal-server.ts), asked for the same nginx page and Knot answer. */
+async function startMinimal(options: ProbeOptions): Promise<{ child: Child; port: number; allocReport: string }> {
+  const port = await freePort();
+  const args = [options.build.entry('bench/lib/minimal-server.ts'), '--port', String(port), '--http', options.nginx.url(), '--dns', options.knot.address, '--name', BENCH_ZONE];
+  return startMetered(options, 'minimal server', 'minimal', args, port, []);
+}
+
+/** A node process with the allocation meter as a preload (compiled beside raw-client.ts, which imports it), once its /healthz answers. */
+async function startMetered(options: ProbeOptions, name: string, file: string, args: string[], port: number, nodeFlags: string[]): Promise<{ child: Child; port: number; allocReport: string }> {
+  const meter = pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href;
+  const allocReport = join(options.dir, `${file}-alloc.json`);
   const env = { ...process.env, DRIFTWATCH_ALLOC_REPORT: allocReport };
-  const child = startChild({ name: 'driftwatch serve', command: process.execPath, args, env, logFile: join(options.dir, 'driftwatch-serve.log') });
+  const child = startChild({ name, command: process.execPath, args: [...nodeFlags, '--import', meter, ...args], env, logFile: join(options.dir, `${file}-serve.log`) });
   await waitForHttp(child, `http://127.0.0.1:${port}/healthz`);
   return { child, port, allocReport };
 }

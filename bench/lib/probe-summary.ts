@@ -2,7 +2,7 @@ import { MB } from './proc.js';
 import { fixed, median, ratio, round } from './stats.js';
 import { markdownTable } from './table.js';
 
-export type Contender = 'driftwatch' | 'blackbox' | 'node-raw';
+export type Contender = 'driftwatch' | 'blackbox' | 'node-raw' | 'node-minimal';
 export type Kind = 'http' | 'dns';
 const KINDS = ['http', 'dns'] as const;
 
@@ -56,6 +56,8 @@ export interface ProbeResults {
   ratios: Record<Kind, Ratios | undefined>;
   /** driftwatch / the raw node limit. */
   limitRatios: Record<Kind, Ratios | undefined>;
+  /** driftwatch / a minimal fastify server making the same request (issue 29's anchor). */
+  minimalRatios: Record<Kind, Ratios | undefined>;
   table: string;
 }
 
@@ -90,7 +92,8 @@ export function summarize(segments: readonly Segment[], contenders: readonly Con
   }
   const ratios = { http: ratiosFor(summary, 'http', 'blackbox'), dns: ratiosFor(summary, 'dns', 'blackbox') };
   const limitRatios = { http: ratiosFor(summary, 'http', 'node-raw'), dns: ratiosFor(summary, 'dns', 'node-raw') };
-  return { segments: [...segments], summary: summary.map(rounded), ratios, limitRatios, table: probeTable(summary, ratios, limitRatios, options) };
+  const minimalRatios = { http: ratiosFor(summary, 'http', 'node-minimal'), dns: ratiosFor(summary, 'dns', 'node-minimal') };
+  return { segments: [...segments], summary: summary.map(rounded), ratios, limitRatios, minimalRatios, table: probeTable(summary, { blackbox: ratios, raw: limitRatios, minimal: minimalRatios }, options) };
 }
 
 function ratiosFor(summary: ProbeSummary[], kind: Kind, other: Contender): Ratios | undefined {
@@ -111,9 +114,9 @@ function rounded(s: ProbeSummary): ProbeSummary {
   return { ...s, rps: round(s.rps, 0), p50Ms: round(s.p50Ms), p99Ms: round(s.p99Ms), cpuSecondsPer1000: round(s.cpuSecondsPer1000, 4), cpuUsPerProbe: round(s.cpuUsPerProbe, 0), allocKbPerProbe: round(s.allocKbPerProbe, 1), okShare: round(s.okShare, 4), peakRssMb: round(s.peakRssMb, 1), idleRssMb: round(s.idleRssMb, 1) };
 }
 
-const LABELS: Record<Contender, string> = { driftwatch: 'driftwatch', blackbox: 'blackbox', 'node-raw': 'raw limit' };
+const LABELS: Record<Contender, string> = { driftwatch: 'driftwatch', blackbox: 'blackbox', 'node-raw': 'raw limit', 'node-minimal': 'minimal server' };
 
-function probeTable(summary: ProbeSummary[], ratios: ProbeResults['ratios'], limitRatios: ProbeResults['limitRatios'], options: { connections: number; client: string; rounds: number; seconds: number }): string {
+function probeTable(summary: ProbeSummary[], ratios: Record<'blackbox' | 'raw' | 'minimal', ProbeResults['ratios']>, options: { connections: number; client: string; rounds: number; seconds: number }): string {
   const rows: string[][] = [];
   const ratioRow = (name: string, r: Ratios | undefined) => {
     if (r) rows.push([name, `${fixed(r.rps, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`, `${fixed(r.cpuPerProbe, 2)}x`, `${fixed(r.allocPerProbe, 2)}x`, `${fixed(r.peakRss, 2)}x`, '', '']);
@@ -122,9 +125,10 @@ function probeTable(summary: ProbeSummary[], ratios: ProbeResults['ratios'], lim
     for (const s of summary.filter((x) => x.kind === kind)) {
       rows.push([`${kind} ${LABELS[s.contender]}`, fixed(s.rps, 0), fixed(s.p50Ms, 2), fixed(s.p99Ms, 2), fixed(s.cpuUsPerProbe, 0), fixed(s.allocKbPerProbe, 1), fixed(s.peakRssMb, 1), `${fixed(s.okShare * 100, 1)}%`, fixed(s.load, 1)]);
     }
-    ratioRow(`${kind} driftwatch/blackbox`, ratios[kind]);
-    ratioRow(`${kind} driftwatch/raw limit`, limitRatios[kind]);
+    ratioRow(`${kind} driftwatch/blackbox`, ratios.blackbox[kind]);
+    ratioRow(`${kind} driftwatch/raw limit`, ratios.raw[kind]);
+    ratioRow(`${kind} driftwatch/minimal server`, ratios.minimal[kind]);
   }
-  const title = `On-demand probes: ${options.connections} keep-alive callers (${options.client}), ${options.rounds} rounds x ${options.seconds} s, interleaved; medians over rounds. CPU: the process's user+system time per answer (raw limit: the client process itself). Allocated: V8 heap bytes per answer (blackbox: go_memstats_alloc_bytes_total)`;
+  const title = `On-demand probes: ${options.connections} keep-alive callers (${options.client}), ${options.rounds} rounds x ${options.seconds} s, interleaved; medians over rounds. CPU: the process's user+system time per answer (raw limit: the client process itself; minimal server: a fastify server making the same request, nothing else). Allocated: V8 heap bytes per answer (blackbox: go_memstats_alloc_bytes_total)`;
   return `${title}\n\n${markdownTable(['probe', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/probe', 'KB alloc/probe', 'peak RSS MB', 'ok', 'load'], rows)}`;
 }
