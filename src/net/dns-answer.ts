@@ -80,8 +80,16 @@ export function fqdn(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
-/** The canonical text of an IP address (`::1` for `0:0:0:0:0:0:0:1`); undefined if not an IP. */
+/** A dotted quad without leading zeros: already the canonical text of its IPv4 address. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * The canonical text of an IP address (`::1` for `0:0:0:0:0:0:0:1`); undefined if not an IP. An
+ * A record's address, as dns-packet decodes it, is canonical already: it is given back without a
+ * SocketAddress (and Node 20's isIPv6 pattern), which cost a DNS run about 4 % of its CPU.
+ */
 export function canonicalIp(text: string): string | undefined {
+  if (CANONICAL_IPV4.test(text)) return text;
   try {
     return new SocketAddress({ address: text, family: isIPv6(text) ? 'ipv6' : 'ipv4' }).address;
   } catch {
