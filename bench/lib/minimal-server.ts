@@ -8,10 +8,10 @@
  * Args: --port P --http URL --dns HOST:PORT --name NAME
  *   GET /probe?kind=http|dns answers `probe_success 1` or `probe_success 0`; GET /healthz 200.
  */
-import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import { queryOnce } from './dns-ping.js';
+import { httpGetOnce } from './http-once.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,23 +23,6 @@ const { values } = parseArgs({
 });
 const [dnsHost = '127.0.0.1', dnsPort = '53'] = values.dns.split(':');
 
-/** One GET on a fresh connection (agent: false), body read: the status, or 0 when it failed. */
-function fetchOnce(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { agent: false, timeout: 5000 }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => {
-        resolve(res.statusCode ?? 0);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      resolve(0);
-    });
-    req.end();
-  });
-}
-
 const app = Fastify({ logger: false });
 app.get('/healthz', () => 'ok\n');
 app.get<{ Querystring: { kind?: string } }>('/probe', async (req) => {
@@ -48,7 +31,9 @@ app.get<{ Querystring: { kind?: string } }>('/probe', async (req) => {
     const answer = await queryOnce(dnsHost, Number(dnsPort), values.name, 'A', 5000);
     ok = answer?.rcode === 'NOERROR' && answer.answers > 0;
   } else {
-    ok = (await fetchOnce(values.http)) === 200;
+    ok = (await new Promise<number>((resolve) => {
+      httpGetOnce(values.http, resolve);
+    })) === 200;
   }
   return `probe_success ${ok ? 1 : 0}\n`;
 });

@@ -39,6 +39,13 @@ export type { Contender, Kind, ProbeResults, ProbeSummary, Segment } from './pro
 
 const MARKER = 'probe_success 1';
 
+/** A node process started with the allocation meter as a preload, listening on `port`. */
+interface Metered {
+  child: Child;
+  port: number;
+  allocReport: string;
+}
+
 interface Target {
   contender: Contender;
   /** The process whose CPU and memory are charged to the contender. */
@@ -59,19 +66,13 @@ interface Target {
 export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResults> {
   const { log } = options;
   const targets: Target[] = [];
-  let driftwatch: Child | undefined;
+  // The node processes this scenario starts, each metered by the same preload.
+  const started: Child[] = [];
   if (options.contenders.includes('driftwatch')) {
     const serve = await startServe(options);
-    const child = serve.child;
-    driftwatch = child;
+    started.push(serve.child);
     const probeUrl = (check: string) => `http://127.0.0.1:${serve.port}/probe?check=${check}&format=prometheus`;
-    targets.push({
-      contender: 'driftwatch',
-      pid: () => child.pid,
-      url: { http: probeUrl('bench-http'), dns: probeUrl('bench-dns') },
-      idleRss: sampleProcess(child.pid).rssBytes,
-      allocatedBytes: () => readAllocatedBytes(child.pid, serve.allocReport),
-    });
+    targets.push(meteredTarget('driftwatch', serve, { http: probeUrl('bench-http'), dns: probeUrl('bench-dns') }));
   }
   if (options.contenders.includes('blackbox') && options.blackbox) {
     const bb = options.blackbox;
@@ -83,19 +84,11 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
       allocatedBytes: () => goAllocatedBytes(`http://127.0.0.1:${bb.port}/metrics`),
     });
   }
-  let minimal: Child | undefined;
   if (options.contenders.includes('node-minimal')) {
     const server = await startMinimal(options);
-    const child = server.child;
-    minimal = child;
+    started.push(server.child);
     const probeUrl = (kind: Kind) => `http://127.0.0.1:${server.port}/probe?kind=${kind}`;
-    targets.push({
-      contender: 'node-minimal',
-      pid: () => child.pid,
-      url: { http: probeUrl('http'), dns: probeUrl('dns') },
-      idleRss: sampleProcess(child.pid).rssBytes,
-      allocatedBytes: () => readAllocatedBytes(child.pid, server.allocReport),
-    });
+    targets.push(meteredTarget('node-minimal', server, { http: probeUrl('http'), dns: probeUrl('dns') }));
   }
   if (options.contenders.includes('node-raw')) targets.push({ contender: 'node-raw', pid: () => 0, idleRss: Number.NaN });
 
@@ -145,13 +138,18 @@ export async function runProbeScenario(options: ProbeOptions): Promise<ProbeResu
   const peaks = new Map(targets.map((t) => [t.contender, (kind: Kind) => (t.contender === 'node-raw' ? peakRaw[kind] : sampleProcess(t.pid()).peakRssBytes)]));
   const idle = new Map(targets.map((t) => [t.contender, t.idleRss]));
   const results = summarize(segments, targets.map((t) => t.contender), { peakRssBytes: (c, kind) => peaks.get(c)?.(kind) ?? Number.NaN, idleRssBytes: (c) => idle.get(c) ?? Number.NaN }, options);
-  await driftwatch?.stop();
-  await minimal?.stop();
+  for (const child of started) await child.stop();
   return results;
 }
 
+/** A contender in a node process of ours: its CPU, memory and allocation meter are the child's. */
+function meteredTarget(contender: Contender, server: Metered, url: Record<Kind, string>): Target {
+  const { child, allocReport } = server;
+  return { contender, pid: () => child.pid, url, idleRss: sampleProcess(child.pid).rssBytes, allocatedBytes: () => readAllocatedBytes(child.pid, allocReport) };
+}
+
 /** The real `driftwatch serve` (compiled from the working tree) with two checks: the same HTTP fetch and DNS question as blackbox's modules. */
-async function startServe(options: ProbeOptions): Promise<{ child: Child; port: number; allocReport: string }> {
+async function startServe(options: ProbeOptions): Promise<Metered> {
   const file = join(options.dir, 'probe-checks.yaml');
   // A long interval: the scheduler runs each once after start and then stays out of the way.
   await writeChecks(file, [
@@ -165,14 +163,14 @@ async function startServe(options: ProbeOptions): Promise<{ child: Child; port: 
 }
 
 /** The minimal fastify server (minimal-server.ts), asked for the same nginx page and Knot answer. */
-async function startMinimal(options: ProbeOptions): Promise<{ child: Child; port: number; allocReport: string }> {
+async function startMinimal(options: ProbeOptions): Promise<Metered> {
   const port = await freePort();
   const args = [options.build.entry('bench/lib/minimal-server.ts'), '--port', String(port), '--http', options.nginx.url(), '--dns', options.knot.address, '--name', BENCH_ZONE];
   return startMetered(options, 'minimal server', 'minimal', args, port, []);
 }
 
 /** A node process with the allocation meter as a preload (compiled beside raw-client.ts, which imports it), once its /healthz answers. */
-async function startMetered(options: ProbeOptions, name: string, file: string, args: string[], port: number, nodeFlags: string[]): Promise<{ child: Child; port: number; allocReport: string }> {
+async function startMetered(options: ProbeOptions, name: string, file: string, args: string[], port: number, nodeFlags: string[]): Promise<Metered> {
   const meter = pathToFileURL(join(options.build.out, 'bench/lib/alloc-meter.js')).href;
   const allocReport = join(options.dir, `${file}-alloc.json`);
   const env = { ...process.env, DRIFTWATCH_ALLOC_REPORT: allocReport };

@@ -11,10 +11,10 @@
  *
  * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N [--rate R --warmup S]
  */
-import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startAllocationMeter } from './alloc-meter.js';
 import { queryOnce } from './dns-ping.js';
+import { httpGetOnce } from './http-once.js';
 import { percentileSorted } from './stats.js';
 
 const { values } = parseArgs({
@@ -36,17 +36,9 @@ const [dnsHost = '127.0.0.1', dnsPort = '53'] = values.target.split(':');
 
 function httpOnce(): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(values.target, { agent: false, timeout: 5000 }, (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => {
-        resolve(res.statusCode === 200);
-      });
+    httpGetOnce(values.target, (status) => {
+      resolve(status === 200);
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => {
-      resolve(false);
-    });
-    req.end();
   });
 }
 
