@@ -8,8 +8,8 @@
  *
  * Scenarios: probe (driftwatch /probe vs blackbox /probe), limit (the same requests from a
  * minimal Node script, and through a minimal fastify server's /probe; runs interleaved with probe
- * when both are chosen), scale (N scheduled
- * checks). See bench/README.md for what each figure means.
+ * when both are chosen), scale (N scheduled checks). See bench/README.md for what each figure
+ * means.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
