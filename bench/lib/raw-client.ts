@@ -6,7 +6,7 @@
  * allocated over the run); compiled by build.ts, run by probe-scenario.ts.
  *
  * Paced (--rate R, the scale scenario's anchor): R requests a second instead of N callers, issued
- * the way driftwatch's scheduler starts runs (together on a 5 ms grid, scheduler/slot.ts), after
+ * the way driftwatch's scheduler starts runs (together on its grid of TICK_MS, scheduler/slot.ts), after
  * --warmup seconds that are not measured.
  *
  * Args: --mode http|dns --target URL|HOST:PORT [--name NAME] --connections N --seconds S --max N [--rate R --warmup S]
@@ -16,6 +16,7 @@ import { startAllocationMeter } from './alloc-meter.js';
 import { queryOnce } from './dns-ping.js';
 import { httpGetOnce } from './http-once.js';
 import { percentileSorted } from './stats.js';
+import { TICK_MS } from '../../src/scheduler/slot.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,7 +59,6 @@ const timed = async () => {
   latencies.push(performance.now() - started);
 };
 const rate = Number(values.rate);
-const TICK_MS = 5;
 /** `rate` requests a second in ticks of TICK_MS until `until` (performance.now() ms) or `max`. */
 const paced = async (until: number, limit: number) => {
   const going: Promise<void>[] = [];

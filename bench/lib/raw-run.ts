@@ -25,9 +25,9 @@ export async function runRawClient(build: Build, args: string[], seconds: number
 
 /**
  * The anchor of scheduled http runs: the bare node:http client making the same request (a fresh
- * connection each) at the same rate, on the same 5 ms grid, for the same window. At low rates a
- * request costs more CPU because nothing amortises the wake-ups of an idle process; this says how
- * much of a scheduled run's cost any Node client pays on the machine.
+ * connection each) at the same rate, on the scheduler's grid (TICK_MS), for the same window. At
+ * low rates a request costs more CPU because nothing amortises the wake-ups of an idle process;
+ * this says how much of a scheduled run's cost any Node client pays on the machine.
  */
 export async function runPacedAnchor(build: Build, url: string, rate: number, seconds: number): Promise<RawResult> {
   const warmup = 5;

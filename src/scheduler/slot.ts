@@ -20,11 +20,14 @@ export function firstRunWindow(count: number): number {
  * Slots lie on a grid of TICK_MS: a check's slot is the first grid point at or after the moment its
  * interval (or cron schedule) names. Runs of nearby slots then start together: one timer
  * wake-up of the daemon's thread and one of a run thread for all of them, and their answers
- * cross back together (thread-outbox.ts). A scheduled http run's CPU fell 14 % at 500 runs a
- * second and 22 % at 2,000 on a 2-core VM (bench/README.md, "Slots on a grid"); a run starts
- * less than TICK_MS after its interval's point, and its lag is still measured against its slot.
+ * cross back together (thread-outbox.ts). A 5 ms grid cut a scheduled http run's CPU 14 % at 500
+ * runs a second and 22 % at 2,000 on a 2-core VM; 20 ms another third at 500 a second
+ * (bench/README.md, "Slots on a grid", "A coarser grid"). A run starts less than TICK_MS after
+ * its interval's point, and its lag is still measured against its slot. Not coarser: at 100,000
+ * checks a minute a tick starts some 33 runs, under the 64 that run at once by default; at 50 ms
+ * it would be 83, and runs would wait for each other every tick.
  */
-export const TICK_MS = 5;
+export const TICK_MS = 20;
 
 /** The grid point at or after `at` (epoch ms). */
 function onGrid(at: number): number {
