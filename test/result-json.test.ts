@@ -79,3 +79,37 @@ describe('observations as plain data, in one walk', () => {
     expect(boundResult(raw(undefined), scrub).observations).toStrictEqual({});
   });
 });
+
+describe('observations kept without a copy', () => {
+  const plain = { url: 'http://127.0.0.1/', status: 200, phases: { dns: 0, connect: 1.5 }, list: [1, 'two', null, true, { nested: [] }], none: null };
+
+  it('keeps plain observations within the limits as they are: no copy', () => {
+    const result = boundResult(raw(plain), scrub);
+    expect(result.observations).toBe(plain);
+    expect(JSON.stringify(result)).toBe(JSON.stringify({ ...raw(reference(plain, LIMITS) as object), observations: reference(plain, LIMITS) }));
+  });
+
+  it('copies as before whenever one value is not already what the copy gives', () => {
+    // Each awkward value alone in otherwise plain observations, and the kinds a fast path could miss.
+    const odd: Record<string, unknown> = {
+      ...awkward,
+      secretKey: { 's3cret-key': 1 },
+      hasToJSON: { toJSON: 1 },
+      nullProto: Object.assign(Object.create(null) as object, { a: 1 }),
+      longKey: { ['k'.repeat(201)]: 1 },
+      justDeep: nested(8),
+      manyItems: Array.from({ length: 101 }, (_, i) => i),
+    };
+    for (const [key, value] of Object.entries(odd)) {
+      // An integer-like key is plain JSON already.
+      if (key === '12') continue;
+      const observations = { ...plain, [key]: value };
+      const result = boundResult(raw(observations), scrub);
+      expect(result.observations, key).not.toBe(observations);
+      expect(result.observations, key).toStrictEqual(reference(observations, LIMITS));
+      expect(JSON.stringify(result.observations), key).toBe(JSON.stringify(reference(observations, LIMITS)));
+    }
+    // A secret in the message is scrubbed, and the result still not copied for it.
+    expect(boundResult({ ...raw(plain), message: 'bad s3cret' }, scrub).message).not.toContain('s3cret');
+  });
+});
