@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { collect } from './support/cli.js';
 import { spawn } from 'node:child_process';
+import { bind, checkTypes } from '../src/checks/registry.js';
+import { parseCheckFile } from '../src/config/load.js';
+import type { Problem } from '../src/config/problem.js';
 
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./fixtures/peer-crash.ts', import.meta.url));
@@ -25,5 +28,24 @@ describe('crash guard', () => {
       reason: 'error',
       message: "the peer's answer made the client library fail: unknown authentication type 99",
     });
+  });
+
+  it('runs in the scope every check that reads a peer through a client library, and only those', () => {
+    const file = [
+      'checks:',
+      '  - { name: web, type: http, url: "https://127.0.0.1/" }',
+      '  - { name: port, type: tcp, host: 127.0.0.1, port: 5432 }',
+      '  - { name: cert, type: tls, host: 127.0.0.1, port: 443 }',
+      '  - { name: name, type: dns, query: hub.example, record: A, resolvers: [127.0.0.1], expect: { answers: [10.0.0.1] } }',
+      '  - { name: pods, type: http, url: "http://hub/", endpointsFrom: { namespace: hub, service: hub } }',
+      '  - { name: db, type: postgres, host: 127.0.0.1, database: app, user: app, password: { env: DB_PASSWORD } }',
+      '  - { name: rpc, type: grpc, target: "127.0.0.1:50051" }',
+      '',
+    ].join('\n');
+    const problems: Problem[] = [];
+    const loaded = parseCheckFile('scope.yaml', file, problems, checkTypes);
+    expect(problems).toEqual([]);
+    const scoped = Object.fromEntries(loaded.map((check) => [check.spec.name, bind(check.spec).scoped]));
+    expect(scoped).toEqual({ web: false, port: false, cert: false, name: false, pods: true, db: true, rpc: true });
   });
 });

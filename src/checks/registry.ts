@@ -53,6 +53,26 @@ export function usesKubernetes(spec: CheckSpec): boolean {
 }
 
 /**
+ * Whether a run of the spec reads a peer through a client library (pg, grpc-js, undici, the
+ * Kubernetes client), which may throw from its own socket listener where no promise catches it:
+ * such runs execute in the run scope (runner/run-scope.ts), which turns that throw into the run's
+ * failure. http, tcp, tls and dns checks read their peers only through driftwatch's own
+ * listeners, each guarded (net/listener-guard.ts), and skip it: on Node 20 the scope is an
+ * async hook on every promise and socket, some 1.2 KB of garbage per http run (issue 29).
+ */
+export function readsThroughLibraries(spec: CheckSpec): boolean {
+  switch (spec.type) {
+    case 'http':
+    case 'tcp':
+    case 'tls':
+    case 'dns':
+      return usesKubernetes(spec);
+    default:
+      return true;
+  }
+}
+
+/**
  * A run's observations so far and their samples, for a run that ends before its outcome. The
  * samples are built only if that happens: a check reports progress on every connection, and
  * nearly every run then finishes and throws its progress away.
@@ -82,6 +102,8 @@ export interface BoundCheck {
   emptyProbeSamples(): ProbeSample[];
   /** The overridable target, when the type has one. */
   target: string | undefined;
+  /** Runs in the run scope (readsThroughLibraries); absent means they do. */
+  readonly scoped?: boolean;
   /** The spec pointed at `target`; `as` says whose meaning the target has (a blackbox module's, for module=). */
   retarget(target: string, as?: 'check' | 'module'): CheckSpec | undefined;
 }
@@ -167,6 +189,7 @@ export type LoadedCheck = Loaded<CheckSpec, BoundCheck>;
  */
 class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
   readonly target: string | undefined;
+  readonly scoped: boolean;
 
   constructor(
     private readonly type: CheckType<S, O>,
@@ -174,6 +197,7 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
     private readonly refuseRedirect: RunContext['refuseRedirect'],
   ) {
     this.target = type.target?.get(spec);
+    this.scoped = readsThroughLibraries(spec);
   }
 
   run(ctx: Omit<RunContext, 'progress'>, onProgress: (progress: Progress) => void): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }> {
