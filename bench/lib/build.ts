@@ -49,6 +49,8 @@ export async function buildForBench(log: (line: string) => void): Promise<Build>
       if (Date.now() - (await stat(path)).mtimeMs > 24 * 3600_000) await rm(path, { recursive: true, force: true });
     }
   }
+  // A build without its marker was cut off (a benchmark interrupted while compiling): start it again.
+  await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const tsconfig = join(dir, 'tsconfig.bench.json');
