@@ -49,14 +49,24 @@ export function httpProbeSamples(o: HttpProbeView | undefined): ProbeSample[] {
 }
 
 /** What blackbox reads off a response's head: Content-Length (-1 when absent), version, Last-Modified. */
-export function responseFacts(response: HttpResponse): { contentLength: number; httpVersion: string; lastModified?: string } {
+export interface ResponseFacts {
+  contentLength: number;
+  httpVersion: string;
+  lastModified?: string;
+}
+
+export function responseFacts(response: HttpResponse): ResponseFacts {
+  return addResponseFacts({ contentLength: -1, httpVersion: '' }, response);
+}
+
+/** The facts written onto `into`, in that order: an http check's observations get them without a copy. */
+export function addResponseFacts<T extends Partial<ResponseFacts>>(into: T, response: HttpResponse): T {
   const length = Number(response.headers['content-length'] ?? 'none');
   const lastModified = lastModifiedIso(response.headers['last-modified'] ?? '');
-  return {
-    contentLength: Number.isInteger(length) ? length : -1,
-    httpVersion: response.httpVersion,
-    ...(lastModified !== undefined && { lastModified }),
-  };
+  into.contentLength = Number.isInteger(length) ? length : -1;
+  into.httpVersion = response.httpVersion;
+  if (lastModified !== undefined) into.lastModified = lastModified;
+  return into;
 }
 
 /**

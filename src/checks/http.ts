@@ -11,7 +11,7 @@ import { httpUrl, maxBodyBytes, requestHeaders, resolveHeaders } from './request
 import { checkExpectations, checkStatus, expectSchema, walkExpectations } from './http-expect.js';
 import { patternProblems } from './http-match.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
-import { httpProbeSamples, responseFacts } from './http-probe-samples.js';
+import { addResponseFacts, httpProbeSamples } from './http-probe-samples.js';
 import { askEveryEndpoint, endpointSamples, endpointsFrom, type EndpointAnswer, type EndpointsObservations } from './service-endpoints.js';
 import type { ServiceEndpoint } from '../kube/endpoint-slices.js';
 
@@ -114,22 +114,18 @@ export const check: CheckType<HttpSpec, HttpObservations> = {
     const { response } = sent;
     const statusFailure = checkStatus(expect.status, response);
     const patterns = hasPatterns(expect) ? await patternProblems(expect, response, ctx.signal) : [];
-    const observations: HttpObservations = {
-      url: spec.url,
-      method: spec.method,
-      via,
-      address: response.address,
-      status: response.status,
-      ...(response.url !== specUrl(spec).href && { finalUrl: response.url }),
-      redirects: response.redirects,
-      phases: response.phases,
-      firstByteMs: response.firstByteMs,
-      totalMs: response.totalMs,
-      bodyBytes: response.bodyBytes,
-      ...responseFacts(response),
-      ...(statusFailure === undefined && { failedDueToRegex: patterns.length > 0 }),
-      ...(response.tls && { tls: response.tls }),
-    };
+    // Assigned in order rather than spread in the middle of a literal: each spread made an object
+    // and copied it (issue 29). The key order is the JSON's.
+    const observations: HttpObservations = { url: spec.url, method: spec.method, via, address: response.address, status: response.status };
+    if (response.url !== specUrl(spec).href) observations.finalUrl = response.url;
+    observations.redirects = response.redirects;
+    observations.phases = response.phases;
+    observations.firstByteMs = response.firstByteMs;
+    observations.totalMs = response.totalMs;
+    observations.bodyBytes = response.bodyBytes;
+    addResponseFacts(observations, response);
+    if (statusFailure === undefined) observations.failedDueToRegex = patterns.length > 0;
+    if (response.tls) observations.tls = response.tls;
     const failure = statusFailure ?? checkExpectations(expect, response, patterns);
     return failure ? { observations, failure } : { observations };
   },

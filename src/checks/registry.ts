@@ -79,8 +79,8 @@ export function readsThroughLibraries(spec: CheckSpec): boolean {
  */
 export interface Progress {
   observations: object;
-  samples: () => Sample[];
-  probeSamples: () => ProbeSample[];
+  samples(): Sample[];
+  probeSamples(): ProbeSample[];
 }
 
 /**
@@ -150,7 +150,7 @@ export function bind(spec: CheckSpec, refuseRedirect?: RunContext['refuseRedirec
  * with `signal` a getter on its prototype, not a literal or a spread: a spread would read the
  * signal (making the AbortSignal every run), and a literal's own getter is made per run.
  */
-class TypedContext<O extends object> implements RunContext<O> {
+class TypedContext<S extends CheckSpec, O extends object> implements RunContext<O> {
   readonly end: RunContext['end'];
   readonly log: RunContext['log'];
   readonly trace: RunContext['trace'];
@@ -159,7 +159,9 @@ class TypedContext<O extends object> implements RunContext<O> {
   constructor(
     private readonly from: Omit<RunContext, 'progress'>,
     readonly refuseRedirect: RunContext['refuseRedirect'],
-    readonly progress: (observations: O) => void,
+    private readonly type: CheckType<S, O>,
+    private readonly spec: S,
+    private readonly onProgress: (progress: Progress) => void,
   ) {
     this.end = from.end;
     this.log = from.log;
@@ -171,8 +173,29 @@ class TypedContext<O extends object> implements RunContext<O> {
     return this.from.signal;
   }
 
+  progress(observations: O): void {
+    this.onProgress(new Seen(this.type, this.spec, observations));
+  }
+
   redact(value: string): void {
     this.from.redact(value);
+  }
+}
+
+/** A run's progress: its samples made only when asked (a class, so no closures per report). */
+class Seen<S extends CheckSpec, O extends object> implements Progress {
+  constructor(
+    private readonly type: CheckType<S, O>,
+    private readonly spec: S,
+    readonly observations: O,
+  ) {}
+
+  samples(): Sample[] {
+    return this.type.samples?.(this.spec, this.observations) ?? [];
+  }
+
+  probeSamples(): ProbeSample[] {
+    return this.type.probeSamples?.(this.spec, this.observations) ?? [];
   }
 }
 
@@ -202,9 +225,7 @@ class Bound<S extends CheckSpec, O extends object> implements BoundCheck {
 
   run(ctx: Omit<RunContext, 'progress'>, onProgress: (progress: Progress) => void): Promise<{ outcome: Outcome<object>; samples: Sample[]; probeSamples: () => ProbeSample[] }> {
     const { type, spec } = this;
-    const typed = new TypedContext<O>(ctx, this.refuseRedirect ?? ctx.refuseRedirect, (observations) => {
-      onProgress({ observations, samples: () => type.samples?.(spec, observations) ?? [], probeSamples: () => type.probeSamples?.(spec, observations) ?? [] });
-    });
+    const typed = new TypedContext<S, O>(ctx, this.refuseRedirect ?? ctx.refuseRedirect, type, spec, onProgress);
     // One reaction, not an async wrapper around it (issue 29: promise hops per run).
     return type.run(spec, typed).then((outcome) => ({
       outcome,

@@ -92,9 +92,10 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
     const onClose = () => {
       fail(Object.assign(new Error('connection closed while connecting'), { code: 'ECONNABORTED' }));
     };
-    socket.once('error', fail);
-    socket.once('close', onClose);
-    socket.once(
+    // on, not once: each fires at most once here, and once() wraps every listener (issue 29: garbage per run).
+    socket.on('error', fail);
+    socket.on('close', onClose);
+    socket.on(
       'connect',
       guard(fail, () => {
         connectedAt = performance.now();
@@ -103,7 +104,7 @@ export function dial(options: DialOptions, connection: Connection): Promise<Sock
         trace?.('connected', { address: connection.address, port, connectMs: round(connection.connect) });
       }),
     );
-    socket.once(
+    socket.on(
       https ? 'secureConnect' : 'connect',
       guard(fail, () => {
         socket.off('error', fail);

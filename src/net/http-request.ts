@@ -138,7 +138,11 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
       const socket = await dial({ url, resolve, ca, insecureSkipVerify: options.insecureSkipVerify, ipPreference: options.ipPreference, trace: options.trace, sockets }, last);
       addConnection(phases, last);
       lastCounted = true;
-      options.onConnected?.({ address: last.address, phases: floorAll(phases), ...(last.tlsInfo && { tls: last.tlsInfo }) });
+      if (options.onConnected) {
+        const seen: PartialResponse = { address: last.address, phases: floorAll(phases) };
+        if (last.tlsInfo) seen.tls = last.tlsInfo;
+        options.onConnected(seen);
+      }
       const hop = await exchange(socket, last, url, method, headers, body, options, phases, hopStart, (s) => (status = s));
       const location = hop.headers.location;
       if (!options.followRedirects || !REDIRECTS.has(hop.status) || location === undefined || redirects >= MAX_REDIRECTS) {
@@ -192,8 +196,9 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
       reject(err);
     };
     const req = sendRequest({ createConnection: () => socket, method, path: url.pathname + url.search, headers: withHost, setHost: false });
-    req.once('error', fail);
-    req.once('response', guard(fail, (res: IncomingMessage) => {
+    // on, not once, here and on the response: fail() settles once, and once() wraps every listener.
+    req.on('error', fail);
+    req.on('response', guard(fail, (res: IncomingMessage) => {
       const firstByte = performance.now();
       const statusCode = res.statusCode ?? 0;
       onStatus(statusCode);
@@ -213,15 +218,15 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
           chunks.push(chunk);
         }
       }));
-      res.once('error', (err) => {
+      res.on('error', (err) => {
         if (!settled) transferDone();
         fail(err);
       });
       // A connection cut mid-body ends with 'error' on Node 20 and later; 'close' without 'end' covers the rest.
-      res.once('close', () => {
+      res.on('close', () => {
         if (!settled) fail(Object.assign(new Error('connection closed before the body ended'), { code: 'ECONNRESET' }));
       });
-      res.once('end', guard(fail, () => {
+      res.on('end', guard(fail, () => {
         if (settled) return;
         transferDone();
         trace?.('body', { bytes, transferMs: round(performance.now() - firstByte) });
@@ -233,8 +238,8 @@ function exchange(socket: Socket, connection: Connection, url: URL, method: stri
           address: connection.address ?? '',
           httpVersion: res.httpVersion,
           firstByteMs: round(firstByte - hopStart),
-          ...(connection.tlsInfo && { tls: connection.tlsInfo }),
         };
+        if (connection.tlsInfo) hop.tls = connection.tlsInfo;
         // Settled only now: a throw above must still reach fail().
         settled = true;
         resolve(hop);

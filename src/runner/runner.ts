@@ -48,11 +48,14 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   const steps: Step[] | undefined = options.debug ? [] : undefined;
   const deadline = options.deadline ?? new RunDeadline(Math.min(spec.timeout, options.timeoutMs ?? spec.timeout));
   const outer = options.signal;
-  const onOuterAbort = () => {
-    deadline.cancel(outer?.reason);
-  };
-  if (outer?.aborted) onOuterAbort();
-  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  // Made only for a run that has an outer signal (a run thread's have none: the thread's deadline is cancelled directly).
+  const onOuterAbort =
+    outer &&
+    (() => {
+      deadline.cancel(outer.reason);
+    });
+  if (outer?.aborted) deadline.cancel(outer.reason);
+  else if (onOuterAbort) outer.addEventListener('abort', onOuterAbort, { once: true });
   const log = options.log;
   const { redactions } = options.services;
   rememberSecrets(spec, redactions);
@@ -61,22 +64,25 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
   let passedMessage: string | undefined;
   let observations: object | undefined;
   let samples: Sample[];
-  let probeSamples: () => ProbeSample[] = () => [];
+  let probeSamples: () => ProbeSample[];
   let progress: Progress | undefined;
   try {
     // Inside the run's scope, an exception a client library throws from its own socket listener
     // (a hostile peer's answer) fails this run instead of ending the process: see run-scope.ts.
     // Checks that read peers only through driftwatch's guarded listeners skip it (registry.ts).
-    const crashed = (err: unknown) => {
-      deadline.end(new PeerCrash(err));
-    };
     const trace = steps ? (step: string, data?: Record<string, unknown>) => steps.push({ atMs: round(performance.now() - t0), step, ...(data && { data }) }) : ignoreStep;
     const context = new Context(deadline, log, options.services, trace);
     const go = () =>
       check.run(context, (seen) => {
         progress = seen;
       });
-    const ran = await deadline.race(check.scoped === false ? go() : runScope.run(crashed, go));
+    const ran = await deadline.race(
+      check.scoped === false
+        ? go()
+        : runScope.run((err: unknown) => {
+            deadline.end(new PeerCrash(err));
+          }, go),
+    );
     observations = ran.outcome.observations;
     failure = ran.outcome.failure;
     passedMessage = ran.outcome.message;
@@ -91,10 +97,10 @@ export async function runCheck(check: BoundCheck, options: RunOptions): Promise<
     const seen = progress;
     observations = seen?.observations;
     samples = seen ? seen.samples() : check.emptySamples();
-    probeSamples = seen ? seen.probeSamples : () => check.emptyProbeSamples();
+    probeSamples = seen ? () => seen.probeSamples() : () => check.emptyProbeSamples();
   } finally {
     if (options.deadline === undefined) deadline.dispose();
-    outer?.removeEventListener('abort', onOuterAbort);
+    if (onOuterAbort) outer.removeEventListener('abort', onOuterAbort);
   }
 
   const durationMs = round(performance.now() - t0);
