@@ -230,17 +230,33 @@ const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
 
 function samples(spec: HttpSpec, observations: HttpObservations | undefined): Sample[] {
   if (spec.endpointsFrom !== undefined) return endpointSamples(observations?.endpoints);
-  return [...httpSamples(spec.resolve ?? 'dns', observations), ...certExpirySamples(observations?.tls)];
+  const out = httpSamples(spec.resolve ?? 'dns', observations);
+  if (observations?.tls?.certificate) out.push(...certExpirySamples(observations.tls));
+  return out;
 }
 
 /** Status and phase series of one exchange under its `via` label; shared with the ingress and openapi checks. */
 export function httpSamples(via: string, observed: { status?: number | undefined; phases?: Phases | undefined } | undefined): Sample[] {
-  const out: Sample[] = [{ name: 'driftwatch_http_status_code', labels: { via }, value: observed?.status ?? 0 }];
+  const labels = viaLabels(via);
+  const out: Sample[] = [{ name: 'driftwatch_http_status_code', labels: labels.status, value: observed?.status ?? 0 }];
   const phases = observed?.status === undefined ? undefined : observed.phases;
-  for (const phase of phases ? PHASES : []) {
-    out.push({ name: 'driftwatch_http_phase_duration_seconds', labels: { via, phase }, value: (phases?.[phase] ?? 0) / 1000 });
-  }
+  if (phases) PHASES.forEach((phase, i) => out.push({ name: 'driftwatch_http_phase_duration_seconds', labels: labels.phases[i], value: phases[phase] / 1000 }));
   return out;
+}
+
+/**
+ * The label objects of a `via`, made once: samples are read, never changed (runner/sample-shapes.ts
+ * shares them too), and an http run made six of them each time. Pinned IPs are few, but a cap
+ * keeps a caller's /probe targets from growing the table.
+ */
+const LABELS_BY_VIA = new Map<string, { status: Record<string, string>; phases: Record<string, string>[] }>();
+function viaLabels(via: string): { status: Record<string, string>; phases: Record<string, string>[] } {
+  let labels = LABELS_BY_VIA.get(via);
+  if (labels === undefined) {
+    labels = { status: { via }, phases: PHASES.map((phase) => ({ via, phase })) };
+    if (LABELS_BY_VIA.size < 1024) LABELS_BY_VIA.set(via, labels);
+  }
+  return labels;
 }
 
 export function certExpirySamples(tls: TlsInfo | undefined): Sample[] {

@@ -33,15 +33,18 @@ export type ScheduledRuns = Map<string, { check: LoadedCheck; run: Promise<Run> 
  * the check meanwhile waits for it instead of probing the target a second time. The check's key
  * stays when the run ends (its value undefined) and goes when a reload removes the check: a Map
  * that gained and lost a key per run kept every run's objects past the young generation
- * (runner/id-table.ts says how).
+ * (runner/id-table.ts says how). Resolves with the run once it has ended and is untracked.
  */
-export function trackScheduledRun(runs: ScheduledRuns, check: LoadedCheck, run: Promise<Run>): Promise<Run> {
+export async function trackScheduledRun(runs: ScheduledRuns, check: LoadedCheck, run: Promise<Run>): Promise<Run> {
   const name = check.spec.name;
   const held = { check, run };
   runs.set(name, held);
-  return run.finally(() => {
+  // try/finally in this function, not run.finally(): that made two promises and two closures per run.
+  try {
+    return await run;
+  } finally {
     if (runs.get(name) === held) runs.set(name, undefined);
-  });
+  }
 }
 
 /** The scheduled run of this version of the check in flight now, if any. */

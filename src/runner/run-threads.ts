@@ -2,15 +2,16 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { usesKubernetes, type BoundCheck, type LoadedCheck } from '../checks/registry.js';
 import type { Services } from '../checks/check-type.js';
-import { formatDuration } from '../config/duration.js';
-import { boundResult } from '../results/result-bounds.js';
-import type { Failure } from '../results/result.js';
 import type { Run } from '../results/run.js';
 import { portableSpec } from './portable-spec.js';
 import { scrubForms } from '../results/secret-forms.js';
-import { failedRun, runCheck, type RunOptions } from './runner.js';
+import { runCheck, type RunOptions } from './runner.js';
 import type { EndSignal } from '../results/end-signal.js';
-import { startThread, type ThreadHandle, type ThreadJob } from './thread-handle.js';
+import { startThread, type ThreadHandle } from './thread-handle.js';
+import type { ToThread } from './run-thread-protocol.js';
+import { ThreadRun } from './thread-run.js';
+
+type RunMessage = Extract<ToThread, { t: 'run' }>;
 
 /**
  * Check runs spread over worker threads, so one daemon's run rate grows with its cores while
@@ -135,56 +136,38 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
     return best;
   };
 
+  /**
+   * A signal many runs share (the scheduler's shutdown, a gate's) is listened to once, not once
+   * per run: when it aborts, every run of every thread under it is cancelled.
+   */
+  const watched = new WeakSet<EndSignal>();
+  const watch = (signal: EndSignal): void => {
+    if (watched.has(signal)) return;
+    watched.add(signal);
+    signal.addEventListener('abort', () => {
+      for (const thread of threads) for (const job of thread?.jobs.values() ?? []) if (job instanceof ThreadRun && job.outer === signal) job.abort();
+    });
+  };
+
   const runOnThread = (thread: ThreadHandle, check: Pick<LoadedCheck, 'spec' | 'key'>, bound: BoundCheck, run: ThreadRunOptions): Promise<Run> =>
     new Promise<Run>((resolve) => {
       const name = check.spec.name;
-      const startedAt = new Date();
-      const level = run.failureLevel ?? 'info';
       // The caller's deadline (an on-demand run, which waited for its slot), or the check's timeout.
       const timeoutMs = run.deadline?.timeoutMs ?? Math.min(bound.spec.timeout, run.timeoutMs ?? bound.spec.timeout);
       const leftMs = run.deadline === undefined ? timeoutMs : Math.max(1, run.deadline.endsAt - performance.now());
-      // Cancellation crosses to the thread; a timeout does not need to: the thread's own timer ends the run.
-      const outer: EndSignal | undefined = run.deadline ?? run.signal;
-      let id = 0;
-      const onAbort = () => {
-        if (run.deadline !== undefined && !run.deadline.cancelled) return;
-        const why: unknown = outer?.reason;
-        const message = why instanceof Error ? why.message : String(why);
-        thread.post({ t: 'abort', id, reason: run.deadline === undefined ? `cancelled: ${message}` : message });
-      };
-      const settle = () => {
-        outer?.removeEventListener('abort', onAbort);
-      };
-      const job: ThreadJob = {
-        deadline: Date.now() + leftMs + ANSWER_GRACE_MS,
-        done(answer) {
-          settle();
-          // Scrubbed again here only when this thread knows credentials the run's thread did not yet.
-          const same = answer.added === redactions.added && !answer.evicted && !redactions.evicted;
-          const result = same ? answer.result : boundResult(answer.result, redactions.scrubber());
-          const probeSamples = answer.probeSamples ?? [];
-          resolve({ result, samples: answer.samples, probeSamples: () => probeSamples });
-        },
-        unportable() {
-          settle();
-          resolve(runCheck(bound, run));
-        },
-        failed(reason, message) {
-          settle();
-          const failure: Failure = { reason, message: reason === 'timeout' ? `timeout after ${formatDuration(timeoutMs)}: ${message}` : message };
-          resolve(failedRun(bound, failure, startedAt, redactions, run.log, level));
-        },
-        log(levelNumber, msg, fields) {
-          const method = levelName(levelNumber);
-          if (method !== undefined) run.log[method](fields, msg);
-        },
-      };
-      id = thread.jobs.add(job);
-      const spec = thread.sent.get(name) === check.key ? undefined : portableSpec(check.spec);
-      if (spec !== undefined) thread.sent.set(name, check.key);
-      thread.post({ t: 'run', id, name, key: check.key, ...(spec !== undefined && { spec }), timeoutMs, leftMs, debug: run.debug ?? false, failureLevel: level, ...(run.target && { target: run.target }), probe: run.probe ?? false });
-      if (outer?.aborted) onAbort();
-      else outer?.addEventListener('abort', onAbort, { once: true });
+      const job = new ThreadRun(resolve, thread, bound, run, redactions, timeoutMs, leftMs + ANSWER_GRACE_MS);
+      job.id = thread.jobs.add(job);
+      const message: RunMessage = { t: 'run', id: job.id, name, key: check.key, timeoutMs, leftMs, debug: run.debug ?? false, failureLevel: run.failureLevel ?? 'info', probe: run.probe ?? false };
+      if (thread.sent.get(name) !== check.key) {
+        message.spec = portableSpec(check.spec);
+        thread.sent.set(name, check.key);
+      }
+      if (run.target) message.target = run.target;
+      thread.post(message);
+      const outer = job.outer;
+      if (outer?.aborted) job.abort();
+      else if (run.deadline !== undefined) job.listen();
+      else if (outer !== undefined) watch(outer);
     });
 
   return {
@@ -237,23 +220,4 @@ function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-function levelName(level: number): 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | undefined {
-  switch (level) {
-    case 10:
-      return 'trace';
-    case 20:
-      return 'debug';
-    case 30:
-      return 'info';
-    case 40:
-      return 'warn';
-    case 50:
-      return 'error';
-    case 60:
-      return 'fatal';
-    default:
-      return undefined;
-  }
 }
