@@ -12,7 +12,7 @@ import { createRunThreads, type RunThreads } from '../runner/run-threads.js';
 import { createServices } from '../runner/services.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { createStateStore, type StateStore } from '../state/state-store.js';
-import { createOnDemandRuns, scheduledRunOf, trackScheduledRun, type ScheduledRuns } from './on-demand.js';
+import { createOnDemandRuns, scheduledRunOf, trackScheduledRun, untrackScheduledRun, type ScheduledRuns } from './on-demand.js';
 import { createRecorder, type Recorder } from './recorder.js';
 import { createLoader } from './reload.js';
 import { createDaemonWindows, withWindows } from './windows.js';
@@ -130,6 +130,7 @@ function failedResult(state: StateStore<LoadedCheck>, name: string): Result | un
  */
 function scheduleRuns(options: ScheduledRunOptions): Scheduler {
   const { state, recorder } = options;
+  const latestFailed = (name: string) => failedResult(state, name);
   return createScheduler({
     concurrency: options.concurrency,
     log: options.log,
@@ -140,7 +141,16 @@ function scheduleRuns(options: ScheduledRunOptions): Scheduler {
       recorder.loggerFor(check).info('previous run still going: slot skipped');
     },
     execute: async (check, signal) => {
-      const run = blockedRun(check, (name) => failedResult(state, name)) ?? (await trackScheduledRun(options.scheduledRuns, check, options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' })));
+      let run = blockedRun(check, latestFailed);
+      if (run === undefined) {
+        const running = options.threads.run(check, check.bound, { log: recorder.loggerFor(check), services: options.services, signal, failureLevel: 'debug' });
+        const held = trackScheduledRun(options.scheduledRuns, check, running);
+        try {
+          run = await running;
+        } finally {
+          untrackScheduledRun(options.scheduledRuns, held);
+        }
+      }
       if (state.get(check.spec.name)?.check === check) recorder.record(check, run);
     },
   });

@@ -4,14 +4,17 @@ import type { Run } from '../results/run.js';
 /** The latest result of a check by name, where one is known (this run, this daemon's state). */
 export type LatestResult = (name: string) => Result | undefined;
 
+const NONE: readonly Result[] = [];
+
 /**
  * The dependencies whose latest result stops a check from running: failing, or blocked
  * themselves. A dependency without a result does not block: it was not selected (`run --only`),
  * runs on another shard, or has not run yet since start-up. Such a check runs and speaks for
  * itself, which is what it did before it had dependencies.
  */
-export function blockingDependencies(dependsOn: readonly string[] | undefined, latest: LatestResult): Result[] {
-  if (dependsOn === undefined || dependsOn.length === 0) return [];
+export function blockingDependencies(dependsOn: readonly string[] | undefined, latest: LatestResult): readonly Result[] {
+  // One shared empty answer for the checks without dependencies: every scheduled run asks.
+  if (dependsOn === undefined || dependsOn.length === 0) return NONE;
   const blocking: Result[] = [];
   for (const name of dependsOn) {
     const result = latest(name);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LoadedCheck } from '../checks/registry.js';
-import { DueHeap, type HeapItem } from './due-heap.js';
+import { DueHeap } from './due-heap.js';
+import { createEntry, SlotJob, type Entry } from './entry.js';
 import { createRunPool } from './run-pool.js';
 import { CronMatchers, firstRunWindow, Timing } from './slot.js';
 
@@ -33,20 +34,6 @@ export interface Scheduler {
   readonly running: boolean;
   readonly inFlight: number;
   nextRunAt(name: string): Date | undefined;
-}
-
-/** One scheduled check; it stands in the heap itself (HeapItem) while it has a planned slot. */
-interface Entry extends HeapItem {
-  check: LoadedCheck;
-  timing: Timing;
-  /** The next planned slot (epoch ms). */
-  slot: number | undefined;
-  busy: 'idle' | 'queued' | 'running';
-  removed: boolean;
-}
-
-function createEntry(check: LoadedCheck, matchers: CronMatchers): Entry {
-  return { check, timing: Timing.of(check.spec, matchers), slot: undefined, busy: 'idle', removed: false, due: 0, seq: 0, heapIndex: -1 };
 }
 
 /** The longest step of a stepped update (updateInSteps), in ms of work. */
@@ -123,13 +110,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       return;
     }
     entry.busy = 'queued';
-    pool.submit({
-      name: check.spec.name,
-      run: (signal) => runEntry(entry, slot, signal),
-      drop: () => {
-        entry.busy = 'idle';
-      },
-    });
+    pool.submit(new SlotJob(entry, slot, runEntry));
   };
 
   const runEntry = async (entry: Entry, slot: number, signal: AbortSignal): Promise<void> => {
@@ -141,9 +122,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     entry.busy = 'running';
     // Read when the run starts, not when the slot came: a reload meanwhile wins.
     const { check } = entry;
-    report('onLag', () => {
+    // Not through report(): a closure per run for a callback that does not throw.
+    try {
       options.onLag(Math.max(0, Date.now() - slot) / 1000, check);
-    });
+    } catch (err) {
+      log.error({ err }, 'scheduler onLag callback threw');
+    }
     try {
       await options.execute(check, signal);
     } finally {
