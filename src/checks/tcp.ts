@@ -5,6 +5,7 @@ import { baseFields } from '../config/base.js';
 import { addressSamples, probeSample } from './blackbox-series.js';
 import { lookupAddress } from '../net/address-lookup.js';
 import { plainConnect } from '../net/plain-connect.js';
+import { guard } from '../net/listener-guard.js';
 import type { CheckType } from './check-type.js';
 import type { Failure } from '../results/result.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
@@ -100,12 +101,15 @@ function dial(host: string, port: number, signal: AbortSignal): Promise<Socket> 
     };
     signal.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.off('error', onError);
-      // The caller destroys the socket; an error before it does must not be an uncaught 'error' event.
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
+    socket.once(
+      'connect',
+      guard(onError, () => {
+        signal.removeEventListener('abort', onAbort);
+        socket.off('error', onError);
+        // The caller destroys the socket; an error before it does must not be an uncaught 'error' event.
+        socket.on('error', () => undefined);
+        resolve(socket);
+      }),
+    );
   });
 }

@@ -11,6 +11,7 @@ import type { ProbeSample } from '../results/run.js';
 import { ipPreference, ipProtocolFields } from './ip-protocol.js';
 import { ipAddress } from './http.js';
 import { clientContext } from '../net/tls-contexts.js';
+import { guard } from '../net/listener-guard.js';
 
 export const schema = z.strictObject({
   ...baseFields,
@@ -178,14 +179,18 @@ function handshake(address: string, port: number, serverName: string, ca: string
       signal.removeEventListener('abort', onAbort);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('secureConnect', () => {
-      done();
-      resolve(socket);
-    });
-    socket.once('error', (err: Error) => {
+    const fail = (err: Error) => {
       done();
       socket.destroy();
       reject(err);
-    });
+    };
+    socket.once(
+      'secureConnect',
+      guard(fail, () => {
+        done();
+        resolve(socket);
+      }),
+    );
+    socket.once('error', fail);
   });
 }

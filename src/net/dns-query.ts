@@ -191,12 +191,15 @@ async function exchangeTcp(query: WireQuery, message: Buffer, accept: Accept, si
       socket.on('error', (err) => {
         reject(signal.aborted ? abortReason(signal) : err);
       });
-      socket.once('connect', () => {
-        mark.connectedAt = performance.now();
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(message.length);
-        socket.write(Buffer.concat([length, message]));
-      });
+      socket.once(
+        'connect',
+        guard(reject, () => {
+          mark.connectedAt = performance.now();
+          const length = Buffer.alloc(2);
+          length.writeUInt16BE(message.length);
+          socket.write(Buffer.concat([length, message]));
+        }),
+      );
       socket.on('data', guard(reject, (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
         if (received.length < 2) return;
