@@ -98,7 +98,6 @@ describe('what a /probe run leaves on the daemon thread dies young', () => {
       const after = mainThreadPromotions(stdout).slice(before);
       expect(after.length, `scavenges on the main thread while probing (${probes} probes)`).toBeGreaterThan(3);
       const perProbe = after.reduce((sum, bytes) => sum + bytes, 0) / probes;
-      process.stderr.write(`PROMO ${probes} probes ${after.length} scavenges ${perProbe.toFixed(0)} B/probe ${after.join(",")}\n`);
       expect(perProbe, `bytes promoted per probe (${after.length} scavenges)`).toBeLessThan(1024);
     } finally {
       agent.destroy();

@@ -231,7 +231,7 @@ const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
 function samples(spec: HttpSpec, observations: HttpObservations | undefined): Sample[] {
   if (spec.endpointsFrom !== undefined) return endpointSamples(observations?.endpoints);
   const out = httpSamples(spec.resolve ?? 'dns', observations);
-  if (observations?.tls?.certificate) out.push(...certExpirySamples(observations.tls));
+  out.push(...certExpirySamples(observations?.tls));
   return out;
 }
 

@@ -155,7 +155,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       // The caller's deadline (an on-demand run, which waited for its slot), or the check's timeout.
       const timeoutMs = run.deadline?.timeoutMs ?? Math.min(bound.spec.timeout, run.timeoutMs ?? bound.spec.timeout);
       const leftMs = run.deadline === undefined ? timeoutMs : Math.max(1, run.deadline.endsAt - performance.now());
-      const job = new ThreadRun(resolve, thread, bound, run.deadline ?? run.signal, run, redactions, timeoutMs, leftMs + ANSWER_GRACE_MS);
+      const job = new ThreadRun(resolve, thread, bound, run, redactions, timeoutMs, leftMs + ANSWER_GRACE_MS);
       job.id = thread.jobs.add(job);
       const message: RunMessage = { t: 'run', id: job.id, name, key: check.key, timeoutMs, leftMs, debug: run.debug ?? false, failureLevel: run.failureLevel ?? 'info', probe: run.probe ?? false };
       if (thread.sent.get(name) !== check.key) {
@@ -166,7 +166,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       thread.post(message);
       const outer = job.outer;
       if (outer?.aborted) job.abort();
-      else if (run.deadline !== undefined) job.listen(run.deadline);
+      else if (run.deadline !== undefined) job.listen();
       else if (outer !== undefined) watch(outer);
     });
 

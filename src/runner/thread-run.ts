@@ -28,15 +28,13 @@ export class ThreadRun implements ThreadJob {
     resolve: (run: Run | Promise<Run>) => void,
     private readonly thread: ThreadHandle,
     bound: BoundCheck,
-    /** What cancels the run: the caller's deadline (an on-demand run), or its signal. */
-    outer: EndSignal | undefined,
     options: RunOptions,
     private readonly redactions: Redactions,
     /** The limit the result names. */
     readonly timeoutMs: number,
     answerWithinMs: number,
   ) {
-    this.pending = { resolve, bound, options, outer };
+    this.pending = { resolve, bound, options, outer: options.deadline ?? options.signal };
     this.deadline = Date.now() + answerWithinMs;
   }
 
@@ -45,21 +43,23 @@ export class ThreadRun implements ThreadJob {
     return this.pending?.outer;
   }
 
-  /** Listens to the caller's own deadline; a signal many runs share is watched once for all (run-threads.ts). */
-  listen(deadline: EndSignal): void {
+  /** Listens to the caller's own deadline, when it has one; a signal many runs share is watched once for all (run-threads.ts). */
+  listen(): void {
+    const callerDeadline = this.pending?.options.deadline;
+    if (callerDeadline === undefined) return;
     this.onAbort = () => {
       this.abort();
     };
-    deadline.addEventListener('abort', this.onAbort);
+    callerDeadline.addEventListener('abort', this.onAbort);
   }
 
   /** The caller cancelled: the thread is told, and its run answers with the reason. A timeout needs no word: the thread's own timer ends the run. */
   abort(): void {
-    const deadline = this.pending?.options.deadline;
-    if (this.pending === undefined || (deadline !== undefined && !deadline.cancelled)) return;
+    const callerDeadline = this.pending?.options.deadline;
+    if (this.pending === undefined || (callerDeadline !== undefined && !callerDeadline.cancelled)) return;
     const why: unknown = this.pending.outer?.reason;
     const message = why instanceof Error ? why.message : String(why);
-    this.thread.post({ t: 'abort', id: this.id, reason: deadline === undefined ? `cancelled: ${message}` : message });
+    this.thread.post({ t: 'abort', id: this.id, reason: callerDeadline === undefined ? `cancelled: ${message}` : message });
   }
 
   done(answer: { result: Run['result']; samples: Sample[]; probeSamples: ProbeSample[] | undefined; added: number; evicted: boolean }): void {

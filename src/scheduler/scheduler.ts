@@ -122,12 +122,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     entry.busy = 'running';
     // Read when the run starts, not when the slot came: a reload meanwhile wins.
     const { check } = entry;
-    // Not through report(): a closure per run for a callback that does not throw.
-    try {
+    report('onLag', () => {
       options.onLag(Math.max(0, Date.now() - slot) / 1000, check);
-    } catch (err) {
-      log.error({ err }, 'scheduler onLag callback threw');
-    }
+    });
     try {
       await options.execute(check, signal);
     } finally {
