@@ -190,6 +190,26 @@ describe('run threads', () => {
     await threads.close();
   });
 
+  it('runs started in one turn cross to the thread as one message, in order: one cancelled in that turn is cancelled there', async () => {
+    const hang = oneCheck({ name: 'hang', type: 'http', url: `http://127.0.0.1:${port}/hang`, timeout: '20s' });
+    const ok = ['a', 'b', 'c'].map((name) => oneCheck({ name: `ok-${name}`, type: 'http', url: `http://127.0.0.1:${port}/` }));
+    const { threads, services, log } = oneThread();
+    await threads.warm();
+    const before = threads.crossings()[0] ?? 0;
+    // As a scheduler tick: several runs in one turn of the event loop, and a cancel after them.
+    const deadline = new RunDeadline(20_000);
+    const cancelled = threads.run(hang, hang.bound, { log, services, deadline });
+    const runs = ok.map((check) => threads.run(check, check.bound, { log, services }));
+    deadline.cancel(new Error('the caller went away'));
+    expect((await cancelled).result).toMatchObject({ ok: false, reason: 'timeout', message: 'cancelled: the caller went away' });
+    for (const run of await Promise.all(runs)) expect(run.result).toMatchObject({ ok: true });
+    // Four runs and the cancel: one message.
+    expect(threads.crossings()).toEqual([before + 1]);
+    expect(threads.counts()).toEqual([4]);
+    deadline.dispose();
+    await threads.close();
+  });
+
   it("scrubs a credential the daemon knows but the thread has not been told yet", async () => {
     const echo = oneCheck({ name: 'echo', type: 'http', url: `http://127.0.0.1:${port}/`, expect: { headers: { 'x-version': 'something-else' } } });
     const { threads, services, log } = oneThread();

@@ -37,7 +37,9 @@ export type ToThread =
   /** The run was cancelled (shutdown, a caller that left): the reason is the result's message. */
   | { t: 'abort'; id: number; reason: string }
   | { t: 'redact'; value: string }
-  | { t: 'forget'; name: string };
+  | { t: 'forget'; name: string }
+  /** Several of the above, in the order posted: what one turn of the daemon's thread sent (thread-handle.ts). */
+  | { t: 'batch'; messages: ToThread[] };
 
 export type FromThread =
   | { t: 'ready' }

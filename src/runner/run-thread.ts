@@ -84,7 +84,16 @@ process.on('uncaughtException', (err) => {
 port.on('message', (message: ToThread) => {
   // Both threads are awake now: answers that waited go at once, without a wake-up of their own.
   outbox.flush();
+  read(message);
+});
+post({ t: 'ready' }, true);
+
+function read(message: ToThread): void {
   switch (message.t) {
+    case 'batch':
+      // In the order posted; a batch never holds a batch.
+      for (const one of message.messages) if (one.t !== 'batch') read(one);
+      return;
     case 'run':
       void run(message);
       return;
@@ -100,8 +109,7 @@ port.on('message', (message: ToThread) => {
       shapes.probe.forget(message.name);
       return;
   }
-});
-post({ t: 'ready' }, true);
+}
 
 async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   const bound = boundFor(message);
@@ -121,6 +129,8 @@ async function run(message: Extract<ToThread, { t: 'run' }>): Promise<void> {
   } finally {
     deadline.dispose();
     running.splice(running.indexOf(entry), 1);
+    // The thread's last run out sends what waited: the others of its batch are done, and the thread is awake now, not in 5 ms.
+    if (running.length === 0) outbox.flush();
   }
 }
 

@@ -38,6 +38,8 @@ export interface RunThreads {
   warm(): Promise<void>;
   /** Runs handed to each thread so far (where the work went; the status of the spread). */
   counts(): number[];
+  /** Messages handed to each thread so far (the runs one turn starts cross as one). */
+  crossings(): number[];
   /** A check a reload removed: the threads drop their copy. */
   forget(name: string): void;
   /** Ends the threads; runs still on them fail. */
@@ -201,6 +203,7 @@ export function createRunThreads(options: RunThreadOptions): RunThreads {
       if (listener) settled.delete(listener);
     },
     counts: () => [...handed],
+    crossings: () => threads.map((thread) => thread?.crossings ?? 0),
     forget(name) {
       for (const thread of threads) {
         thread?.sent.delete(name);

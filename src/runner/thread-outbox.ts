@@ -8,8 +8,9 @@ import type { FromThread } from './run-thread-protocol.js';
  * to go with it, as one `batch`; an urgent message (a /probe answer, whose caller waits; the
  * thread's start and its end) goes at once, with whatever waited before it; so does whatever
  * waits when a message from the daemon's thread comes (both threads are awake then; run-thread.ts
- * flushes), which at 500 scheduled runs a second spares the run thread most of its 5 ms timer
- * wake-ups.
+ * flushes), and when the thread's last run in flight ends (the runs a scheduler tick started
+ * answer in one message as soon as all have ended): at 500 scheduled runs a second the 5 ms
+ * timer then seldom fires.
  * Order is kept: the daemon's thread reads a batch's messages in turn, and the sample shapes
  * (sample-shapes.ts) rely on that.
  */
