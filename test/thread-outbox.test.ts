@@ -16,7 +16,7 @@ describe('a run thread outbox', () => {
   it('holds what is not urgent for the delay, then sends it as one batch, in order', () => {
     vi.useFakeTimers();
     const sent: FromThread[] = [];
-    const outbox = new ThreadOutbox((m) => sent.push(structuredClone(m)), 5, () => undefined);
+    const outbox = new ThreadOutbox<FromThread>((m) => sent.push(structuredClone(m)), 5, () => undefined);
     outbox.post(done(1), false);
     outbox.post(log(2), false);
     outbox.post(done(3), false);
@@ -32,10 +32,23 @@ describe('a run thread outbox', () => {
     expect(sent.at(-1)?.t).toBe('done');
   });
 
+  it("waiting for the turn: what one turn posts goes as one batch when the turn ends, and no timer is used", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] });
+    const sent: FromThread[] = [];
+    const outbox = new ThreadOutbox<FromThread>((m) => sent.push(m), 'turn', () => undefined);
+    outbox.post(log(1));
+    outbox.post(done(2));
+    expect(sent).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    await Promise.resolve();
+    expect(read(sent)).toEqual(['log 1', 'done 2']);
+    expect(sent).toHaveLength(1);
+  });
+
   it('sends an urgent message at once, after whatever waited, and no timer is left for them', () => {
     vi.useFakeTimers();
     const sent: FromThread[] = [];
-    const outbox = new ThreadOutbox((m) => sent.push(m), 5, () => undefined);
+    const outbox = new ThreadOutbox<FromThread>((m) => sent.push(m), 5, () => undefined);
     outbox.post(log(1), false);
     outbox.post(done(2), true);
     expect(read(sent)).toEqual(['log 1', 'done 2']);
@@ -47,7 +60,7 @@ describe('a run thread outbox', () => {
   it('replaces a message that cannot be sent and still sends the others, in order', () => {
     const sent: FromThread[] = [];
     const replaced: string[] = [];
-    const outbox = new ThreadOutbox(
+    const outbox = new ThreadOutbox<FromThread>(
       (m) => sent.push(structuredClone(m)),
       5,
       (m, err) => {

@@ -30,7 +30,7 @@ const data = threadData(workerData);
  * "Scheduled runs").
  */
 const ANSWER_BATCH_MS = 5;
-const outbox = new ThreadOutbox(
+const outbox = new ThreadOutbox<FromThread>(
   (message) => {
     port.postMessage(message);
   },

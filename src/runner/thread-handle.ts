@@ -6,6 +6,7 @@ import type { ProbeSample, Sample } from '../results/run.js';
 import type { Reason, Result } from '../results/result.js';
 import { IdTable } from './id-table.js';
 import { ShapeReceiver } from './sample-shapes.js';
+import { ThreadOutbox } from './thread-outbox.js';
 import type { FromThread, ThreadData, ToThread } from './run-thread-protocol.js';
 
 /**
@@ -98,30 +99,23 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
     else job.failed('error', `the run thread could not send the result (${message.message})`);
   };
   /**
-   * What this turn of the daemon's thread posts goes as one message when the turn ends: the
-   * runs a scheduler tick starts (a few dozen at 2,000 a second) cross at once, and the thread
-   * reads them in one wake-up. In order; nothing waits longer than the turn.
+   * What one turn of the daemon's thread posts goes as one message when the turn ends: the runs
+   * a scheduler tick starts (a few dozen at 2,000 a second) cross at once, and the thread reads
+   * them in one wake-up. A run whose message cannot be sent (a bug: they are plain data) fails.
    */
-  let outgoing: ToThread[] = [];
   let crossings = 0;
-  const sendOutgoing = (): void => {
-    const messages = outgoing;
-    outgoing = [];
-    if (ended || messages.length === 0) return;
-    crossings++;
-    try {
-      worker.postMessage(messages.length === 1 ? messages[0] : { t: 'batch', messages });
-    } catch {
-      // Not cloneable (a bug: they are plain data): one at a time, and a run that cannot go fails.
-      for (const message of messages) {
-        try {
-          worker.postMessage(message);
-        } catch (err) {
-          if (message.t === 'run') jobs.take(message.id)?.failed('error', `the run could not be handed to its thread (${err instanceof Error ? err.name : 'error'})`);
-        }
-      }
-    }
-  };
+  const outbox = new ThreadOutbox<ToThread>(
+    (message) => {
+      if (ended) return;
+      worker.postMessage(message);
+      crossings++;
+    },
+    'turn',
+    (message, err) => {
+      if (message.t === 'run') jobs.take(message.id)?.failed('error', `the run could not be handed to its thread (${err instanceof Error ? err.name : 'error'})`);
+      return undefined;
+    },
+  );
   worker.on('message', read);
   worker.on('error', (err) => {
     end(`it failed (${err.name}: ${err.message})`);
@@ -139,9 +133,7 @@ export function startThread(data: ThreadData, events: ThreadEvents): ThreadHandl
       return crossings;
     },
     post(message) {
-      if (ended) return;
-      outgoing.push(message);
-      if (outgoing.length === 1) queueMicrotask(sendOutgoing);
+      if (!ended) outbox.post(message);
     },
     async terminate() {
       await worker.terminate();

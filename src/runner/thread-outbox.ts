@@ -1,42 +1,64 @@
 import type { FromThread } from './run-thread-protocol.js';
 
+/** Several messages of one direction, in the order posted. */
+export interface Batch<M> {
+  t: 'batch';
+  messages: M[];
+}
+
 /**
- * What a run thread tells the daemon's thread, in order, some of it a few at a time. A message
- * that wakes an idle thread costs its sender a cross-CPU wake-up: on this project's VMs about
- * 20 us, as much as a tenth of a scheduled http run (bench/README.md, "Scheduled runs"). So a
- * scheduled run's answer, a log line or a credential to scrub waits up to `delayMs` for others
- * to go with it, as one `batch`; an urgent message (a /probe answer, whose caller waits; the
- * thread's start and its end) goes at once, with whatever waited before it; so does whatever
- * waits when a message from the daemon's thread comes (both threads are awake then; run-thread.ts
- * flushes), and when the thread's last run in flight ends (the runs a scheduler tick started
- * answer in one message as soon as all have ended): at 500 scheduled runs a second the 5 ms
- * timer then seldom fires.
- * Order is kept: the daemon's thread reads a batch's messages in turn, and the sample shapes
+ * What one thread tells the other, in order, some of it a few at a time: a message that wakes
+ * an idle thread costs a cross-CPU wake-up, on this project's VMs about 20 us, as much as a
+ * tenth of a scheduled http run (bench/README.md, "Scheduled runs"). Non-urgent messages wait
+ * for others to go with them, as one `batch`, until `wait` is over:
+ *
+ * - a number of ms (a run thread's answers, log lines and credentials to scrub): an urgent
+ *   message (a /probe answer, whose caller waits; the thread's start and its end) goes at once,
+ *   with whatever waited before it; so does whatever waits when a message from the daemon's
+ *   thread comes (both threads are awake then) and when the thread's last run in flight ends
+ *   (run-thread.ts flushes): at 500 scheduled runs a second the timer then seldom fires;
+ * - 'turn' (the daemon's thread to a run thread: runs, cancels): the end of the current turn of
+ *   the event loop, so the runs a scheduler tick starts and a cancel after them cross together
+ *   (thread-handle.ts).
+ *
+ * Order is kept: the other thread reads a batch's messages in turn, and the sample shapes
  * (sample-shapes.ts) rely on that.
  */
-export class ThreadOutbox {
-  private waiting: FromThread[] = [];
+export class ThreadOutbox<M extends { t: string } = FromThread> {
+  private waiting: M[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private queued = false;
+  /** For the timer and the microtask: made once, not per batch. */
+  private readonly flushLater = (): void => {
+    this.flush();
+  };
 
   constructor(
-    private readonly send: (message: FromThread) => void,
-    private readonly delayMs: number,
+    private readonly send: (message: M | Batch<M>) => void,
+    private readonly wait: number | 'turn',
     /**
-     * A message that cannot be sent (not cloneable: a bug, the runner's results are plain
-     * data): what to send in its place, or nothing. Told before the messages after it go.
+     * A message that cannot be sent (not cloneable: a bug, messages are plain data): what to
+     * send in its place, or nothing. Told before the messages after it go.
      */
-    private readonly unsendable: (message: FromThread, err: unknown) => FromThread | undefined,
+    private readonly unsendable: (message: M, err: unknown) => M | undefined,
   ) {}
 
-  post(message: FromThread, urgent: boolean): void {
+  post(message: M, urgent = false): void {
     this.waiting.push(message);
-    if (urgent || this.delayMs <= 0) this.flush();
-    else this.timer ??= setTimeout(flushOutbox, this.delayMs, this);
+    if (urgent || (this.wait !== 'turn' && this.wait <= 0)) {
+      this.flush();
+    } else if (this.wait === 'turn') {
+      if (!this.queued) queueMicrotask(this.flushLater);
+      this.queued = true;
+    } else {
+      this.timer ??= setTimeout(this.flushLater, this.wait);
+    }
   }
 
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.queued = false;
     const messages = this.waiting;
     if (messages.length === 0) return;
     this.waiting = [];
@@ -49,7 +71,7 @@ export class ThreadOutbox {
     }
   }
 
-  private sendOne(message: FromThread): void {
+  private sendOne(message: M): void {
     try {
       this.send(message);
     } catch (err) {
@@ -57,12 +79,8 @@ export class ThreadOutbox {
     }
   }
 
-  private replace(message: FromThread | undefined, err: unknown): void {
+  private replace(message: M | undefined, err: unknown): void {
     const instead = message === undefined ? undefined : this.unsendable(message, err);
     if (instead !== undefined) this.send(instead);
   }
-}
-
-function flushOutbox(outbox: ThreadOutbox): void {
-  outbox.flush();
 }
